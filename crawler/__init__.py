@@ -1,0 +1,1 @@
+"""akhbar: an archive of Arabic news that runs itself."""

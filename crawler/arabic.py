@@ -1,0 +1,98 @@
+"""Arabic normalisation for hashing, matching and search.
+
+Stored text is never changed: these functions make *keys* from text.  The same key
+comes out for texts that differ only in Unicode form, alef/yaa/taa-marbuta spelling,
+diacritics, tatweel, Eastern Arabic or Persian digits, bidi and zero-width marks,
+letter case or runs of white space.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+# Arabic combining marks: Quranic annotation signs, harakat (fathatan..sukun, incl. shadda),
+# maddah/hamza above/below, other small marks, superscript alef, Quranic small marks.
+_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e4\u06e7\u06e8\u06ea-\u06ed]")
+# Bidi controls and zero-width characters (ZWSP, ZWNJ, ZWJ, word joiner, BOM, ALM, LRM/RLM...).
+_INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+_TATWEEL = "\u0640"
+
+_LETTERS = str.maketrans(
+    {
+        "\u0622": "\u0627",  # آ alef with madda
+        "\u0623": "\u0627",  # أ alef with hamza above
+        "\u0625": "\u0627",  # إ alef with hamza below
+        "\u0671": "\u0627",  # ٱ alef wasla
+        "\u0672": "\u0627",
+        "\u0673": "\u0627",
+        "\u0649": "\u064a",  # ى alef maksura -> ي
+        "\u06cc": "\u064a",  # ی Persian yeh -> ي
+        "\u06d2": "\u064a",  # ے yeh barree
+        "\u0629": "\u0647",  # ة taa marbuta -> ه
+        "\u06c0": "\u0647",  # ۀ heh with yeh above
+        "\u06a9": "\u0643",  # ک keheh -> ك
+        **{chr(0x0660 + i): str(i) for i in range(10)},  # Eastern Arabic digits
+        **{chr(0x06F0 + i): str(i) for i in range(10)},  # Persian digits
+        _TATWEEL: None,
+    }
+)
+_SPACE = re.compile(r"\s+")
+
+
+def normalize(text: str) -> str:
+    """Return the normalised key of ``text`` (idempotent)."""
+    s = unicodedata.normalize("NFKC", text)
+    s = s.casefold()
+    s = _INVISIBLE.sub("", s)
+    s = _MARKS.sub("", s)
+    s = s.translate(_LETTERS)
+    s = unicodedata.normalize("NFKC", s)
+    # NFKC can recompose a base letter with a mark that a removed mark used to block;
+    # run the removals once more so that the result is a fixed point.
+    s = _MARKS.sub("", _INVISIBLE.sub("", s)).translate(_LETTERS)
+    return _SPACE.sub(" ", s).strip()
+
+
+def content_hash(text: str) -> str:
+    """SHA-256 hex digest of the normalised text: the archive's identity of an article."""
+    return hashlib.sha256(normalize(text).encode("utf-8")).hexdigest()
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+# Light prefix stripping in the spirit of Larkey's light10 stemmer: the definite article
+# and the clitics that attach to it, and a lone conjunction waw.  Longest first.
+_ARTICLE_PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال")
+
+
+def search_token(token: str) -> str:
+    """Reduce one normalised token to the form the search index stores.
+
+    Strips a leading article (ال, وال, بال, كال, فال, لل) when at least two letters remain,
+    and a leading conjunction و when at least three remain.
+    """
+    for prefix in _ARTICLE_PREFIXES:
+        if token.startswith(prefix) and len(token) - len(prefix) >= 2:
+            return token[len(prefix):]
+    if token.startswith("و") and len(token) >= 4:
+        return token[1:]
+    return token
+
+
+def search_text(text: str) -> str:
+    """Normalise ``text`` and reduce each word with :func:`search_token` (for indexing and queries)."""
+    return " ".join(search_token(t) for t in _WORD.findall(normalize(text)))
+
+
+def arabic_share(text: str) -> float:
+    """Share of letters in ``text`` that are in the Arabic script blocks (0.0 when no letters)."""
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return 0.0
+    arabic = sum(
+        1
+        for c in letters
+        if "\u0600" <= c <= "\u06ff" or "\u0750" <= c <= "\u077f" or "\u08a0" <= c <= "\u08ff"
+        or "\ufb50" <= c <= "\ufdff" or "\ufe70" <= c <= "\ufeff"
+    )
+    return arabic / len(letters)
