@@ -1,0 +1,393 @@
+"""The archive's verbs.  Every verb takes the caller's :class:`~sqlalchemy.orm.Session` first
+and never commits: the caller decides where a transaction ends.
+
+What is new is decided by the database, never by looking first: unique constraints plus
+``INSERT ... ON CONFLICT DO NOTHING`` (SQLite and PostgreSQL), so two writers adding the same
+article end with one row and no error.
+"""
+from __future__ import annotations
+
+import hashlib
+import zlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, case, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
+
+from crawler.article import Article
+from storage.models import OUTCOMES, ArticleRecord, ArticleUrl, Document, Source
+from storage.search import index_article
+
+#: zlib level for raw documents (6: the usual speed/size balance).
+RAW_COMPRESSION_LEVEL = 6
+
+
+@dataclass(frozen=True)
+class AddResult:
+    """What :func:`add_article` did: stored a new article or counted a duplicate.
+
+    ``new_url`` is true when at least one URL given for the article was new to the archive.
+    """
+
+    status: Literal["stored", "duplicate"]
+    article_id: int
+    new_url: bool
+
+
+def utcnow() -> datetime:
+    """The current time as naive UTC, the archive's timestamp form."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def as_utc(moment: datetime | None) -> datetime:
+    """``moment`` as naive UTC (a naive value is taken to be UTC already); now when ``None``."""
+    if moment is None:
+        return utcnow()
+    if moment.tzinfo is not None:
+        return moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment
+
+
+def published_utc(published: str | None) -> datetime | None:
+    """Naive UTC instant of an ISO 8601 publication date, for sorting and filtering.
+
+    A bare day (``2024-05-20``) becomes midnight; a timestamp without offset is taken as
+    given.  Returns ``None`` when there is no date or it does not parse.
+    """
+    if not published:
+        return None
+    try:
+        return as_utc(datetime.fromisoformat(published.strip()))
+    except ValueError:
+        return None
+
+
+def _insert(session: Session, model: type[Any]) -> Any:
+    """The dialect's INSERT construct, which knows ``on_conflict_do_nothing``."""
+    name = session.get_bind().dialect.name
+    if name == "sqlite":
+        return sqlite.insert(model)
+    if name == "postgresql":
+        return postgresql.insert(model)
+    raise NotImplementedError(f"the archive needs INSERT ... ON CONFLICT; {name!r} is not supported")
+
+
+def _later(column: Any, moment: datetime) -> ColumnElement[Any]:
+    return case((column < moment, moment), else_=column)
+
+
+def _earlier(column: Any, moment: datetime) -> ColumnElement[Any]:
+    return case((column > moment, moment), else_=column)
+
+
+def get_or_create_source(session: Session, name: str) -> int:
+    """Id of the source called ``name``, created if missing (safe against concurrent writers)."""
+    session.execute(
+        _insert(session, Source)
+        .values(name=name, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["name"])
+    )
+    return session.execute(select(Source.id).where(Source.name == name)).scalar_one()
+
+
+def add_article(
+    session: Session,
+    article: Article,
+    *,
+    url: str | None = None,
+    source: str | None = None,
+    seen_at: datetime | None = None,
+) -> AddResult:
+    """Store ``article`` unless its content hash is known; then count the sighting instead.
+
+    ``url`` is where it was reached (default ``article.url``).  The article's ``url`` column
+    takes the page's rel=canonical when known, else that URL.  Both are recorded among its
+    URLs.  A duplicate bumps ``times_seen``, widens ``first_seen``/``last_seen`` to include
+    ``seen_at``, fills metadata the stored copy lacked, and records any new URL.  The stored
+    title and text are never changed.  The search index row is written in the same transaction.
+    """
+    seen = as_utc(seen_at)
+    reached = url or article.url
+    canonical = article.canonical_url or reached
+    source_id = get_or_create_source(session, source) if source else None
+    fields: dict[str, Any] = {
+        "published": article.published,
+        "published_utc": published_utc(article.published),
+        "date_source": article.date_source,
+        "modified": article.modified,
+        "section": article.section,
+        "author": article.author,
+        "lang": article.lang,
+        "lang_confidence": article.lang_confidence,
+        "description": article.description,
+        "source_id": source_id,
+    }
+    new_id = session.execute(
+        _insert(session, ArticleRecord)
+        .values(
+            content_hash=article.content_hash,
+            url=canonical,
+            title=article.title,
+            text=article.text,
+            tags=list(article.tags),
+            first_seen=seen,
+            last_seen=seen,
+            times_seen=1,
+            **fields,
+        )
+        .on_conflict_do_nothing(index_elements=["content_hash"])
+        .returning(ArticleRecord.id)
+    ).scalar_one_or_none()
+    if new_id is not None:
+        index_article(session, new_id, article.title, article.text)
+        article_id, status = new_id, "stored"
+    else:
+        article_id, status = _count_sighting(session, article.content_hash, canonical, fields, seen), "duplicate"
+    new_url = _record_urls(session, article_id, (reached, canonical), seen)
+    return AddResult(status=status, article_id=article_id, new_url=new_url)
+
+
+def _count_sighting(
+    session: Session, content_hash: str, url: str | None, fields: Mapping[str, Any], seen: datetime
+) -> int:
+    """Update the stored copy of a duplicate in one statement; return its id."""
+    a = ArticleRecord
+    values: dict[str, Any] = {
+        "times_seen": a.times_seen + 1,
+        "first_seen": _earlier(a.first_seen, seen),
+        "last_seen": _later(a.last_seen, seen),
+        "url": func.coalesce(a.url, url),
+    }
+    # A date travels with its provenance, a language with its confidence.
+    for key in ("published", "published_utc", "date_source"):
+        values[key] = case((a.published.is_(None), fields[key]), else_=getattr(a, key))
+    for key in ("lang", "lang_confidence"):
+        values[key] = case((a.lang.is_(None), fields[key]), else_=getattr(a, key))
+    for key in ("modified", "section", "author", "description", "source_id"):
+        values[key] = func.coalesce(getattr(a, key), fields[key])
+    statement = (
+        update(a)
+        .where(a.content_hash == content_hash)
+        .values(values)
+        .returning(a.id)
+    )
+    return session.execute(statement).scalar_one()
+
+
+def _record_urls(session: Session, article_id: int, urls: Iterable[str | None], seen: datetime) -> bool:
+    """Attach each URL to the article unless it is known; widen the seen window of known ones.
+
+    A URL already attached to another article stays with it.  Returns whether any URL was new.
+    """
+    new = False
+    for u in dict.fromkeys(u for u in urls if u):
+        inserted = session.execute(
+            _insert(session, ArticleUrl)
+            .values(url=u, article_id=article_id, first_seen=seen, last_seen=seen)
+            .on_conflict_do_nothing(index_elements=["url"])
+            .returning(ArticleUrl.id)
+        ).scalar_one_or_none()
+        if inserted is not None:
+            new = True
+            _expire_urls(session, article_id)
+            continue
+        session.execute(
+            update(ArticleUrl)
+            .where(ArticleUrl.url == u, ArticleUrl.article_id == article_id)
+            .values(
+                first_seen=_earlier(ArticleUrl.first_seen, seen),
+                last_seen=_later(ArticleUrl.last_seen, seen),
+            )
+        )
+    return new
+
+
+def _expire_urls(session: Session, article_id: int) -> None:
+    """Make a loaded article reload its URL list after a URL was attached through SQL."""
+    loaded = session.identity_map.get(identity_key(ArticleRecord, article_id))
+    if loaded is not None:
+        session.expire(loaded, ["urls"])
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_text(v) for v in value)
+    return str(value)
+
+
+def headers_json(headers: Mapping[Any, Any] | None) -> dict[str, str] | None:
+    """HTTP headers as a JSON-ready ``{name: value}``: bytes decoded as Latin-1 (as HTTP
+    defines), repeated values joined with ", "."""
+    if headers is None:
+        return None
+    return {_text(name): _text(value) for name, value in headers.items()}
+
+
+def add_document(
+    session: Session,
+    *,
+    url: str,
+    raw: bytes,
+    source: str | None = None,
+    fetched_at: datetime | None = None,
+    content_type: str | None = None,
+    encoding: str | None = None,
+    http_status: int | None = None,
+    headers: Mapping[Any, Any] | None = None,
+    warc_path: str | None = None,
+    warc_offset: int | None = None,
+    warc_length: int | None = None,
+) -> tuple[int, bool]:
+    """Keep one fetched document; returns ``(document id, is_new)``.
+
+    The same bytes at the same URL are one document (replaying a file twice adds nothing).
+    The bytes are stored zlib-compressed, unless ``warc_path`` and ``warc_offset`` say where
+    the WARC record holding them is: then only that pointer is kept.
+    """
+    if warc_path is not None and warc_offset is None:
+        raise ValueError("warc_path needs warc_offset")
+    digest = hashlib.sha256(raw).hexdigest()
+    in_warc = warc_path is not None
+    new_id = session.execute(
+        _insert(session, Document)
+        .values(
+            url=url,
+            source_id=get_or_create_source(session, source) if source else None,
+            fetched_at=as_utc(fetched_at),
+            sha256=digest,
+            size=len(raw),
+            content_type=content_type,
+            encoding=encoding,
+            http_status=http_status,
+            headers=headers_json(headers),
+            raw=None if in_warc else zlib.compress(raw, RAW_COMPRESSION_LEVEL),
+            warc_path=warc_path,
+            warc_offset=warc_offset,
+            warc_length=warc_length,
+        )
+        .on_conflict_do_nothing(index_elements=["sha256", "url"])
+        .returning(Document.id)
+    ).scalar_one_or_none()
+    if new_id is not None:
+        return new_id, True
+    existing = session.execute(
+        select(Document.id).where(Document.sha256 == digest, Document.url == url)
+    ).scalar_one()
+    return existing, False
+
+
+def set_document_outcome(
+    session: Session,
+    doc_id: int,
+    outcome: str,
+    *,
+    article_id: int | None = None,
+    reason: str | None = None,
+) -> None:
+    """Record what became of a document: one of :data:`storage.models.OUTCOMES`."""
+    if outcome not in OUTCOMES:
+        raise ValueError(f"outcome must be one of {OUTCOMES}, not {outcome!r}")
+    result = session.execute(
+        update(Document)
+        .where(Document.id == doc_id)
+        .values(outcome=outcome, article_id=article_id, reason=reason)
+    )
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        raise LookupError(f"no document {doc_id}")
+
+
+def get_article(session: Session, id_or_url: int | str) -> ArticleRecord | None:
+    """The article with this id, or seen at this URL (its ``urls`` are loaded with it)."""
+    if isinstance(id_or_url, int) and not isinstance(id_or_url, bool):
+        return session.get(ArticleRecord, id_or_url)
+    found = session.execute(
+        select(ArticleRecord).join(ArticleUrl).where(ArticleUrl.url == id_or_url)
+    ).scalar_one_or_none()
+    if found is not None:
+        return found
+    return session.execute(
+        select(ArticleRecord).where(ArticleRecord.url == id_or_url).order_by(ArticleRecord.id).limit(1)
+    ).scalar_one_or_none()
+
+
+def article_urls(session: Session, article_id: int) -> list[str]:
+    """Every URL the article was seen at, in the order they were first recorded."""
+    return list(
+        session.execute(
+            select(ArticleUrl.url).where(ArticleUrl.article_id == article_id).order_by(ArticleUrl.id)
+        ).scalars()
+    )
+
+
+def document_raw(session: Session, doc_id: int, *, warc_root: Path | None = None) -> bytes:
+    """The raw bytes of a document, from the database or from its WARC record.
+
+    A relative ``warc_path`` is resolved against ``warc_root`` (default: the working folder).
+    Bytes read from a WARC are checked against the stored SHA-256.
+    """
+    doc = session.get(Document, doc_id)
+    if doc is None:
+        raise LookupError(f"no document {doc_id}")
+    if doc.raw is not None:
+        return zlib.decompress(doc.raw)
+    if doc.warc_path is None or doc.warc_offset is None:
+        raise LookupError(f"document {doc_id} has neither raw bytes nor a WARC pointer")
+    path = Path(doc.warc_path)
+    if warc_root is not None and not path.is_absolute():
+        path = warc_root / path
+    data = read_warc_payload(path, doc.warc_offset)
+    if hashlib.sha256(data).hexdigest() != doc.sha256:
+        raise ValueError(f"document {doc_id}: WARC record at {path}:{doc.warc_offset} does not match its SHA-256")
+    return data
+
+
+def read_warc_payload(path: Path, offset: int) -> bytes:
+    """The payload (HTTP body, transfer and content encodings undone) of the WARC record at ``offset``."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    with path.open("rb") as stream:
+        stream.seek(offset)
+        for record in ArchiveIterator(stream):
+            return record.content_stream().read()
+    raise LookupError(f"no WARC record at {path}:{offset}")
+
+
+#: Outcomes after which a URL need not be fetched again.
+SETTLED_OUTCOMES = ("stored", "duplicate", "rejected")
+
+
+def url_seen(session: Session, url: str) -> bool:
+    """Whether ``url`` needs no new fetch: an article was seen there, or a document fetched
+    there was stored, found duplicate or rejected (errors and unprocessed ones do not count)."""
+    as_article = select(ArticleUrl.id).where(ArticleUrl.url == url)
+    as_document = select(Document.id).where(Document.url == url, Document.outcome.in_(SETTLED_OUTCOMES))
+    return bool(session.execute(select(as_article.exists() | as_document.exists())).scalar())
+
+
+def stats(session: Session) -> dict[str, Any]:
+    """Counts of articles, urls, documents and sources; articles by language (``und`` when
+    unknown) and documents by outcome (``pending`` when unprocessed)."""
+
+    def count(model: type[Any]) -> int:
+        return session.execute(select(func.count()).select_from(model)).scalar_one()
+
+    by_lang = session.execute(
+        select(ArticleRecord.lang, func.count()).group_by(ArticleRecord.lang).order_by(func.count().desc())
+    )
+    by_outcome = session.execute(select(Document.outcome, func.count()).group_by(Document.outcome))
+    return {
+        "articles": count(ArticleRecord),
+        "urls": count(ArticleUrl),
+        "documents": count(Document),
+        "sources": count(Source),
+        "by_lang": {lang or "und": n for lang, n in by_lang},
+        "documents_by_outcome": {outcome or "pending": n for outcome, n in by_outcome},
+    }
