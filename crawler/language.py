@@ -1,0 +1,183 @@
+"""Language of an article: seeded langdetect plus Arabic-script evidence.
+
+langdetect is random by design (it samples n-grams).  We make it deterministic without touching
+global state: :class:`LanguageDetector` owns a private ``DetectorFactory`` *instance* whose
+``seed`` is set to 0; every ``Detector`` it creates seeds its own ``random.Random`` from that
+seed (langdetect 1.0.9 keeps one ``random.Random`` per detector).  The class attribute
+``DetectorFactory.seed`` and the ``random`` module are left alone, so other code that uses
+langdetect sees no change.
+
+langdetect confuses Arabic, Persian and Urdu on short text, so for text written mostly in the
+Arabic script the choice among ``ar`` / ``fa`` / ``ur`` rests on script evidence
+(:func:`_script_scores`), which wins when decisive (at least 2 points and twice the runner-up):
+
+* frequent function words, which differ completely between the three languages
+  (Arabic في على إلى أن التي ..., Persian از در به که را است ..., Urdu کے کی میں ہے اور ...),
+  two points each;
+* letters: Urdu-only letters (ٹ ڈ ڑ ں ے ھ ہ) for Urdu; letters Arabic does not use (پ چ ژ گ) for
+  Persian (and, less, Urdu); the endings ة ى for Arabic; and, weighing little, the keyboard forms
+  of yeh and kaf (ی ک Persian/Urdu, ي ك Arabic).
+
+When the evidence is not decisive, the spelling still rules languages out (no Urdu without
+Urdu-only letters; no Arabic when Persian letters appear and no Arabic form does), and langdetect's
+best of what remains decides.
+
+Text with fewer than :data:`MIN_LETTERS` letters is ``und`` (undetermined).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
+from langdetect.lang_detect_exception import LangDetectException
+
+from crawler.arabic import arabic_share
+
+__all__ = ["LanguageResult", "LanguageDetector", "detect_language", "MIN_LETTERS"]
+
+MIN_LETTERS = 20
+"""Below this many letters a language guess is noise: the answer is ``und``."""
+
+_ARABIC_SCRIPT_MAJORITY = 0.5
+
+# Function words, in the spellings each language's keyboards produce (Arabic text typed on a Persian
+# keyboard gets ی/ک, so the Arabic list carries those variants too).
+_FUNCTION_WORDS: dict[str, frozenset[str]] = {
+    "ar": frozenset(
+        "في فی على علی إلى الى إلی الی أن إن عن مع هذا هذه التي التی الذي الذی كان کان قد لم لن "
+        "ثم حيث حیث إذا منذ عند كما کما أو وقال وفي وفی ومن وأن".split()
+    ),
+    "fa": frozenset(
+        "از در به که كه را این است با برای براي می مي شد شده های هاي کرد كرد خود "
+        "بود نیز نيز یک يك تا".split()
+    ),
+    "ur": frozenset("کے کی میں ہے ہیں کا سے کو نے پر اور یہ وہ گیا کیا ہو تھا تھی".split()),
+}
+# Letters as evidence, with weights: letters foreign to Arabic weigh most; the yeh/kaf forms, which
+# depend on the writer's keyboard as much as on the language, weigh least.
+_URDU_ONLY = frozenset("ٹڈڑںےۓھہ")
+_PERSIAN_URDU = frozenset("پچژگ")  # Persian and Urdu letters Arabic does not use
+_PERSIAN_FORMS = frozenset("یک")  # Persian/Urdu yeh and keheh
+_ARABIC_ENDINGS = frozenset("ةى")  # taa marbuta, alef maksura: Arabic spelling
+_ARABIC_FORMS = frozenset("يك")  # Arabic yeh and kaf (also on Persian pages typed on Arabic keyboards)
+_LETTER_GROUPS = (_URDU_ONLY, _PERSIAN_URDU, _PERSIAN_FORMS, _ARABIC_ENDINGS, _ARABIC_FORMS)
+_WORD = re.compile(r"[^\W\d_]+")
+_EVIDENCE_MARGIN = 2.0
+_LANGDETECT_CHARS = 3000  # langdetect samples n-grams; a news article's first 3,000 characters suffice
+
+
+@dataclass(frozen=True)
+class LanguageResult:
+    """ISO 639-1 code (``und`` when undetermined), a confidence in [0, 1], and the Arabic-script share."""
+
+    lang: str
+    confidence: float
+    arabic_share: float
+
+
+@lru_cache(maxsize=1)
+def _profiles() -> DetectorFactory:
+    """A private langdetect factory with all profiles loaded and seed 0 (loaded once, read-only)."""
+    factory = DetectorFactory()
+    factory.load_profile(PROFILES_DIRECTORY)
+    factory.seed = 0  # instance attribute: the class default (None) stays as it is
+    return factory
+
+
+class LanguageDetector:
+    """Deterministic language detection for news text (see the module docstring)."""
+
+    def __init__(self, factory: DetectorFactory | None = None) -> None:
+        self._factory = factory or _profiles()
+
+    def langdetect(self, text: str) -> list[tuple[str, float]]:
+        """langdetect's probabilities, best first; empty when it finds no features."""
+        detector = self._factory.create()
+        detector.set_max_text_length(_LANGDETECT_CHARS)
+        detector.append(text)
+        try:
+            return [(p.lang, p.prob) for p in detector.get_probabilities()]
+        except LangDetectException:
+            return []
+
+    def detect(self, text: str) -> LanguageResult:
+        """Detect the language of ``text``."""
+        share = arabic_share(text)
+        letters = sum(1 for c in text if c.isalpha())
+        if letters < MIN_LETTERS:
+            return LanguageResult("und", 0.0, share)
+        if share >= _ARABIC_SCRIPT_MAJORITY:
+            decided = _decisive_script_language(text)
+            if decided is not None:  # the script evidence settles it: no need for langdetect
+                return LanguageResult(decided[0], round(decided[1], 4), share)
+            probs = self.langdetect(text)
+            lang, evidence = _arabic_script_language(text, probs)
+            prob = dict(probs).get(lang, 0.0)
+            return LanguageResult(lang, round(max(prob, evidence), 4), share)
+        probs = self.langdetect(text)
+        if not probs:
+            return LanguageResult("und", 0.0, share)
+        lang, prob = probs[0]
+        return LanguageResult(lang, round(prob, 4), share)
+
+
+def _letters(text: str) -> dict[frozenset[str], int]:
+    """How many letters of each evidence group :data:`_LETTER_GROUPS` the text holds."""
+    return {group: sum(1 for c in text if c in group) for group in _LETTER_GROUPS}
+
+
+def _script_scores(text: str, letters: dict[frozenset[str], int]) -> dict[str, float]:
+    """Evidence for ar / fa / ur: two points per function word, plus weighted letter counts."""
+    words = _WORD.findall(text)
+    score = {lang: 2.0 * sum(1 for w in words if w in vocab) for lang, vocab in _FUNCTION_WORDS.items()}
+    score["ar"] += letters[_ARABIC_ENDINGS] + 0.25 * letters[_ARABIC_FORMS]
+    score["fa"] += 2 * letters[_PERSIAN_URDU] + 0.25 * letters[_PERSIAN_FORMS]
+    score["ur"] += 2 * letters[_URDU_ONLY] + letters[_PERSIAN_URDU] + 0.25 * letters[_PERSIAN_FORMS]
+    return score
+
+
+def _possible(letters: dict[frozenset[str], int]) -> list[str]:
+    """The languages the spelling allows: no Urdu without Urdu-only letters; no Arabic when Persian
+    letters or forms appear and no Arabic form (ي ك ة ى) does."""
+    possible = ["ar", "fa", "ur"]
+    if not letters[_URDU_ONLY]:
+        possible.remove("ur")
+    persian = letters[_PERSIAN_URDU] + letters[_PERSIAN_FORMS]
+    if persian and not letters[_ARABIC_ENDINGS] + letters[_ARABIC_FORMS]:
+        possible.remove("ar")
+    return possible
+
+
+def _decisive_script_language(text: str) -> tuple[str, float] | None:
+    """ar / fa / ur with a confidence when the script evidence alone is decisive (at least
+    2 points and twice the runner-up, among the languages the spelling allows), else ``None``."""
+    letters = _letters(text)
+    scores = _script_scores(text, letters)
+    (best, top), (_, second) = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:2]
+    if top >= 2 and top >= _EVIDENCE_MARGIN * second:
+        return best, top / sum(scores.values())
+    return None
+
+
+def _arabic_script_language(text: str, probs: list[tuple[str, float]]) -> tuple[str, float]:
+    """Choose ar / fa / ur for Arabic-script text; return the language and a confidence.
+
+    Decisive script evidence (:func:`_script_scores`: at least 2 points and twice the runner-up)
+    wins; otherwise langdetect's best among the languages the spelling allows (:func:`_possible`);
+    otherwise the first of those (Arabic, the script's default here, when it is allowed).
+    """
+    decided = _decisive_script_language(text)
+    if decided is not None:
+        return decided
+    possible = _possible(_letters(text))
+    candidates = [(lang, p) for lang, p in probs if lang in possible]
+    if candidates:
+        return candidates[0]
+    return possible[0], 0.5
+
+
+def detect_language(text: str) -> LanguageResult:
+    """Detect the language of ``text`` with a default :class:`LanguageDetector`."""
+    return LanguageDetector().detect(text)
