@@ -1,0 +1,188 @@
+"""Publication dates, measured side by side: akhbar's resolver vs htmldate vs trafilatura.
+
+Exact-day accuracy, in one run, on
+  * the 12 dated Arabic pages of ../shared/realpages (htmldate's gold set: 8; CNN Arabic, LBCI, Youm7 x2),
+  * the 3 Persian pages of htmldate's gold set (reported apart),
+  * dateparser's Arabic date strings (every case that names a date, a Hijri date or an offset from now),
+  * the seed pages (seeds/*.txt; a page without a date must come out without one).
+
+htmldate is called as ``find_date(html, original_date=True, outputformat='%Y-%m-%d')`` and trafilatura as
+``extract_metadata(html).date``; akhbar gets what the crawler knows too: the page URL (from MANIFEST.tsv)
+and, for the seeds, the headline.  Strings and seed text are given to htmldate and trafilatura as a
+minimal HTML page (one ``<p>`` per line, the headline as ``<h1>``).  Relative strings are measured
+against the time of the run (htmldate and trafilatura take no base).
+
+    python bench/dates.py [--realpages ../shared/realpages] [--seeds seeds] [--json]
+"""
+from __future__ import annotations
+
+import argparse
+import html as htmllib
+import json
+import logging
+import sys
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import htmldate
+import trafilatura
+
+from crawler.dates import resolve_dates
+from crawler.datetext import _subtract, parse_date_text
+
+ROOT = Path(__file__).resolve().parent.parent
+TOOLS = ("akhbar", "htmldate", "trafilatura")
+
+
+def manifest_urls(rp: Path) -> dict[str, str]:
+    urls = {}
+    for line in (rp / "MANIFEST.tsv").read_text(encoding="utf-8").splitlines()[1:]:
+        cols = line.split("\t")
+        if len(cols) > 5 and cols[5]:
+            urls[cols[0]] = cols[5]
+    return urls
+
+
+def dated_pages(rp: Path) -> list[tuple[str, str, str, str]]:
+    """(set, file, gold day, lang) for every dated Arabic-script page."""
+    gold = json.loads((rp / "htmldate_mediacloud_arabic_script.gold_dates.json").read_text(encoding="utf-8"))
+    pages = [("htmldate gold (ar)" if v["lang"] == "ar" else "htmldate gold (fa)", name, v["date"], v["lang"])
+             for name, v in gold.items()]
+    lbci = json.loads((rp / "fundus_lbcgroup_2026_01_08.gold.json").read_text(encoding="utf-8"))["V1"]
+    pages += [
+        ("CNN/LBCI/Youm7", "newspaper4k_cnnarabic_syria_clashes.html", "2013-08-03", "ar"),
+        ("CNN/LBCI/Youm7", "fundus_lbcgroup_2026_01_08.html", lbci["publishing_date"][:10], "ar"),
+        ("CNN/LBCI/Youm7", "magichtml_youm7_6573469.html", "2024-05-13", "ar"),
+        ("CNN/LBCI/Youm7", "magichtml_youm7_6574622.html", "2024-05-20", "ar"),
+    ]
+    return pages
+
+
+def run_htmldate(html: str) -> str | None:
+    try:
+        return htmldate.find_date(html, original_date=True, outputformat="%Y-%m-%d")
+    except Exception:  # noqa: BLE001 - a tool that fails on a page scores a miss
+        return None
+
+
+def run_trafilatura(html: str) -> str | None:
+    try:
+        meta = trafilatura.extract_metadata(html)
+    except Exception:  # noqa: BLE001
+        return None
+    return meta.date if meta is not None else None
+
+
+def as_page(lines: list[str], title: str | None = None) -> str:
+    body = "".join(f"<h1>{htmllib.escape(l)}</h1>" if title and l.strip() == title else f"<p>{htmllib.escape(l)}</p>"
+                   for l in lines)
+    return f"<html><head><meta charset='utf-8'></head><body>{body}</body></html>"
+
+
+def day(value: str | None) -> str | None:
+    return value[:10] if value else None
+
+
+def string_cases(rp: Path, now: datetime) -> list[tuple[str, str, str | None, datetime]]:
+    """(kind, text, expected day or None, base) for dateparser's Arabic cases."""
+    data = json.loads((rp / "dateparser_arabic_date_strings.json").read_text(encoding="utf-8"))
+    freshness = {"2 day": {"days": 2}, "1 day ago": {"days": 1}, "4 year": {"years": 4},
+                 "ago 2 hour": {"hours": 2}, "0 day ago": {"days": 0}}
+    names = {"datetime": datetime}
+    out = []
+    for c in data["cases"]:
+        fn, a, k = c["test_function"], c["args"], c["kwargs"]
+        if fn == "test_translation":
+            out.append(("absolute", a[1], datetime.strptime(a[2], "%d %B %Y %I:%M %p").date().isoformat(), now))
+        elif fn in ("test_split", "test_search_date_string"):
+            d = int(a[1].split()[0])
+            out.append(("absolute", a[1], date(2015, 1, d).isoformat(), now))
+        elif fn == "test_freshness_translation":
+            out.append(("relative", a[1], _subtract(now, freshness[a[2]]).date().isoformat(), now))
+        elif fn == "test_applicable_languages":
+            out.append(("relative", a[1], (now - timedelta(hours=2)).date().isoformat(), now))
+        elif fn == "test_not_applicable_languages":
+            out.append(("not Arabic", a[1], None, now))
+        elif fn in ("test_relative_past_dates", "test_normalized_relative_dates"):
+            out.append(("relative", a[0], _subtract(now, k["ago"]).date().isoformat(), now))
+        elif fn == "test_datetime_parsing":
+            out.append(("hijri", k["dt_string"], eval(k["dt_obj"], names).date().isoformat(), now))  # noqa: S307
+        elif fn == "test_search_and_parse":
+            base = eval(k["settings"]["RELATIVE_BASE"], names)  # noqa: S307 - literal from the JSON
+            for sub, when in a[2]:
+                out.append(("in running text", sub, eval(when, names).date().isoformat(), base))  # noqa: S307
+    return out
+
+
+def akhbar_string(text: str, base: datetime) -> str | None:
+    found = parse_date_text(text, base=base)
+    return found[0].value.date().isoformat() if found else None
+
+
+def tally(rows: list[dict]) -> dict[str, int]:
+    return {t: sum(1 for r in rows if r[t] == r["gold"]) for t in TOOLS}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--realpages", type=Path, default=ROOT.parent / "shared" / "realpages")
+    ap.add_argument("--seeds", type=Path, default=ROOT / "seeds")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+    logging.disable(logging.WARNING)
+    rp, now = args.realpages, datetime.now().replace(microsecond=0)
+    urls = manifest_urls(rp)
+    sets: dict[str, list[dict]] = {}
+
+    for group, name, gold, lang in dated_pages(rp):
+        html = (rp / name).read_text(encoding="utf-8")
+        ours = resolve_dates(html=html, url=urls.get(name), locale="fa-IR" if lang == "fa" else None)
+        sets.setdefault(group, []).append({"item": name, "gold": gold, "akhbar": day(ours.published),
+                                           "source": ours.date_source, "htmldate": day(run_htmldate(html)),
+                                           "trafilatura": day(run_trafilatura(html))})
+
+    for kind, text, gold, base in string_cases(rp, now):
+        page = as_page([text])
+        sets.setdefault(f"dateparser strings: {kind}", []).append(
+            {"item": text, "gold": gold, "akhbar": akhbar_string(text, base),
+             "htmldate": day(run_htmldate(page)), "trafilatura": day(run_trafilatura(page))})
+
+    seed_gold = json.loads((args.seeds / "gold.json").read_text(encoding="utf-8"))
+    for name, gold in sorted(seed_gold.items()):
+        lines = (args.seeds / name).read_text(encoding="utf-8").split("\n")
+        ours = resolve_dates(lines=lines, title=gold["title"])
+        page = as_page(lines, gold["title"])
+        sets.setdefault("seeds", []).append({"item": name, "gold": gold["published"], "akhbar": day(ours.published),
+                                             "source": ours.date_source, "htmldate": day(run_htmldate(page)),
+                                             "trafilatura": day(run_trafilatura(page))})
+
+    arabic = sets["htmldate gold (ar)"] + sets["CNN/LBCI/Youm7"]
+    strings = [r for k, v in sets.items() if k.startswith("dateparser") for r in v]
+    summary = {"12 dated Arabic pages": (tally(arabic), len(arabic))}
+    summary.update({k: (tally(v), len(v)) for k, v in sets.items()})
+    summary["all dateparser strings"] = (tally(strings), len(strings))
+
+    if args.json:
+        json.dump({"run": now.isoformat(), "sets": sets,
+                   "summary": {k: {"n": n, **t} for k, (t, n) in summary.items()}},
+                  sys.stdout, ensure_ascii=False, indent=1)
+        print()
+        return 0
+    print(f"run at {now.isoformat()} (relative strings measured against it)\n")
+    for group in [k for k in sets if not k.startswith("dateparser")]:
+        print(f"== {group}")
+        print(f"   {'item':44} {'gold':10}  {'akhbar':10} {'(source)':10} {'htmldate':10} {'trafilatura':10}")
+        for r in sets[group]:
+            marks = {t: ("" if r[t] == r["gold"] else "*") for t in TOOLS}
+            print(f"   {r['item'][:44]:44} {str(r['gold']):10}  {str(r['akhbar']) + marks['akhbar']:10} "
+                  f"{'(' + str(r.get('source')) + ')':10} {str(r['htmldate']) + marks['htmldate']:10} "
+                  f"{str(r['trafilatura']) + marks['trafilatura']:10}")
+    print("   (* = not the gold day)\n")
+    print(f"{'set':40} {'n':>3}  " + "  ".join(f"{t:>11}" for t in TOOLS))
+    for k, (t, n) in summary.items():
+        print(f"{k:40} {n:3d}  " + "  ".join(f"{t[x]:>5}/{n:<5}" for x in TOOLS))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
