@@ -1,0 +1,64 @@
+"""Scrapy settings of akhbar (``scrapy.cfg`` points here).  Settings only.
+
+Politeness first: robots.txt obeyed, AutoThrottle on, at most two requests at a time per
+site, a User-Agent that names akhbar and how to reach its operator.
+
+The contact comes from the ``AKHBAR_CONTACT`` environment variable (a ``mailto:`` or
+``https:`` URL).  The default below is a placeholder: set it, so that a site's webmaster can
+reach you before blocking you.  A spider or the CLI that overrides ``AKHBAR_CONTACT`` as a
+Scrapy setting must also set ``USER_AGENT = user_agent(contact)``.
+
+Scrapy 2.19's RetryMiddleware retries RETRY_HTTP_CODES and network errors at once, with a
+lower priority, and ignores ``Retry-After``; waiting and backoff are left to akhbar's own
+middleware (registered below by the crawl code).
+"""
+from __future__ import annotations
+
+import os
+from importlib import metadata
+
+try:
+    _VERSION = metadata.version("akhbar")
+except metadata.PackageNotFoundError:  # running from a source tree that is not installed
+    _VERSION = "0"
+
+
+def user_agent(contact: str) -> str:
+    """The User-Agent akhbar sends: product token first, so robots.txt rules for "akhbar" apply."""
+    return f"akhbar/{_VERSION} (+{contact}; Arabic news archive)"
+
+
+BOT_NAME = "akhbar"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+AKHBAR_CONTACT = os.environ.get("AKHBAR_CONTACT", "mailto:akhbar-operator@example.org")
+USER_AGENT = user_agent(AKHBAR_CONTACT)
+
+# Politeness.
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0  # also AutoThrottle's floor
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 2.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+
+# Failures: retry timeouts, rate limiting and server errors.
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+DOWNLOAD_TIMEOUT = 30
+
+HTTPCACHE_ENABLED = False  # the archive and the WARC files are the record, not a cache
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = "INFO"
+# Scrapy 2.19's default, stated so that a change of default does not change akhbar.
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+# REQUEST_FINGERPRINTER_IMPLEMENTATION is not set: Scrapy 2.19 no longer reads it.
+
+# Registered by the crawl code (spiders / pipelines / middlewares); empty until then.
+DOWNLOADER_MIDDLEWARES: dict[str, int] = {}
+SPIDER_MIDDLEWARES: dict[str, int] = {}
+ITEM_PIPELINES: dict[str, int] = {}

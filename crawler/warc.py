@@ -1,0 +1,350 @@
+"""Raw capture: every fetched response kept in WARC files, and read back.
+
+:class:`WarcWriter` appends gzip-compressed (one gzip member per record) ``response`` +
+``request`` record pairs with warcio, rotates to a new file past ``max_bytes`` and returns a
+:class:`WarcPointer` (file, offset, length) the archive can store next to the article.
+:func:`iter_warc_responses` replays a file; :func:`read_record` fetches one response by
+pointer.  Each record pair is flushed as soon as it is written, so a file cut short by a
+crash is still readable up to its last complete record.
+
+No Scrapy here: the capture middleware hands plain URLs, headers and bytes to the writer.
+"""
+from __future__ import annotations
+
+import io
+import logging
+import os
+import threading
+import zlib
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from http import HTTPStatus
+from importlib import metadata
+from pathlib import Path
+from typing import BinaryIO, Iterable, Iterator, Mapping, Union
+from urllib.parse import urlsplit
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+from warcio.recordloader import ArcWarcRecord
+from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParserException
+from warcio.timeutils import datetime_to_iso_date
+from warcio.warcwriter import WARCWriter as _WarcioWriter
+
+__all__ = ["DEFAULT_MAX_BYTES", "WarcPointer", "WarcResponse", "WarcWriter", "iter_warc_responses", "read_record"]
+
+log = logging.getLogger(__name__)
+
+#: Rotate after about 1 GB, the customary size of a WARC file.
+DEFAULT_MAX_BYTES = 1_000_000_000
+
+_HeaderValue = Union[str, bytes, Iterable[Union[str, bytes]]]
+#: Headers as a mapping (``str``/``bytes`` names; a value or a list of values, as Scrapy's
+#: ``Headers`` has them) or as a sequence of (name, value) pairs.
+Headers = Union[Mapping[Union[str, bytes], _HeaderValue], Iterable[tuple[Union[str, bytes], Union[str, bytes]]]]
+
+# Errors a cut-off or damaged record raises somewhere inside warcio / zlib (warcio 1.8.1
+# raises AttributeError on a record whose WARC header block is cut before its target URI).
+_DAMAGED = (
+    ArchiveLoadFailed,
+    StatusAndHeadersParserException,
+    zlib.error,
+    EOFError,
+    ValueError,
+    OSError,
+    AttributeError,
+)
+
+
+@dataclass(frozen=True)
+class WarcPointer:
+    """Where one response record lies: its file, byte offset and (compressed) length."""
+
+    path: str
+    offset: int
+    length: int
+
+
+@dataclass(frozen=True)
+class WarcResponse:
+    """A response read back from WARC.
+
+    ``headers`` has lower-case names (repeated headers joined with ", "); ``body`` is the
+    payload with transfer- and content-encoding undone, as warcio decodes it; ``date`` is
+    the record's WARC-Date (ISO 8601, UTC).
+    """
+
+    url: str
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    date: str
+    pointer: WarcPointer
+
+
+def _text(value: str | bytes) -> str:
+    """Header text: UTF-8 when it decodes, else ISO-8859-1 (as warcio reads headers)."""
+    if isinstance(value, str):
+        return value
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value.decode("iso-8859-1")
+
+
+def _header_pairs(headers: Headers | None) -> list[tuple[str, str]]:
+    """Flatten any accepted header shape into (name, value) text pairs, order kept."""
+    if headers is None:
+        return []
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    pairs: list[tuple[str, str]] = []
+    for name, value in items:
+        values = [value] if isinstance(value, (str, bytes)) else list(value)
+        pairs.extend((_text(name), _text(v)) for v in values)
+    return pairs
+
+
+def _software() -> str:
+    try:
+        return f"akhbar/{metadata.version('akhbar')} (warcio/{metadata.version('warcio')})"
+    except metadata.PackageNotFoundError:
+        return "akhbar"
+
+
+class WarcWriter:
+    """Append request/response pairs to size-rotated ``.warc.gz`` files in ``directory``.
+
+    File names are ``{prefix}-{UTC timestamp}-{pid}-{serial}.warc.gz``: unique per process
+    and run.  A file is opened at the first write and closed when it passes ``max_bytes``
+    (the pair that crosses the bound stays whole in it).  Use as a context manager, or call
+    :meth:`close`.  Safe to share between threads.
+    """
+
+    def __init__(
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        prefix: str = "akhbar",
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        warc_version: str = "1.1",
+        fsync: bool = False,
+    ) -> None:
+        if max_bytes <= 0:
+            raise ValueError("max_bytes must be positive")
+        self.directory = Path(directory)
+        self.prefix = prefix
+        self.max_bytes = max_bytes
+        self.warc_version = warc_version
+        self.fsync = fsync
+        self.paths: list[Path] = []  # every file this writer opened, oldest first
+        self._serial = 0
+        self._file: BinaryIO | None = None
+        self._writer: _WarcioWriter | None = None
+        self._lock = threading.Lock()
+
+    # -- files -------------------------------------------------------------------------
+    @property
+    def current_path(self) -> Path | None:
+        """The file being written, or None between files."""
+        return self.paths[-1] if self._file is not None else None
+
+    def _open(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S%f")
+        while True:
+            self._serial += 1
+            path = self.directory / f"{self.prefix}-{stamp}-{os.getpid()}-{self._serial:05d}.warc.gz"
+            try:
+                self._file = open(path, "xb")  # never clobber another run's file
+                break
+            except FileExistsError:
+                continue
+        self.paths.append(path)
+        self._writer = _WarcioWriter(self._file, gzip=True, warc_version=self.warc_version)
+        info = {"software": _software(), "format": f"WARC File Format {self.warc_version}"}
+        self._writer.write_record(self._writer.create_warcinfo_record(path.name, info))
+        self._flush()
+
+    def _flush(self) -> None:
+        assert self._file is not None
+        self._file.flush()
+        if self.fsync:
+            os.fsync(self._file.fileno())
+
+    def close(self) -> None:
+        """Close the current file (a later write opens a new one)."""
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+        self._file = None
+        self._writer = None
+
+    def __enter__(self) -> WarcWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- records -------------------------------------------------------------------------
+    def write(
+        self,
+        url: str,
+        status: int,
+        headers: Headers | None,
+        body: bytes,
+        *,
+        method: str = "GET",
+        request_headers: Headers | None = None,
+        reason: str | None = None,
+        date: datetime | None = None,
+    ) -> WarcPointer:
+        """Write one response and the request that fetched it; return the response's pointer.
+
+        ``body`` is the payload as received (content-encoding intact if ``headers`` still
+        declare it).  Its transfer-encoding must already be undone, as HTTP clients do, so a
+        ``Transfer-Encoding`` header is dropped from the stored headers.
+        """
+        with self._lock:
+            if self._writer is None:
+                self._open()
+            assert self._writer is not None and self._file is not None
+            warc_date = datetime_to_iso_date(
+                (date or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(tzinfo=None),
+                use_micros=self.warc_version != "1.0",
+            )
+            response = self._response_record(url, status, headers, body, reason, warc_date)
+            request = self._request_record(url, method, request_headers, warc_date)
+            request.rec_headers.add_header("WARC-Concurrent-To", response.rec_headers.get_header("WARC-Record-ID"))
+            offset = self._file.tell()
+            self._writer.write_record(response)
+            length = self._file.tell() - offset
+            self._writer.write_record(request)
+            self._flush()
+            pointer = WarcPointer(str(self.paths[-1]), offset, length)
+            if self._file.tell() >= self.max_bytes:
+                self._close()
+            return pointer
+
+    def _response_record(
+        self, url: str, status: int, headers: Headers | None, body: bytes, reason: str | None, warc_date: str
+    ) -> ArcWarcRecord:
+        assert self._writer is not None
+        pairs = [(k, v) for k, v in _header_pairs(headers) if k.lower() != "transfer-encoding"]
+        if reason is None:
+            try:
+                reason = HTTPStatus(status).phrase
+            except ValueError:
+                reason = ""
+        http_headers = StatusAndHeaders(f"{status} {reason}".strip(), pairs, protocol="HTTP/1.1")
+        return self._writer.create_warc_record(
+            url,
+            "response",
+            payload=io.BytesIO(body),
+            length=len(body),
+            http_headers=http_headers,
+            warc_headers_dict={"WARC-Date": warc_date},
+        )
+
+    def _request_record(self, url: str, method: str, headers: Headers | None, warc_date: str) -> ArcWarcRecord:
+        assert self._writer is not None
+        parts = urlsplit(url)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        pairs = _header_pairs(headers)
+        if not any(name.lower() == "host" for name, _ in pairs):
+            pairs.insert(0, ("Host", parts.netloc))
+        http_headers = StatusAndHeaders(f"{method.upper()} {target} HTTP/1.1", pairs, is_http_request=True)
+        return self._writer.create_warc_record(
+            url,
+            "request",
+            payload=io.BytesIO(b""),
+            length=0,
+            http_headers=http_headers,
+            warc_headers_dict={"WARC-Date": warc_date},
+        )
+
+
+# -- reading ----------------------------------------------------------------------------
+
+
+def _decoded_body(record: ArcWarcRecord, raw: bytes) -> bytes:
+    """The payload with chunking / content-encoding undone (warcio's rules); raw if that fails."""
+    record.raw_stream = io.BytesIO(raw)
+    try:
+        return record.content_stream().read()
+    except _DAMAGED:
+        return raw
+
+
+def _headers_dict(http_headers: StatusAndHeaders) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for name, value in http_headers.headers:
+        key = name.lower()
+        headers[key] = f"{headers[key]}, {value}" if key in headers else value
+    return headers
+
+
+def _response(record: ArcWarcRecord, raw: bytes, pointer: WarcPointer) -> WarcResponse:
+    http_headers = record.http_headers
+    status = int(http_headers.get_statuscode() or 0)
+    return WarcResponse(
+        url=record.rec_headers.get_header("WARC-Target-URI"),
+        status=status,
+        headers=_headers_dict(http_headers),
+        body=_decoded_body(record, raw),
+        date=record.rec_headers.get_header("WARC-Date") or "",
+        pointer=pointer,
+    )
+
+
+def _is_http_response(record: ArcWarcRecord) -> bool:
+    return record.rec_type == "response" and record.http_headers is not None
+
+
+def _complete(record: ArcWarcRecord) -> bool:
+    """Whether the payload just read was whole (a file cut mid-record leaves bytes owing)."""
+    return getattr(record.raw_stream, "limit", 0) == 0
+
+
+def iter_warc_responses(path: str | os.PathLike[str]) -> Iterator[WarcResponse]:
+    """Every HTTP response in a WARC file, in order (request/metadata records skipped).
+
+    A damaged or cut-off tail (a crash mid-write) ends the iteration with a warning instead
+    of an error: everything before it is still returned.
+    """
+    path = str(path)
+    with open(path, "rb") as stream:
+        records = ArchiveIterator(stream, check_digests=False)
+        while True:
+            try:
+                record = next(records)
+                if not _is_http_response(record):
+                    continue
+                raw = record.raw_stream.read()
+                offset, length = records.get_record_offset(), records.get_record_length()
+            except StopIteration:
+                return
+            except _DAMAGED as exc:
+                log.warning("WARC %s: stopped at a damaged or incomplete record: %s", path, exc)
+                return
+            if not _complete(record):
+                log.warning("WARC %s: last record at offset %d is incomplete", path, offset)
+                return
+            yield _response(record, raw, WarcPointer(path, offset, length))
+
+
+def read_record(pointer: WarcPointer) -> WarcResponse:
+    """The response record at ``pointer`` (random access; reads ``length`` bytes only)."""
+    with open(pointer.path, "rb") as stream:
+        stream.seek(pointer.offset)
+        chunk = stream.read(pointer.length)
+    try:
+        record = next(ArchiveIterator(io.BytesIO(chunk)))
+        raw = record.raw_stream.read()
+    except (StopIteration, *_DAMAGED) as exc:
+        raise ValueError(f"no readable WARC record at {pointer}") from exc
+    if not _is_http_response(record) or not _complete(record):
+        raise ValueError(f"no complete HTTP response record at {pointer}")
+    return _response(record, raw, pointer)
