@@ -204,6 +204,15 @@ def _page_is_arabic(lines: Iterable[str]) -> bool:
     return arabic_share(" ".join(lines)) >= 0.5
 
 
+def _short_link_keys(lines: Sequence[str], link_texts: Iterable[str]) -> set[str]:
+    """Normalised anchor texts that could equal one of the short lines (only those are compared)."""
+    short = [line for line in lines if word_count(line) <= 6 and not is_paragraph(line)]
+    if not short:
+        return set()
+    longest = max(len(line) for line in short) + 8  # room for diacritics and tatweel
+    return {normalize(t) for t in link_texts if t and len(t.strip()) <= longest}
+
+
 # --- HTML path: clean what the extractor kept ------------------------------------------------------
 def clean_paragraphs(
     paragraphs: Sequence[str],
@@ -219,7 +228,7 @@ def clean_paragraphs(
     """
     lines = [p.strip() for p in paragraphs if p and p.strip()]
     arabic_page = _page_is_arabic(lines)
-    links = {normalize(t) for t in link_texts if t and word_count(t) <= 12}
+    links = _short_link_keys(lines, link_texts)
     title_key = normalize(title) if title else None
     kept: list[str] = []
     dropped: list[tuple[str, str]] = []

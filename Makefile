@@ -1,0 +1,23 @@
+# The two commands of the README:
+#   make run   - install akhbar, replay the bundled seeds into archive.db, show a search
+#   make test  - install akhbar with its test tools and run the whole test suite
+PYTHON ?= python3
+PIP_FLAGS ?= -q --disable-pip-version-check
+
+.PHONY: install install-test run test bench
+
+install:
+	$(PYTHON) -m pip install $(PIP_FLAGS) -e .
+
+install-test:
+	$(PYTHON) -m pip install $(PIP_FLAGS) -e '.[test,bench]'
+
+run: install
+	akhbar replay seeds/
+	akhbar search "الاسد" --limit 5
+
+test: install-test
+	$(PYTHON) -m pytest
+
+bench: install-test
+	$(PYTHON) bench/extraction.py

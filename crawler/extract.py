@@ -1,0 +1,221 @@
+"""The extraction core: bytes (+ URL and HTTP headers) in, an :class:`Article` out.
+
+Pure: no Scrapy, no database.  A crawl and a replay of a saved file both end up here, so a fix
+made for one is a fix for both.
+
+    decode -> (HTML) trafilatura main text + Arabic boilerplate filter + page metadata
+           -> (saved text) the same line rules over the page's lines
+           -> dates with provenance -> language -> content hash
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+import lxml.html
+import trafilatura
+from lxml import etree
+
+from crawler.arabic import content_hash
+from crawler.article import Article
+from crawler.boilerplate import clean_paragraphs, segment_text_page
+from crawler.dates import resolve_dates
+from crawler.decode import DecodeError, decode_html, decode_text
+from crawler.language import detect_language
+from crawler.metadata import page_metadata
+
+__all__ = ["ExtractionError", "extract", "extract_html", "extract_text", "sniff_kind"]
+
+
+class ExtractionError(ValueError):
+    """The input holds no article (empty page, no text left after boilerplate removal, junk)."""
+
+
+_TEXT_SUFFIXES = (".txt", ".text")
+_HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml", ".php", ".asp", ".aspx")
+
+
+def sniff_kind(data: bytes, name: str | None = None, content_type: str | None = None) -> str:
+    """``'html'`` or ``'text'``, from the content type, the file or URL name, then the bytes."""
+    if content_type:
+        ct = content_type.lower()
+        if "html" in ct or "xml" in ct:
+            return "html"
+        if ct.startswith("text/plain"):
+            return "text"
+    if name:
+        lowered = name.lower().split("?", 1)[0]
+        if lowered.endswith(_TEXT_SUFFIXES):
+            return "text"
+        if lowered.endswith(_HTML_SUFFIXES):
+            return "html"
+    head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    head = head.replace(b"\x00", b"")  # UTF-16 pages
+    if head.startswith((b"<!doctype", b"<html", b"<?xml", b"<head", b"<body", b"<meta", b"<!--")) or b"<p" in head or b"<div" in head:
+        return "html"
+    return "text"
+
+
+def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
+    if not headers:
+        return None
+    for key, value in headers.items():
+        if key.lower() == name.lower():
+            return value
+    return None
+
+
+def extract(
+    data: bytes,
+    url: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    *,
+    kind: str | None = None,
+    name: str | None = None,
+    fetched_at: datetime | None = None,
+    timezone: str | None = None,
+    locale: str | None = None,
+    feed_date: str | datetime | None = None,
+) -> Article:
+    """Extract the article from raw bytes.
+
+    ``kind`` forces ``'html'`` or ``'text'``; otherwise it is sniffed from the Content-Type header,
+    ``name`` (a file name) or ``url``, then the bytes.  Raises :class:`ExtractionError` (a
+    ``ValueError`` with a one-line message) for empty, undecodable or article-less input.
+    """
+    if not data or not data.strip():
+        raise ExtractionError("empty document")
+    content_type = _header(headers, "Content-Type")
+    kind = kind or sniff_kind(data, name or url, content_type)
+    try:
+        decoded = decode_text(data) if kind == "text" else decode_html(data, headers)
+    except DecodeError as exc:
+        raise ExtractionError(str(exc)) from exc
+    common = dict(
+        url=url,
+        fetched_at=fetched_at,
+        timezone=timezone,
+        locale=locale,
+        feed_date=feed_date,
+        http_last_modified=_header(headers, "Last-Modified"),
+    )
+    if kind == "text":
+        article = extract_text(decoded.text, **common)
+    else:
+        article = extract_html(decoded.text, **common)
+    article.encoding = decoded.encoding
+    return article
+
+
+def _finish(
+    *,
+    url: str | None,
+    title: str | None,
+    paragraphs: list[str],
+    **fields,
+) -> Article:
+    text = "\n".join(paragraphs)
+    if not text.strip():
+        raise ExtractionError("no article text found")
+    language = detect_language(f"{title or ''}\n{text}")
+    return Article(
+        url=url,
+        title=title,
+        text=text,
+        content_hash=content_hash(text),
+        lang=language.lang,
+        lang_confidence=language.confidence,
+        arabic_share=language.arabic_share,
+        **fields,
+    )
+
+
+def extract_html(
+    html: str,
+    *,
+    url: str | None = None,
+    fetched_at: datetime | None = None,
+    timezone: str | None = None,
+    locale: str | None = None,
+    feed_date: str | datetime | None = None,
+    http_last_modified: str | None = None,
+) -> Article:
+    """Extract the article from a decoded HTML page."""
+    try:
+        tree = lxml.html.fromstring(html)
+    except (etree.ParserError, ValueError) as exc:
+        raise ExtractionError(f"not an HTML page ({exc})") from exc
+    meta = page_metadata(tree, url)
+    main = trafilatura.extract(
+        html,
+        url=url,
+        include_comments=False,
+        include_tables=True,
+        favor_precision=True,
+        deduplicate=False,
+        with_metadata=False,
+    )
+    link_texts = (a.text_content() for a in tree.iter("a"))
+    paragraphs, _dropped = clean_paragraphs((main or "").split("\n"), title=meta.title, link_texts=link_texts)
+    dates = resolve_dates(
+        html=html,
+        title=meta.title,
+        url=url,
+        fetched_at=fetched_at,
+        feed_date=feed_date,
+        http_last_modified=http_last_modified,
+        timezone=timezone,
+        locale=locale,
+    )
+    return _finish(
+        url=url,
+        title=meta.title,
+        paragraphs=paragraphs,
+        published=dates.published,
+        date_source=dates.date_source,
+        modified=dates.modified,
+        section=meta.section,
+        author=meta.author,
+        canonical_url=meta.canonical_url,
+        description=meta.description,
+        tags=list(meta.tags),
+    )
+
+
+def extract_text(
+    text: str,
+    *,
+    url: str | None = None,
+    fetched_at: datetime | None = None,
+    timezone: str | None = None,
+    locale: str | None = None,
+    feed_date: str | datetime | None = None,
+    http_last_modified: str | None = None,
+) -> Article:
+    """Extract the article from a saved page text (one page element per line)."""
+    lines = text.splitlines()
+    page = segment_text_page(lines)
+    # Dates are looked for where a page shows them: in the header around the headline and in
+    # the dateline that opens the body; never in a month named inside the running text.
+    date_lines = page.header + page.body[:1]
+    dates = resolve_dates(
+        lines=date_lines,
+        title=page.title,
+        url=url,
+        fetched_at=fetched_at,
+        feed_date=feed_date,
+        http_last_modified=http_last_modified,
+        timezone=timezone,
+        locale=locale,
+    )
+    return _finish(
+        url=url,
+        title=page.title,
+        paragraphs=page.body,
+        published=dates.published,
+        date_source=dates.date_source,
+        modified=dates.modified,
+        section=page.section,
+        tags=page.tags,
+        description=page.description,
+    )

@@ -1,0 +1,108 @@
+"""Everything after the fetch: raw capture -> extract -> archive, shared by crawl and replay.
+
+The caller owns the session and commits after each document, so a run that dies half way
+keeps everything taken in before the document in flight, and that one is simply taken in
+again next time (the archive's unique constraints make the second take a no-op).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from crawler.article import Article
+from crawler.extract import ExtractionError, extract
+from storage import archive
+from storage.models import Document
+
+
+@dataclass
+class RawDocument:
+    """A document as fetched or read: bytes plus what is known about where they came from."""
+
+    data: bytes
+    url: str | None = None
+    name: str | None = None  # a file name, for telling .txt from .html
+    headers: Mapping[str, str] = field(default_factory=dict)
+    status: int | None = None
+    fetched_at: datetime | None = None
+    source: str | None = None
+    timezone: str | None = None
+    locale: str | None = None
+    feed_date: str | None = None
+    warc_path: str | None = None
+    warc_offset: int | None = None
+    warc_length: int | None = None
+    kind: str | None = None
+
+
+@dataclass
+class IngestResult:
+    """What became of one document: ``stored``, ``duplicate`` or ``rejected``."""
+
+    outcome: str
+    article_id: int | None = None
+    document_id: int | None = None
+    reason: str | None = None
+    article: Article | None = None
+    url: str | None = None
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    for key, value in headers.items():
+        if key.lower() == name:
+            return value
+    return None
+
+
+def ingest(session: Session, doc: RawDocument) -> IngestResult:
+    """Take one document into the archive (the caller commits).
+
+    The raw bytes are recorded first (inline, or as a pointer into the WARC file that holds
+    them), then the article is extracted and added; the database decides whether it is new.
+    """
+    fetched_at = doc.fetched_at or datetime.now(timezone.utc)
+    where = doc.url or (Path(doc.name).resolve().as_uri() if doc.name else "")
+    document_id, is_new = archive.add_document(
+        session,
+        url=where,
+        raw=doc.data,
+        source=doc.source,
+        fetched_at=fetched_at,
+        content_type=_header(doc.headers, "content-type"),
+        http_status=doc.status,
+        headers=dict(doc.headers) or None,
+        warc_path=doc.warc_path,
+        warc_offset=doc.warc_offset,
+        warc_length=doc.warc_length,
+    )
+    if not is_new:
+        # These very bytes were taken in from this address before: not a new sighting.  Only a
+        # document that did not become an article is tried again (the extractor may have improved).
+        earlier = session.get(Document, document_id)
+        if earlier is not None and earlier.outcome in ("stored", "duplicate") and earlier.article_id is not None:
+            return IngestResult("duplicate", article_id=earlier.article_id, document_id=document_id, url=where)
+    try:
+        article = extract(
+            doc.data,
+            doc.url,
+            doc.headers,
+            kind=doc.kind,
+            name=doc.name,
+            fetched_at=fetched_at,
+            timezone=doc.timezone,
+            locale=doc.locale,
+            feed_date=doc.feed_date,
+        )
+    except ExtractionError as exc:
+        archive.set_document_outcome(session, document_id, "rejected", reason=str(exc))
+        return IngestResult("rejected", document_id=document_id, reason=str(exc), url=doc.url)
+    # Where it was reached: the fetch URL; for a saved file, the page's own canonical URL when it
+    # names one, else the file.  The archive records the canonical URL beside it.
+    url = doc.url or article.canonical_url or where
+    result = archive.add_article(session, article, url=url, source=doc.source, seen_at=fetched_at)
+    archive.set_document_outcome(session, document_id, result.status, article_id=result.article_id)
+    return IngestResult(result.status, article_id=result.article_id, document_id=document_id, article=article, url=url)

@@ -1,0 +1,133 @@
+"""Replay: saved files, folders and WARC files -> the same path as a crawl (:mod:`crawler.ingest`)."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from crawler.ingest import IngestResult, RawDocument, ingest
+
+PAGE_SUFFIXES = (".txt", ".html", ".htm")
+WARC_SUFFIXES = (".warc", ".warc.gz")
+
+
+class ReplayInputError(ValueError):
+    """A path given to replay that cannot be read (missing, unreadable, not a page)."""
+
+
+@dataclass
+class ReplayReport:
+    seen: int = 0
+    stored: int = 0
+    duplicate: int = 0
+    rejected: int = 0
+    errors: list[dict[str, str]] = field(default_factory=list)
+    articles: list[int] = field(default_factory=list)
+
+    def add(self, name: str, result: IngestResult) -> None:
+        self.seen += 1
+        if result.outcome == "stored":
+            self.stored += 1
+        elif result.outcome == "duplicate":
+            self.duplicate += 1
+        else:
+            self.rejected += 1
+            self.errors.append({"file": name, "reason": result.reason or "rejected"})
+        if result.article_id is not None and result.article_id not in self.articles:
+            self.articles.append(result.article_id)
+
+    def fail(self, name: str, reason: str) -> None:
+        self.errors.append({"file": name, "reason": reason})
+
+    @property
+    def taken_in(self) -> int:
+        return self.stored + self.duplicate
+
+    def to_dict(self) -> dict:
+        return {"seen": self.seen, "stored": self.stored, "duplicate": self.duplicate,
+                "rejected": self.rejected, "errors": self.errors}
+
+
+def is_warc(path: Path) -> bool:
+    return path.name.lower().endswith(WARC_SUFFIXES)
+
+
+def expand_paths(paths: Iterable[str | Path]) -> Iterator[tuple[Path, str | None]]:
+    """Yield (file, problem) for every input: folders are walked in name order for page and WARC files."""
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for child in sorted(p for p in path.rglob("*") if p.is_file()):
+                name = child.name.lower()
+                if name.endswith(PAGE_SUFFIXES) or name.endswith(WARC_SUFFIXES):
+                    yield child, None
+        elif path.is_file():
+            yield path, None
+        elif path.exists():
+            yield path, "not a regular file"
+        else:
+            yield path, "no such file or folder"
+
+
+def iter_documents(path: Path, *, source: str | None = None) -> Iterator[RawDocument]:
+    """The documents in one input file: the file itself, or every HTTP response in a WARC file."""
+    if is_warc(path):
+        from crawler.warc import iter_warc_responses
+
+        for response in iter_warc_responses(path):
+            yield RawDocument(
+                data=response.body,
+                url=response.url,
+                headers=response.headers,
+                status=response.status,
+                fetched_at=response.date,
+                source=source,
+                warc_path=str(response.pointer.path),
+                warc_offset=response.pointer.offset,
+                warc_length=response.pointer.length,
+            )
+        return
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ReplayInputError(exc.strerror or str(exc)) from exc
+    yield RawDocument(data=data, name=str(path), source=source)
+
+
+def replay(session: Session, paths: Iterable[str | Path], *, source: str | None = None) -> ReplayReport:
+    """Take every page under ``paths`` into the archive, committing after each document."""
+    return replay_files(session, expand_paths(paths), source=source)
+
+
+def replay_files(
+    session: Session,
+    files: Iterable[tuple[Path, str | None]],
+    *,
+    source: str | None = None,
+    on_file: Callable[[Path], None] | None = None,
+) -> ReplayReport:
+    """Replay the (file, problem) pairs that :func:`expand_paths` yields."""
+    report = ReplayReport()
+    for path, problem in files:
+        if on_file:
+            on_file(path)
+        if problem:
+            report.fail(str(path), problem)
+            continue
+        try:
+            for doc in iter_documents(path, source=source):
+                label = doc.url if doc.url else str(path)
+                if doc.status is not None and not 200 <= doc.status < 300:
+                    continue  # a 404 or a redirect recorded in a WARC is not a page to extract
+                result = ingest(session, doc)
+                session.commit()
+                report.add(label, result)
+        except ReplayInputError as exc:
+            session.rollback()
+            report.fail(str(path), str(exc))
+        except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch
+            session.rollback()
+            report.fail(str(path), f"{type(exc).__name__}: {exc}".splitlines()[0])
+    return report
