@@ -150,3 +150,71 @@ class Document(Base):
 
     source: Mapped[Source | None] = relationship()
     article: Mapped[ArticleRecord | None] = relationship()
+
+
+#: How a crawl run ended (``running`` while it goes on; ``died`` when its process vanished).
+RUN_OUTCOMES = ("running", "ok", "failed", "timeout", "killed", "interrupted", "died")
+
+
+class CrawlRun(Base):
+    """One crawl of one source: when, how it ended, and what it did.
+
+    ``heartbeat_at`` is bumped while the run goes on, so a run whose process was killed
+    (SIGKILL, power loss) can be told apart from a slow one and marked ``died``.
+    ``errors`` counts errors by kind (``{"http_404": 2, "timeout": 1}``).
+    """
+
+    __tablename__ = "crawl_runs"
+    __table_args__ = (
+        CheckConstraint("outcome IN " + str(RUN_OUTCOMES), name="outcome"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(200), index=True)
+    trigger: Mapped[str] = mapped_column(String(20), default="manual")
+    started_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime)
+    outcome: Mapped[str] = mapped_column(String(16), default="running")
+    pid: Mapped[int | None] = mapped_column(Integer)
+    host: Mapped[str | None] = mapped_column(String(200))
+    pages_fetched: Mapped[int] = mapped_column(Integer, default=0)
+    not_modified: Mapped[int] = mapped_column(Integer, default=0)
+    bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    articles_new: Mapped[int] = mapped_column(Integer, default=0)
+    articles_duplicate: Mapped[int] = mapped_column(Integer, default=0)
+    articles_rejected: Mapped[int] = mapped_column(Integer, default=0)
+    skipped_seen: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[dict[str, int] | None] = mapped_column(JSON)
+    message: Mapped[str | None] = mapped_column(Text)
+
+
+class HttpValidator(Base):
+    """The validators of the last good answer for a feed or sitemap URL (conditional GET)."""
+
+    __tablename__ = "http_validators"
+
+    url: Mapped[str] = mapped_column(Text, primary_key=True)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[int | None] = mapped_column(Integer)
+    checked_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class SourceState(Base):
+    """Per-source scheduling state and health: the lease that keeps two schedulers from
+    crawling one source at once, the adaptive interval, and the recent record."""
+
+    __tablename__ = "source_state"
+
+    source: Mapped[str] = mapped_column(String(200), primary_key=True)
+    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime)
+    interval_seconds: Mapped[float | None] = mapped_column(Float)
+    next_run_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_run_id: Mapped[int | None] = mapped_column(Integer)
+    last_success: Mapped[datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None] = mapped_column(DateTime)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    recent_new: Mapped[list[int] | None] = mapped_column(JSON)

@@ -68,9 +68,11 @@ def engine(tmp_path):
 def test_schema_is_created_on_first_open_and_reopening_keeps_it(tmp_path):
     url = f"sqlite:///{tmp_path / 'new' / 'archive.db'}"
     first = open_engine(url)
-    assert current_revision(first) == head_revision() == "0001"
+    assert head_revision() is not None
+    assert current_revision(first) == head_revision()
     tables = set(inspect(first).get_table_names())
-    assert {"sources", "articles", "article_urls", "documents", "articles_fts", "alembic_version"} <= tables
+    assert {"sources", "articles", "article_urls", "documents", "articles_fts", "alembic_version",
+            "crawl_runs", "http_validators", "source_state"} <= tables
     with Session(first) as s:
         add_article(s, make_article(SEEDS[0]))
         s.commit()
