@@ -20,8 +20,13 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from crawler.arabic import arabic_share, normalize
+
+# A line is normalised by several rules in turn (classify_line, is_date_line, the title and link
+# checks); remembering the last few hundred keys makes that one pass per line.
+_line_key = lru_cache(maxsize=512)(normalize)
 
 # --- phrase families (normalised spelling: ا for أإآ, ي for ى, ه for ة, no diacritics) ----------
 
@@ -95,7 +100,7 @@ _DATE_SPLIT = re.compile(r"[\s/\\\-–—,،:|.()\[\]]+")
 
 def is_date_line(line: str) -> bool:
     """True when ``line`` is only a date and/or a time (with labels such as «نشر في» or «آخر تحديث»)."""
-    norm = normalize(line)
+    norm = _line_key(line)
     tokens = [t for t in _DATE_SPLIT.split(norm) if t]
     if not tokens or len(tokens) > 14:
         return False
@@ -135,7 +140,7 @@ def is_headline_like(line: str) -> bool:
 
 def _is_latin_chrome(line: str) -> bool:
     """A short line with no Arabic letter in it: UI labels such as «Time», «View», «logo-icon»."""
-    return not _ARABIC_LETTER.search(normalize(line)) and word_count(line) <= 3
+    return not _ARABIC_LETTER.search(_line_key(line)) and word_count(line) <= 3
 
 
 # --- the classifier ------------------------------------------------------------------------------
@@ -149,7 +154,7 @@ class Verdict:
 
 def classify_line(line: str, *, arabic_page: bool = True) -> Verdict | None:
     """Return a :class:`Verdict` when ``line`` is page chrome, ``None`` when it may be content."""
-    norm = normalize(line)
+    norm = _line_key(line)
     if not norm:
         return None
     words = word_count(line)
@@ -204,6 +209,9 @@ def _page_is_arabic(lines: Iterable[str]) -> bool:
     return arabic_share(" ".join(lines)) >= 0.5
 
 
+_BARE_URL = re.compile(r"^\s*(?:https?://|www\.)\S+\s*$", re.IGNORECASE)
+
+
 def _short_link_keys(lines: Sequence[str], link_texts: Iterable[str]) -> set[str]:
     """Normalised anchor texts that could equal one of the short lines (only those are compared)."""
     short = [line for line in lines if word_count(line) <= 6 and not is_paragraph(line)]
@@ -236,11 +244,13 @@ def clean_paragraphs(
     while i < len(lines):
         line = lines[i]
         verdict = classify_line(line, arabic_page=arabic_page)
-        if verdict is None and not kept and title_key and normalize(line) == title_key:
+        if verdict is None and not kept and title_key and _line_key(line) == title_key:
             verdict = Verdict("title")
-        if verdict is None and word_count(line) <= 6 and not is_paragraph(line) and normalize(line) in links:
+        if (verdict is None and word_count(line) <= 6 and not is_paragraph(line)
+                and not _BARE_URL.match(line) and _line_key(line) in links):
             # A short line that is also a link elsewhere on the page: a menu or related-link item.
-            # Subheadings are not links; an article's own subheading rarely is.
+            # Subheadings are not links; an article's own subheading rarely is.  An address
+            # written out in the text is the author's (a source, a shop link): it stays.
             verdict = Verdict("link-item")
         if verdict is None:
             kept.append(line)

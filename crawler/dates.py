@@ -103,7 +103,7 @@ class ResolvedDate:
 _BLOCK = frozenset(
     "p div h1 h2 h3 h4 h5 h6 li ul ol tr td th table section article header footer aside nav "
     "main br dd dt dl blockquote figure figcaption form time address hr pre label button".split())
-_INVISIBLE_TAGS = ("script", "style", "noscript", "template", "svg", "head", "iframe", "select")
+_INVISIBLE_TAGS = frozenset(("script", "style", "noscript", "template", "svg", "head", "iframe", "select"))
 
 
 def _parse_html(html: str) -> etree._Element | None:
@@ -114,20 +114,34 @@ def _parse_html(html: str) -> etree._Element | None:
         return None
 
 
-def visible_lines(doc: etree._Element, *, copy: bool = True) -> list[str]:
+def visible_lines(doc: etree._Element) -> list[str]:
     """The page's visible text, one line per block element, white space collapsed.
 
-    Works on a copy unless ``copy`` is false: then ``doc`` itself is stripped of scripts.
+    Scripts, styles, the ``<head>`` and the like are left out; ``doc`` is only read, never changed,
+    so a caller may share its parse with other readers.
     """
-    root = lxml.html.fromstring(etree.tostring(doc)) if copy else doc
-    for el in root.xpath("|".join(f"//{t}" for t in _INVISIBLE_TAGS)):
-        el.drop_tree()
-    for el in root.iter():
-        if isinstance(el.tag, str) and el.tag.lower() in _BLOCK:
-            el.text = "\n" + (el.text or "")
-            el.tail = "\n" + (el.tail or "")
-    lines = (re.sub(r"\s+", " ", line).strip() for line in root.text_content().split("\n"))
+    parts: list[str] = []
+    _visible_text(doc, parts)
+    lines = (" ".join(line.split()) for line in "".join(parts).split("\n"))
     return [line for line in lines if line]
+
+
+def _visible_text(el: etree._Element, parts: list[str]) -> None:
+    """Append the text of ``el`` (an element with a string tag) to ``parts``, a line break around
+    every block element; the content of invisible elements is skipped, their tail kept."""
+    block = el.tag.lower() in _BLOCK
+    if block:
+        parts.append("\n")
+    if el.text:
+        parts.append(el.text)
+    for child in el:
+        tag = child.tag
+        if isinstance(tag, str) and tag not in _INVISIBLE_TAGS:
+            _visible_text(child, parts)
+        if child.tail:  # comments and invisible elements keep their tail: it is the parent's text
+            parts.append(child.tail)
+    if block:
+        parts.append("\n")
 
 
 def _clean(text: str | None) -> str:
@@ -256,6 +270,10 @@ _ITEMPROPS = {"datepublished": ("published", 0.85), "datecreated": ("published",
               "datemodified": ("modified", 0.8)}
 
 
+_TIME_OR_ITEMPROP = etree.XPath(
+    "descendant-or-self::*[self::time or @itemprop] | (descendant-or-self::h1)[1]")
+
+
 def time_candidates(doc: etree._Element, locale: str | None = None,
                     base: datetime | None = None) -> list[DateCandidate]:
     """Dates from ``<time>`` elements and microdata (``itemprop="datePublished"``) outside meta.
@@ -267,10 +285,10 @@ def time_candidates(doc: etree._Element, locale: str | None = None,
     h1 = next(iter(doc.iter("h1")), None)
     after_h1 = h1 is None
     plain_taken = False
-    for el in doc.iter():
+    for el in _TIME_OR_ITEMPROP(doc):  # the elements that can carry a date, and the first h1, in page order
         if el is h1:
             after_h1 = True
-        if not isinstance(el.tag, str) or el.tag == "meta":
+        if el.tag == "meta":
             continue
         prop = (el.get("itemprop") or "").lower()
         if el.tag != "time" and prop not in _ITEMPROPS:
@@ -368,13 +386,19 @@ def _label(line: str, match: DateMatch, following: DateMatch | None, previous_en
     return None
 
 
+def _line_key(line: str) -> str:
+    """:func:`normalize` of a line; for plain ASCII that is lower case with white space collapsed
+    (normalisation only touches non-ASCII characters otherwise), so skip the Unicode passes."""
+    return " ".join(line.lower().split()) if line.isascii() else normalize(line)
+
+
 def _title_index(lines: list[str], title: str | None) -> int | None:
     if not title:
         return None
     key = normalize(title)
     if not key:
         return None
-    keys = [normalize(line) for line in lines]
+    keys = [_line_key(line) for line in lines]
     for i, k in enumerate(keys):
         if k == key:
             return i
@@ -410,7 +434,12 @@ def line_candidates(lines: list[str], title: str | None = None, *, base: datetim
     out: list[DateCandidate] = []
     rejected: list[Rejection] = []
     have = {"published": False, "modified": False}
+    # Past the dateline's reach only a labelled publication date counts, and only the first one:
+    # once a publication date is taken there, nothing further down can change the result.
+    reach = 30 if ti is None else ti + 26  # see _line_confidence
     for i, line in enumerate(lines):
+        if i >= reach and have["published"]:
+            break
         if not _MAYBE_DATE.search(line):
             continue  # every date expression has a digit or a relative-time word
         matches = [m for m in parse_date_text(line, base=base, locale=locale) if _usable(m)]
@@ -571,17 +600,18 @@ def _today_traps(cands: list[DateCandidate], fetch_day: date) -> set[int]:
             if c.source in ("dateline", "text", "http") and _day(c) == fetch_day}
 
 
-def _gather(html: str | None, lines: list[str] | None, title: str | None, url: str | None,
-            feed_date: str | datetime | None, http_last_modified: str | None, base: datetime,
+def _gather(html: str | None, doc: etree._Element | None, lines: list[str] | None, title: str | None,
+            url: str | None, feed_date: str | datetime | None, http_last_modified: str | None, base: datetime,
             locale: str | None) -> tuple[list[DateCandidate], list[Rejection]]:
     cands: list[DateCandidate] = []
     rejected: list[Rejection] = []
-    doc = _parse_html(html) if html else None
+    if doc is None and html:
+        doc = _parse_html(html)
     if doc is not None:
         cands += html_candidates(doc, locale=locale, base=base)
         title = title or _headline(doc)
         if lines is None:
-            lines = visible_lines(doc, copy=False)  # the last use of this private parse
+            lines = visible_lines(doc)
     if lines:
         found, rejected = line_candidates(lines, title, base=base, locale=locale)
         cands += found
@@ -598,13 +628,15 @@ def _gather(html: str | None, lines: list[str] | None, title: str | None, url: s
     return cands, rejected
 
 
-def resolve_dates(*, html: str | None = None, lines: list[str] | None = None, title: str | None = None,
+def resolve_dates(*, html: str | None = None, doc: etree._Element | None = None,
+                  lines: list[str] | None = None, title: str | None = None,
                   url: str | None = None, fetched_at: datetime | None = None,
                   feed_date: str | datetime | None = None, http_last_modified: str | None = None,
                   timezone: str | None = None, locale: str | None = None) -> ResolvedDate:
     """Resolve a page's publication and modification dates, with provenance.
 
-    ``html`` is the decoded page, ``lines`` its visible text (one line per element; derived
+    ``html`` is the decoded page, ``doc`` its parse when the caller has one (the document root of an
+    ``lxml.html`` parse; only read, never changed; ``html`` is then not parsed again), ``lines`` its visible text (one line per element; derived
     from ``html`` when not given), ``title`` the headline.  ``fetched_at`` (naive = UTC;
     default now) anchors relative dates and the future check.  ``timezone`` is the source's
     IANA zone, ``locale`` its locale (``ar-EG``, ``ar-LB``, ``fa-IR`` ...).
@@ -614,7 +646,7 @@ def resolve_dates(*, html: str | None = None, lines: list[str] | None = None, ti
     fetched = (fetched_at or datetime.now(tz=_utc_zone()))
     fetched_utc = fetched.astimezone(_utc_zone()).replace(tzinfo=None) if fetched.tzinfo else fetched
     base = fetched_utc.replace(tzinfo=_utc_zone()).astimezone(tz) if tz else fetched_utc.replace(tzinfo=_utc_zone())
-    raw, rejected = _gather(html, lines, title, url, feed_date, http_last_modified, base, locale)
+    raw, rejected = _gather(html, doc, lines, title, url, feed_date, http_last_modified, base, locale)
 
     zone = _site_zone(raw, tz)
     wall_clocks = {c.value.replace(second=0) for c in raw

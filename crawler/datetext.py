@@ -83,9 +83,26 @@ def _fold_char(ch: str) -> str:
     return normalize(ch)
 
 
+_FOLD_TABLE: dict[int, str] = {}  # code point -> _fold_char, for str.translate
+_FOLD_MULTI: set[int] = set()  # code points that fold to no character or to several
+
+
 def fold(text: str) -> tuple[str, list[int]]:
     """Fold ``text`` for matching; return the folded string and, per folded character,
     the index of the original character it came from."""
+    chars = set(text)
+    if len(_FOLD_TABLE) > 65536:  # keep the memo bounded (a page uses a few hundred characters)
+        _FOLD_TABLE.clear()
+        _FOLD_MULTI.clear()
+    for ch in chars:
+        code = ord(ch)
+        if code not in _FOLD_TABLE:
+            folded = _fold_char(ch)
+            _FOLD_TABLE[code] = folded
+            if len(folded) != 1:
+                _FOLD_MULTI.add(code)
+    if _FOLD_MULTI.isdisjoint(map(ord, chars)):  # one character for one: translate, indexes unchanged
+        return text.translate(_FOLD_TABLE), list(range(len(text)))
     out: list[str] = []
     index: list[int] = []
     for i, ch in enumerate(text):

@@ -32,12 +32,13 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 import lxml.html
+from lxml import etree
 
 from crawler.arabic import normalize
 
@@ -107,6 +108,24 @@ def _element_text(el: lxml.html.HtmlElement, sep: str = " ") -> str:
 
     walk(el)
     return _text(sep.join(parts))
+
+
+def _marked_elements(
+    tree: lxml.html.HtmlElement, query: etree.XPath, test: Callable[[str, str], bool]
+) -> list[lxml.html.HtmlElement]:
+    """The elements, in page order, that carry an attribute (among those ``query`` returns, in
+    page order) for which ``test(name, value)`` holds.
+
+    Reading attribute values first and touching only the elements that pass is much faster
+    than visiting every element, or than XPath's own ``translate``/``contains`` over the page.
+    """
+    found: list[lxml.html.HtmlElement] = []
+    for value in query(tree):
+        if test(value.attrname, value):
+            element = value.getparent()
+            if not found or found[-1] is not element:  # an element's attributes come together
+                found.append(element)
+    return found
 
 
 def _join(url: str, base: str | None = None) -> str:
@@ -372,12 +391,17 @@ def _in_page_chrome(el: lxml.html.HtmlElement) -> bool:
     return False
 
 
+_HEADINGS = etree.XPath(  # one pass; the same nodes, in the same order, as "//h1 | //*[...]"
+    "//*[self::h1 or (@itemprop and not(self::meta) and contains(concat(' ', @itemprop, ' '), ' headline '))]"
+)
+
+
 def _article_heading(
     tree: lxml.html.HtmlElement, candidates: list[tuple[str, str]], names: list[str]
 ) -> lxml.html.HtmlElement | None:
     """The heading of the article: the ``<h1>`` (or microdata headline) that the page's titles contain."""
     headings = [
-        el for el in tree.xpath("//h1 | //*[not(self::meta) and contains(concat(' ', @itemprop, ' '), ' headline ')]")
+        el for el in _HEADINGS(tree)
         if _element_text(el) and not _is_site_name(_element_text(el), names)
     ]
     cores = []  # the longest segment of each title candidate: the part that carries the headline
@@ -528,13 +552,22 @@ def _jsonld_breadcrumbs(objects: list[dict[str, Any]]) -> list[tuple[str, bool]]
     return []
 
 
+_CRUMB_ATTRS = etree.XPath("//@class | //@id | //@aria-label | //@itemtype")  # anywhere in the document
+_CRUMB_CASE = str.maketrans("BREADCUM", "breadcum")
+
+
+def _names_breadcrumb(attr: str, value: str) -> bool:
+    """A microdata BreadcrumbList, or a class / id / label that says "breadcrumb" ("bread-crumbs",
+    "BreadCrumb" and the common misspelling "breadcumb" too)."""
+    if attr == "itemtype":
+        return "BreadcrumbList" in value
+    value = value.translate(_CRUMB_CASE)
+    return "crumb" in value or "breadc" in value
+
+
 def _html_breadcrumbs(tree: lxml.html.HtmlElement, base: str | None) -> list[tuple[str, bool]]:
     """Crumbs of a microdata BreadcrumbList or of an element whose class / id / label says breadcrumb."""
-    marked = " | ".join(  # "breadcrumb", "bread-crumbs", "BreadCrumb" and the common misspelling "breadcumb"
-        f"//*[contains(translate(@{attr}, 'BREADCUM', 'breadcum'), '{word}')]"
-        for attr in ("class", "id", "aria-label") for word in ("crumb", "breadc")
-    )
-    containers = tree.xpath("//*[contains(@itemtype, 'BreadcrumbList')] | " + marked)
+    containers = _marked_elements(tree, _CRUMB_ATTRS, _names_breadcrumb)
     chosen = [c for c in containers if not any(a in containers for a in c.iterancestors())]
     for box in chosen:
         crumbs: list[tuple[str, bool]] = []
@@ -596,13 +629,15 @@ _URL_GENERIC = {
 }
 
 
-def _url_section(tree: lxml.html.HtmlElement, url: str | None, page_text: str) -> str | None:
+def _url_section(tree: lxml.html.HtmlElement, url: str | None) -> str | None:
     """A word of the URL path, named the way the page names it (a link to that path, or its text)."""
     if not url:
         return None
     parts = [unquote(p) for p in _path(url).split("/") if p]
     if parts:
         parts = parts[:-1] if len(parts) > 1 else []  # the last piece is the article's own slug or id
+    if not parts:
+        return None
     links: dict[str, str] = {}
     for a in tree.iter("a"):
         href = a.get("href")
@@ -613,6 +648,7 @@ def _url_section(tree: lxml.html.HtmlElement, url: str | None, page_text: str) -
                 links[path] = text
     found: str | None = None
     prefix = ""
+    page_text: str | None = None  # the page's text (loose key), read only when a word needs it
     for part in parts:
         prefix += "/" + part
         word = part.lower()
@@ -624,7 +660,12 @@ def _url_section(tree: lxml.html.HtmlElement, url: str | None, page_text: str) -
             found = shown
             continue
         spoken = _text(re.sub(r"[-_+]", " ", part))
-        if any("\u0600" <= c <= "\u06ff" for c in spoken) and _contains(page_text, _loose(spoken)):
+        if any("\u0600" <= c <= "\u06ff" for c in spoken):
+            if page_text is None:
+                body = tree.find(".//body")
+                page_text = _loose(_element_text(body if body is not None else tree))
+            if not _contains(page_text, _loose(spoken)):
+                continue
             found = _clean_section(spoken)
     return found
 
@@ -712,7 +753,8 @@ def _jsonld_author(articles: list[dict[str, Any]], names: list[str]) -> str | No
     return None
 
 
-_AUTHOR_MARK = re.compile(r"author|byline|by-line|writer|writeby|reporter|kateb|katib", re.IGNORECASE)
+_AUTHOR_WORDS = ("author", "byline", "by-line", "writer", "writeby", "reporter", "kateb", "katib")
+_AUTHOR_MARK = re.compile("|".join(_AUTHOR_WORDS), re.IGNORECASE)
 
 
 def _scope(heading: lxml.html.HtmlElement | None, tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
@@ -744,19 +786,32 @@ def _after(elements: list[lxml.html.HtmlElement], heading: lxml.html.HtmlElement
     return [e for e in elements if order.get(e, 0) > mark] + [e for e in elements if order.get(e, 0) <= mark]
 
 
+_AUTHOR_ATTRS = etree.XPath(  # within the given element
+    "descendant-or-self::*/@rel | descendant-or-self::*/@itemprop"
+    " | descendant-or-self::*/@class | descendant-or-self::*/@id"
+)
+
+
+def _names_author(attr: str, value: str) -> bool:
+    """``rel=author``, ``itemprop=author``, or a class / id that names an author or byline."""
+    if attr == "rel":
+        return "author" in value.lower().split()
+    if attr == "itemprop":
+        return "author" in value.split()
+    if value.isascii():  # the common case, without the regex: same answer for ASCII text
+        value = value.lower()
+        return any(word in value for word in _AUTHOR_WORDS)
+    return _AUTHOR_MARK.search(value) is not None
+
+
 def _marked_author(
     tree: lxml.html.HtmlElement, heading: lxml.html.HtmlElement | None, names: list[str], reject: set[str]
 ) -> str | None:
     """Author from ``rel=author`` / ``itemprop=author`` / an element whose class or id names a byline."""
     scope = _scope(heading, tree)
     marked = [
-        el for el in tree.iter()
-        if isinstance(el.tag, str) and el.tag not in ("meta", "link", "script", "style", "body", "html")
-        and (
-            "author" in (el.get("rel") or "").lower().split()
-            or "author" in (el.get("itemprop") or "").split()
-            or _AUTHOR_MARK.search(f"{el.get('class') or ''} {el.get('id') or ''}")
-        )
+        el for el in _marked_elements(tree, _AUTHOR_ATTRS, _names_author)
+        if el.tag not in ("meta", "link", "script", "style", "body", "html")
     ]
     if heading is not None:  # beside a known article, a credit elsewhere on the page is another story's
         marked = _after([el for el in marked if el is scope or scope in el.iterancestors()], heading)
@@ -1001,6 +1056,5 @@ def _section(
     category = _category_near(heading, base) or _wordpress_category(tree)
     if category:
         return category, "category"
-    page_text = _loose(_element_text(tree.find(".//body") if tree.find(".//body") is not None else tree))
-    found = _url_section(tree, base, page_text)
+    found = _url_section(tree, base)
     return (found, "url") if found else (None, None)

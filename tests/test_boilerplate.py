@@ -121,3 +121,9 @@ def test_date_lines():
     assert is_date_line("14 كانون الثاني 2024 | 10:30")
     assert not is_date_line("5")
     assert not is_date_line("قتل 5 أشخاص في 3 أيام")
+
+
+def test_addresses_written_out_in_the_text_are_kept_even_when_linked():
+    paragraphs = [PARA, "المصدر:", "https://www.example.org/report-2024", PARA + " ثانية."]
+    kept, _ = clean_paragraphs(paragraphs, link_texts=["https://www.example.org/report-2024", "الرئيسية"])
+    assert "https://www.example.org/report-2024" in kept

@@ -1,0 +1,131 @@
+"""The extraction core's fast paths give the very answers of the slow ones they replace.
+
+The archive's output must not depend on how fast it was computed: langdetect's probabilities,
+the dates read from a shared parse, the folded text the date rules match, and trafilatura's
+text from a handed-over tree are each compared with the straightforward computation.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import lxml.html
+import pytest
+import trafilatura
+from langdetect.detector import Detector
+from langdetect.lang_detect_exception import LangDetectException
+from lxml import etree
+
+from crawler.datetext import _fold_char, fold
+from crawler.dates import line_candidates, resolve_dates, visible_lines
+from crawler.extract import _trafilatura_input, extract
+from crawler.language import _FastDetector, _profiles
+
+LANG = Path(__file__).parent / "fixtures" / "lang"
+FETCHED = datetime(2024, 6, 1, 12, 0, tzinfo=timezone.utc)
+
+TEXTS = [
+    "The quick brown fox jumps over the lazy dog. THE END of the STORY, said NASA.",
+    "Le gouvernement a annoncé mardi de nouvelles mesures pour l'économie française.",
+    "Die Regierung hat am Dienstag neue Maßnahmen für die Wirtschaft angekündigt.",
+    "قال وزير الخارجية إن المحادثات ستستأنف الأسبوع المقبل في القاهرة",
+    "Visit https://example.com/a?b=c or mail news@example.com for more: ÀÉÎ ĳ ABC def",
+    "x",
+]
+
+
+def _probabilities(cls: type[Detector], text: str) -> list[tuple[str, float]] | str:
+    detector = cls(_profiles())
+    detector.set_max_text_length(3000)
+    detector.append(text)
+    try:
+        return [(p.lang, p.prob) for p in detector.get_probabilities()]
+    except LangDetectException as exc:
+        return str(exc)
+
+
+@pytest.mark.parametrize("text", TEXTS + [p.read_text("utf-8")[:4000] for p in sorted(LANG.glob("*.txt"))[:4]])
+def test_fast_detector_gives_langdetects_exact_probabilities(text):
+    assert _probabilities(_FastDetector, text) == _probabilities(Detector, text)
+
+
+PAGE = """<!DOCTYPE html>
+<html><head><title>عنوان الخبر - الموقع</title>
+<meta property="og:title" content="عنوان الخبر">
+<meta property="article:published_time" content="2024-05-20T09:30:00+03:00">
+<script type="application/ld+json">{"@type": "NewsArticle", "dateModified": "2024-05-21T10:00:00+03:00"}</script>
+</head><body><div class="top">السبت 1 يونيو 2024</div>
+<h1>عنوان الخبر</h1><div class="date">نشر في 20 مايو 2024<!-- stamp --> الساعة 9:30</div>
+<p>قال المتحدث <b>إن</b> الاجتماع<!-- x -->سيعقد غدا.</p><script>var d = "2020-01-01";</script>
+<p>تم النشر في 3 مارس 2021</p></body></html>"""
+
+
+def test_resolve_dates_reads_a_shared_parse_without_changing_it():
+    doc = lxml.html.fromstring(PAGE)
+    before = etree.tostring(doc)
+    shared = resolve_dates(html=PAGE, doc=doc, fetched_at=FETCHED)
+    own = resolve_dates(html=PAGE, fetched_at=FETCHED)
+    assert shared == own
+    assert shared.published == "2024-05-20T09:30:00+03:00"
+    assert etree.tostring(doc) == before
+
+
+def test_visible_lines_leave_out_head_scripts_and_comments_but_keep_their_tails():
+    doc = lxml.html.fromstring(PAGE)
+    lines = visible_lines(doc)
+    assert lines[0] == "السبت 1 يونيو 2024"
+    assert "نشر في 20 مايو 2024 الساعة 9:30" in lines
+    assert "قال المتحدث إن الاجتماعسيعقد غدا." in lines  # the comment is not text; its tail is
+    assert not any("2020-01-01" in line or "الموقع" in line for line in lines)
+
+
+def test_a_labelled_date_far_below_counts_only_when_no_dateline_was_found():
+    title = "عنوان الخبر"
+    filler = [f"فقرة رقم {n} من النص" for n in range(40)]
+    far = ["تم النشر في 3 مارس 2021"]
+    with_dateline = [title, "20 مايو 2024"] + filler + far
+    found, _ = line_candidates(with_dateline, title, base=FETCHED)
+    assert [(c.source, c.value.date().isoformat()) for c in found] == [("dateline", "2024-05-20")]
+    without = [title] + filler + far
+    found, _ = line_candidates(without, title, base=FETCHED)
+    assert [(c.source, c.value.date().isoformat()) for c in found] == [("text", "2021-03-03")]
+
+
+@pytest.mark.parametrize("text", ["", "السبت 1 يونيو 2024", "صلى الله عليه وسلم ﷺ ١٢ ـ", "Ｆｕｌｌ ﬁ\u200fx\tY"])
+def test_fold_maps_every_folded_character_to_its_source(text):
+    folded, index = fold(text)
+    assert folded == "".join(_fold_char(ch) for ch in text)
+    assert index == [i for i, ch in enumerate(text) for _ in _fold_char(ch)]
+
+
+OPTIONS = dict(include_comments=False, include_tables=True, favor_precision=True, deduplicate=False,
+               with_metadata=False)
+BODY = "<p>" + " ".join(["الفقرة الأولى من الخبر<!-- c -->تتحدث عن الاجتماع."] * 12) + "</p>"
+
+
+@pytest.mark.parametrize("html", [
+    f"<!DOCTYPE html>\n<html><head><title>t</title></head><body><article>{BODY}{BODY}</article></body></html>",
+    f"<html><body><article>{BODY}<?php echo 1 ?>{BODY}</article></body></html>",
+])
+def test_trafilatura_reads_the_handed_over_tree_as_it_reads_the_page(html):
+    tree = lxml.html.fromstring(html)
+    handed = _trafilatura_input(html, tree)
+    assert handed is tree
+    assert trafilatura.extract(handed, **OPTIONS) == trafilatura.extract(html, **OPTIONS)
+
+
+@pytest.mark.parametrize("html", [
+    '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "x.dtd">\n<html><body><p>a</p></body></html>',
+    "<html><body><p>a\x01b</p></body></html>",
+    "<p>a fragment</p><p>of a page</p>",
+])
+def test_pages_trafilatura_would_repair_or_reroot_are_handed_over_as_text(html):
+    assert _trafilatura_input(html, lxml.html.fromstring(html)) == html
+
+
+def test_extract_gives_the_same_article_twice():
+    data = PAGE.replace("<p>قال", "<p>" + "قال المتحدث باسم الوزارة إن الاجتماع سيعقد غدا في العاصمة. " * 6 + "قال").encode()
+    first = extract(data, "https://example.com/news/2024/05/20/x", kind="html", fetched_at=FETCHED)
+    second = extract(data, "https://example.com/news/2024/05/20/x", kind="html", fetched_at=FETCHED)
+    assert first == second
+    assert first.published == "2024-05-20T09:30:00+03:00"
