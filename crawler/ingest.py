@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from crawler.article import Article
+from crawler.canonical import canonicalize_url
 from crawler.extract import ExtractionError, extract
 from storage import archive
 from storage.models import Document
@@ -58,6 +59,17 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     return None
 
 
+def fetched_url(url: str | None) -> str | None:
+    """The URL a document is recorded under: canonical (:func:`crawler.canonical.canonicalize_url`),
+    so a crawl, a replay of its WARC and the seen-URL check all speak of one address."""
+    if not url:
+        return None
+    try:
+        return canonicalize_url(url)
+    except ValueError:
+        return url
+
+
 def ingest(session: Session, doc: RawDocument) -> IngestResult:
     """Take one document into the archive (the caller commits).
 
@@ -65,7 +77,8 @@ def ingest(session: Session, doc: RawDocument) -> IngestResult:
     them), then the article is extracted and added; the database decides whether it is new.
     """
     fetched_at = doc.fetched_at or datetime.now(timezone.utc)
-    where = doc.url or (Path(doc.name).resolve().as_uri() if doc.name else "")
+    fetched = fetched_url(doc.url)
+    where = fetched or (Path(doc.name).resolve().as_uri() if doc.name else "")
     document_id, is_new = archive.add_document(
         session,
         url=where,
@@ -99,10 +112,10 @@ def ingest(session: Session, doc: RawDocument) -> IngestResult:
         )
     except ExtractionError as exc:
         archive.set_document_outcome(session, document_id, "rejected", reason=str(exc))
-        return IngestResult("rejected", document_id=document_id, reason=str(exc), url=doc.url)
+        return IngestResult("rejected", document_id=document_id, reason=str(exc), url=fetched)
     # Where it was reached: the fetch URL; for a saved file, the page's own canonical URL when it
     # names one, else the file.  The archive records the canonical URL beside it.
-    url = doc.url or article.canonical_url or where
+    url = fetched or article.canonical_url or where
     result = archive.add_article(session, article, url=url, source=doc.source, seen_at=fetched_at)
     archive.set_document_outcome(session, document_id, result.status, article_id=result.article_id)
     return IngestResult(result.status, article_id=result.article_id, document_id=document_id, article=article, url=url)

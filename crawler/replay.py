@@ -1,9 +1,11 @@
 """Replay: saved files, folders and WARC files -> the same path as a crawl (:mod:`crawler.ingest`)."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
@@ -71,18 +73,45 @@ def expand_paths(paths: Iterable[str | Path]) -> Iterator[tuple[Path, str | None
             yield path, "no such file or folder"
 
 
+#: Content types a recorded response may be an article in (others are feeds, sitemaps, media...).
+PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
+
+
+def is_page_response(url: str | None, status: int | None, headers: Mapping[str, str]) -> bool:
+    """Whether a response recorded in WARC is a page to extract: a 2xx answer, not robots.txt,
+    and HTML or plain text (or no content type at all).  Feeds and sitemaps a crawl fetched to
+    find articles, 304s, redirects and error pages are not."""
+    if status is not None and not 200 <= status < 300:
+        return False
+    if url and urlsplit(url).path.lower() == "/robots.txt":
+        return False
+    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    main = content_type.split(";", 1)[0].strip().lower()
+    return not main or main in PAGE_TYPES
+
+
+def _warc_date(value: str) -> datetime | None:
+    """A WARC-Date (ISO 8601, ``Z`` for UTC) as an aware datetime."""
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+    except ValueError:
+        return None
+
+
 def iter_documents(path: Path, *, source: str | None = None) -> Iterator[RawDocument]:
     """The documents in one input file: the file itself, or every HTTP response in a WARC file."""
     if is_warc(path):
         from crawler.warc import iter_warc_responses
 
         for response in iter_warc_responses(path):
+            if not is_page_response(response.url, response.status, response.headers):
+                continue
             yield RawDocument(
                 data=response.body,
                 url=response.url,
                 headers=response.headers,
                 status=response.status,
-                fetched_at=response.date,
+                fetched_at=_warc_date(response.date),
                 source=source,
                 warc_path=str(response.pointer.path),
                 warc_offset=response.pointer.offset,

@@ -58,7 +58,25 @@ LOG_LEVEL = "INFO"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 # REQUEST_FINGERPRINTER_IMPLEMENTATION is not set: Scrapy 2.19 no longer reads it.
 
-# Registered by the crawl code (spiders / pipelines / middlewares); empty until then.
-DOWNLOADER_MIDDLEWARES: dict[str, int] = {}
+# The crawl's own components (crawler/middlewares.py, crawler/pipelines.py).
+DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.BackoffRetryMiddleware": 550,  # waits: backoff, Retry-After
+    "crawler.middlewares.ConditionalGetMiddleware": 580,  # If-None-Match / If-Modified-Since
+    "crawler.middlewares.WarcCaptureMiddleware": 950,  # next to the downloader: bytes as received
+}
 SPIDER_MIDDLEWARES: dict[str, int] = {}
-ITEM_PIPELINES: dict[str, int] = {}
+ITEM_PIPELINES: dict[str, int] = {"crawler.pipelines.IngestPipeline": 300}
+EXTENSIONS: dict[str, int] = {"crawler.middlewares.RunRecorder": 100}
+
+# akhbar's own settings (spider arguments -a db=, warc_dir=, run_id= set the first three).
+AKHBAR_DB: str | None = None  # None: $AKHBAR_DB, else sqlite:///archive.db
+AKHBAR_WARC_DIR: str | None = None  # None: warc/ beside the SQLite file (./warc otherwise)
+AKHBAR_RUN_ID: int | None = None  # adopt this crawl_runs row instead of creating one
+AKHBAR_WARC_MAX_BYTES = 1_000_000_000  # rotate WARC files past this size
+AKHBAR_HEARTBEAT_SECONDS = 2.0  # crawl_runs.heartbeat_at and counters are written this often
+AKHBAR_RETRY_BACKOFF_BASE = 2.0  # first retry waits this long, then twice as long each time
+AKHBAR_RETRY_BACKOFF_MAX = 120.0
+AKHBAR_RETRY_AFTER_MAX = 600.0  # longest Retry-After honoured within one crawl
+AKHBAR_LISTING_MAX_PAGES = 50  # pagination depth of a listing
+AKHBAR_LISTING_STOP_WHEN_SEEN = True  # stop paging at a page whose articles are all archived

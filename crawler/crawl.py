@@ -1,0 +1,141 @@
+"""Running a crawl of some sources in this process: one Scrapy crawler per source, one reactor.
+
+:func:`crawl` opens (and migrates) the archive, creates or adopts one ``crawl_runs`` row per
+source, runs the right spider for each source (:func:`spiders.source.spider_for`) with
+:class:`~scrapy.crawler.CrawlerProcess`, and returns what each run did.  SIGTERM / SIGINT stop
+the crawl gracefully (Scrapy's shutdown; what was fetched is kept) and end the runs
+``interrupted``.  Twisted's reactor cannot be restarted, so call it once per process; the
+scheduler runs ``akhbar crawl`` as a subprocess for that reason.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+from sqlalchemy.orm import Session
+
+from crawler.sources import Source
+from spiders.base import default_warc_dir
+from spiders.source import spider_for
+
+log = logging.getLogger(__name__)
+
+#: The fields of a run that ``akhbar crawl --json`` prints, in order.
+REPORT_FIELDS = ("run_id", "source", "outcome", "pages_fetched", "not_modified", "articles_new",
+                 "articles_duplicate", "articles_rejected", "skipped_seen", "errors", "bytes")
+
+
+@dataclass
+class CrawlReport:
+    """What a crawl did: one mapping per source (:data:`REPORT_FIELDS` plus ``message``), and the
+    signal that stopped it, if one did."""
+
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    signal: int | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every run is ok; 128 + signal number when interrupted; 1 when a run failed."""
+        if self.signal is not None:
+            return 128 + self.signal
+        if any(run["outcome"] == "interrupted" for run in self.runs):
+            return 130
+        return 0 if all(run["outcome"] == "ok" for run in self.runs) else 1
+
+
+class _Process(CrawlerProcess):
+    """CrawlerProcess that remembers which signal asked it to stop (for the exit code)."""
+
+    received: int | None = None
+
+    def _signal_shutdown(self, signum: int, frame: Any) -> None:
+        if self.received is None:
+            self.received = signum
+        super()._signal_shutdown(signum, frame)
+
+
+def scrapy_settings(
+    *, db_url: str, warc_dir: str, overrides: Mapping[str, Any] | None = None, log_level: str = "WARNING"
+) -> Settings:
+    """akhbar's Scrapy settings (:mod:`crawler.settings`) for one crawl, with ``overrides`` on top."""
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    settings.set("LOG_LEVEL", log_level, priority="cmdline")
+    settings.set("AKHBAR_DB", db_url, priority="cmdline")
+    settings.set("AKHBAR_WARC_DIR", warc_dir, priority="cmdline")
+    for key, value in (overrides or {}).items():
+        settings.set(key, value, priority="cmdline")
+    if "AKHBAR_CONTACT" in (overrides or {}) and "USER_AGENT" not in (overrides or {}):
+        from crawler.settings import user_agent
+
+        settings.set("USER_AGENT", user_agent(str(overrides["AKHBAR_CONTACT"])), priority="cmdline")  # type: ignore[index]
+    return settings
+
+
+def crawl(
+    sources: Sequence[Source],
+    *,
+    db_url: str | None = None,
+    warc_dir: str | None = None,
+    settings: Mapping[str, Any] | None = None,
+    run_ids: Mapping[str, int] | None = None,
+    trigger: str = "manual",
+    log_level: str = "WARNING",
+) -> CrawlReport:
+    """Crawl ``sources`` (one run each) into the archive at ``db_url``; blocks until done.
+
+    ``run_ids`` maps a source name to a ``crawl_runs`` row created beforehand (the scheduler's)
+    to fill in instead of creating one.  ``settings`` overrides Scrapy / akhbar settings.
+    """
+    from storage.db import open_engine, resolve_url
+    from storage.runs import finish_run, get_run, run_dict, start_run
+
+    url = resolve_url(db_url)
+    warc = warc_dir or default_warc_dir(url)
+    engine = open_engine(url)
+    ids: dict[str, int] = {}
+    with Session(engine) as session:
+        for source in sources:
+            given = (run_ids or {}).get(source.name)
+            if given is not None and get_run(session, given) is None:
+                raise LookupError(f"no crawl run {given}")
+            ids[source.name] = given if given is not None else start_run(session, source.name, trigger=trigger)
+        session.commit()
+
+    process = _Process(scrapy_settings(db_url=url, warc_dir=warc, overrides=settings, log_level=log_level))
+    problems: dict[str, str] = {}
+    for source in sources:
+        deferred = process.crawl(spider_for(source), source=source, db=url, warc_dir=warc,
+                                 run_id=ids[source.name], trigger=trigger)
+        deferred.addErrback(_remember(problems, source.name))
+    process.start()
+
+    report = CrawlReport(signal=process.received)
+    with Session(engine) as session:
+        for source in sources:
+            run = get_run(session, ids[source.name])
+            assert run is not None
+            if run.outcome == "running":  # the spider never opened (or its end was not recorded)
+                outcome = "interrupted" if process.received is not None else "failed"
+                finish_run(session, run.id, outcome, message=problems.get(source.name, "the crawl did not run"))
+                session.commit()
+                session.refresh(run)
+            data = run_dict(run)
+            report.runs.append({"run_id": run.id, **{k: data[k] for k in REPORT_FIELDS[1:]},
+                                "message": run.message})
+    engine.dispose()
+    return report
+
+
+def _remember(problems: dict[str, str], name: str) -> Any:
+    """An errback that keeps the one-line reason a source's crawl could not run."""
+
+    def errback(failure: Any) -> None:
+        problems[name] = f"{type(failure.value).__name__}: {failure.value}".splitlines()[0]
+        log.error("crawl of %s could not run: %s", name, problems[name])
+
+    return errback
