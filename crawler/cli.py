@@ -219,5 +219,12 @@ def stats_cmd(ctx: click.Context, as_json: bool, db: str | None) -> None:
         click.echo(f"{key}: {value}")
 
 
+from crawler.schedule_cli import schedule_cmd, sources_cmd  # noqa: E402
+main.add_command(schedule_cmd)
+main.add_command(sources_cmd)
+from crawler.crawl_cli import crawl_cmd, runs_cmd  # noqa: E402
+main.add_command(crawl_cmd)
+main.add_command(runs_cmd)
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -102,8 +102,9 @@ UNMODELLED_PREFIXES = ("articles_fts",)
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
-    """Alembic ``include_object`` hook: keep autogenerate away from unmodelled tables."""
-    return not (type_ == "table" and name is not None and name.startswith(UNMODELLED_PREFIXES))
+    """Alembic ``include_object`` hook: keep autogenerate away from unmodelled tables, and from
+    ``apscheduler_jobs``, the scheduler's job store, which APScheduler creates and owns."""
+    return not (type_ == "table" and name is not None and (name.startswith(UNMODELLED_PREFIXES) or name == "apscheduler_jobs"))
 
 
 def alembic_config(url: str | None = None) -> Config:

@@ -1,0 +1,137 @@
+"""The ``akhbar schedule`` and ``akhbar sources`` commands (the daemon itself is :mod:`scheduler`)."""
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+
+from crawler.sources import SourcesError, load_sources, parse_interval
+
+SOURCES_HELP = "The sources file (default: sources.toml)."
+
+# crawler.cli is imported when a command runs, not here: crawler.cli registers these commands
+# at import, and ``python -m crawler.cli`` would otherwise import it twice, circularly.
+db_option = click.option("--db", "db", default=None,
+                         help="Archive database URL (default: $AKHBAR_DB, else sqlite:///archive.db).")
+
+
+def _duration(_ctx: click.Context, param: click.Parameter, value: str) -> timedelta:
+    try:
+        return parse_interval(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param=param) from None
+
+
+def _load(path: Path) -> list[Any]:
+    try:
+        return load_sources(path)
+    except SourcesError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _db_url(ctx: click.Context, db: str | None) -> str:
+    from storage.db import resolve_url
+
+    return resolve_url(db or ctx.find_root().params.get("db"))
+
+
+@click.command("schedule")
+@click.option("--sources", "sources_file", default="sources.toml", show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path), help=SOURCES_HELP)
+@click.option("--time-limit", default="1h", show_default=True, callback=_duration,
+              help="Stop a crawl that runs longer than this (outcome 'timeout').")
+@click.option("--workers", default=4, show_default=True, type=click.IntRange(1, 64), help="Crawls at the same time.")
+@click.option("--lease", default="60s", show_default=True, callback=_duration,
+              help="How long a source stays claimed without renewal (renewed every quarter of it).")
+@click.option("--stop-grace", default="10s", show_default=True, callback=_duration,
+              help="On stop or time limit, how long a crawl has to finish after SIGTERM before SIGKILL.")
+@click.option("--set", "crawl_settings", multiple=True, metavar="KEY=VALUE",
+              help="A Scrapy or akhbar setting for every crawl (as `akhbar crawl --set`); repeatable.")
+@db_option
+@click.pass_context
+def schedule_cmd(ctx: click.Context, sources_file: Path, time_limit: timedelta, workers: int, lease: timedelta,
+                 stop_grace: timedelta, crawl_settings: tuple[str, ...], db: str | None) -> None:
+    """Run the scheduler in the foreground: crawl every enabled source on its own adaptive schedule.
+
+    Each run is one log line.  Ctrl-C or SIGTERM stops it cleanly (crawls in flight keep what
+    they fetched).  Run one per archive; a second one on the same archive never crawls a source
+    the first is crawling (leases in the database)."""
+    from scheduler import Settings, run_daemon
+
+    _load(sources_file)
+    for pair in crawl_settings:
+        if "=" not in pair:
+            raise click.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint="--set")
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(asctime)s akhbar: %(message)s",
+                        datefmt="%Y-%m-%d %H:%M:%S")
+    logging.getLogger("akhbar.scheduler").setLevel(logging.INFO)
+    settings = Settings(sources_file=sources_file.resolve(), db_url=_db_url(ctx, db), time_limit=time_limit,
+                        lease=lease, stop_grace=stop_grace, workers=workers, crawl_settings=crawl_settings)
+    run_daemon(settings)
+
+
+def _ago(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    total = round(seconds)
+    if total >= 3600:
+        return f"{total // 3600}h{total % 3600 // 60:02d}m"
+    if total >= 60:
+        return f"{total // 60}m{total % 60:02d}s"
+    return f"{total}s"
+
+
+def _line(entry: dict[str, Any]) -> list[str]:
+    interval = _ago(entry["interval_seconds"])
+    current = entry["current_interval_seconds"]
+    if current and round(current) != round(entry["interval_seconds"]):
+        interval += f" (now {_ago(current)})"
+    if not entry["enabled"]:
+        status = "disabled"
+    elif entry["running"]:
+        status = "crawling"
+    elif entry["consecutive_failures"]:
+        status = f"failing x{entry['consecutive_failures']}"
+    elif entry["last_success"]:
+        status = "ok"
+    else:
+        status = "never run"
+    lines = [f"{entry['name']}: {status}, every {interval}, next run {entry['next_run'] or '-'} UTC"]
+    last = entry["last_run"]
+    ran = f"last run {last['id']} {last['outcome']} at {last['started_at']}; " if last else ""
+    lines.append(f"    {ran}last success {entry['last_success'] or 'never'}; new articles in recent runs: "
+                 f"{' '.join(map(str, entry['recent_new'])) or '-'}")
+    if entry["last_error"]:
+        lines.append(f"    last error {entry['last_error_at']}: {entry['last_error']}")
+    return lines
+
+
+@click.command("sources")
+@click.option("--sources", "sources_file", default="sources.toml", show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path), help=SOURCES_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list, one object per source.")
+@db_option
+@click.pass_context
+def sources_cmd(ctx: click.Context, sources_file: Path, as_json: bool, db: str | None) -> None:
+    """Each source's health: last success, last error, failures in a row, new articles in recent runs, next run."""
+    from scheduler import sources_health
+    from storage.db import open_engine
+
+    sources = _load(sources_file)
+    engine = open_engine(_db_url(ctx, db))
+    try:
+        health = sources_health(engine, sources)
+    finally:
+        engine.dispose()
+    if as_json:
+        from crawler.cli import _echo_json
+
+        _echo_json(health)
+        return
+    for entry in health:
+        for line in _line(entry):
+            click.echo(line)

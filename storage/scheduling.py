@@ -1,0 +1,408 @@
+"""Scheduling state in the archive: per-source leases, health, and runs whose process died.
+
+A **lease** (``source_state.lease_owner`` / ``lease_until``) is what keeps two schedulers on one
+archive from crawling one source at the same time.  It is taken with one compare-and-set UPDATE
+(free, expired, or already ours), in the same transaction as the run's ``crawl_runs`` row, renewed
+while the crawl lives and released when it ends.  An owner is ``"<host>:<pid>"``, so a lease held
+by a process of this host that no longer exists can be recognised and taken over at once; a lease
+held by another host is trusted until it runs out.
+
+A run left ``running`` by a process that vanished (SIGKILL, power loss) is marked ``died`` when
+nothing can still be working on it: no live lease on its source, and either its process is known
+to be gone (same host) or its heartbeat is stale.  History has no holes.
+
+Verbs take the caller's session and never commit (as in :mod:`storage.archive`).  Times are
+naive UTC.
+"""
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy.orm import Session
+
+from storage.archive import _insert, utcnow
+from storage.models import CrawlRun, SourceState
+
+__all__ = [
+    "RECENT_RUNS",
+    "Outcome",
+    "last_runs",
+    "claim_lease",
+    "ensure_states",
+    "get_state",
+    "host_name",
+    "lease_is_live",
+    "mark_dead_runs",
+    "owner_id",
+    "parse_owner",
+    "pid_alive",
+    "record_outcome",
+    "release_dead_leases",
+    "release_lease",
+    "renew_lease",
+    "running_children",
+    "set_last_run",
+    "set_run_outcome",
+    "set_run_pid",
+    "set_schedule",
+    "state_dict",
+]
+
+#: How many runs ``source_state.recent_new`` remembers (new articles per run, newest last).
+RECENT_RUNS = 10
+
+
+# --- owners and processes ------------------------------------------------------------------------
+
+
+def host_name() -> str:
+    """This machine's name, as written in leases and runs."""
+    return socket.gethostname()
+
+
+def owner_id(pid: int | None = None, host: str | None = None) -> str:
+    """The lease owner name of process ``pid`` (default: this one) on ``host`` (default: this one)."""
+    return f"{host or host_name()}:{pid if pid is not None else os.getpid()}"
+
+
+def parse_owner(owner: str | None) -> tuple[str, int | None]:
+    """(host, pid) of an owner name; pid ``None`` when the name does not end in a number."""
+    if not owner:
+        return "", None
+    host, _, pid = owner.rpartition(":")
+    return (host, int(pid)) if pid.isdigit() else (owner, None)
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this machine and is not a zombie."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rpartition(b")")[2].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True
+
+
+PidCheck = Callable[[int], bool]
+
+
+def lease_is_live(
+    state: SourceState | None, now: datetime, *, host: str | None = None, alive: PidCheck = pid_alive
+) -> bool:
+    """Whether ``state``'s lease is held: not run out, and not owned by a dead process of this host."""
+    if state is None or state.lease_owner is None or state.lease_until is None or state.lease_until <= now:
+        return False
+    owner_host, pid = parse_owner(state.lease_owner)
+    return not (owner_host == (host or host_name()) and pid is not None and not alive(pid))
+
+
+# --- source_state rows ------------------------------------------------------------------------------
+
+
+def ensure_states(session: Session, names: Iterable[str]) -> None:
+    """Create the ``source_state`` row of each source that has none (safe against concurrent writers)."""
+    for name in names:
+        session.execute(
+            _insert(session, SourceState)
+            .values(source=name, consecutive_failures=0, recent_new=[])
+            .on_conflict_do_nothing(index_elements=["source"])
+        )
+
+
+def get_state(session: Session, source: str) -> SourceState | None:
+    """The scheduling state of ``source`` (fresh from the database), or ``None``."""
+    return session.execute(
+        select(SourceState).where(SourceState.source == source).execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+
+
+def set_schedule(
+    session: Session, source: str, *, next_run_at: datetime | None, interval: timedelta | None = None
+) -> None:
+    """Set when ``source`` runs next (and its current interval, when given)."""
+    values: dict[str, Any] = {"next_run_at": next_run_at}
+    if interval is not None:
+        values["interval_seconds"] = interval.total_seconds()
+    session.execute(update(SourceState).where(SourceState.source == source).values(**values))
+
+
+# --- leases ---------------------------------------------------------------------------------------------
+
+
+def claim_lease(
+    session: Session,
+    source: str,
+    owner: str,
+    *,
+    lease: timedelta,
+    now: datetime | None = None,
+    due_by: datetime | None = None,
+) -> bool:
+    """Take the lease of ``source`` for ``lease`` if it is free, run out, or ``owner``'s already.
+
+    One atomic compare-and-set UPDATE (never check-then-set).  With ``due_by``, the lease is
+    only taken if the source's ``next_run_at`` is not later than ``due_by`` (so a scheduler
+    firing on a stale schedule does not re-run a source another one has just crawled).
+    The ``source_state`` row must exist (:func:`ensure_states`).
+    """
+    now = now or utcnow()
+    conditions = [
+        SourceState.source == source,
+        or_(SourceState.lease_until.is_(None), SourceState.lease_until < now, SourceState.lease_owner == owner),
+    ]
+    if due_by is not None:
+        conditions.append(or_(SourceState.next_run_at.is_(None), SourceState.next_run_at <= due_by))
+    result = session.execute(
+        update(SourceState).where(and_(*conditions)).values(lease_owner=owner, lease_until=now + lease)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def renew_lease(session: Session, source: str, owner: str, *, lease: timedelta, now: datetime | None = None) -> bool:
+    """Extend ``owner``'s lease of ``source`` to ``now + lease``; False if ``owner`` no longer holds it."""
+    now = now or utcnow()
+    result = session.execute(
+        update(SourceState)
+        .where(SourceState.source == source, SourceState.lease_owner == owner)
+        .values(lease_until=now + lease)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def release_lease(session: Session, source: str, owner: str) -> None:
+    """Give up ``owner``'s lease of ``source`` (nothing happens if someone else holds it)."""
+    session.execute(
+        update(SourceState)
+        .where(SourceState.source == source, SourceState.lease_owner == owner)
+        .values(lease_owner=None, lease_until=None)
+    )
+
+
+def release_dead_leases(
+    session: Session, *, host: str | None = None, alive: PidCheck = pid_alive, now: datetime | None = None
+) -> list[str]:
+    """Free the leases held by processes of this host that no longer exist; return their sources.
+
+    A lease is kept while a crawl of its source is still running in a live process of this
+    host (the orphaned child of a killed scheduler finishing its work)."""
+    host = host or host_name()
+    now = now or utcnow()
+    freed = []
+    states = session.execute(select(SourceState).where(SourceState.lease_owner.is_not(None))).scalars().all()
+    for state in states:
+        owner_host, pid = parse_owner(state.lease_owner)
+        if owner_host != host or pid is None or alive(pid):
+            continue
+        if any(alive(run.pid) for run in _running(session, state.source) if run.host == host and run.pid):
+            continue
+        result = session.execute(
+            update(SourceState)
+            .where(SourceState.source == state.source, SourceState.lease_owner == state.lease_owner)
+            .values(lease_owner=None, lease_until=None)
+        )
+        if result.rowcount:  # type: ignore[attr-defined]
+            freed.append(state.source)
+    return freed
+
+
+# --- runs -------------------------------------------------------------------------------------------------
+
+
+def _running(session: Session, source: str | None = None) -> list[CrawlRun]:
+    query = select(CrawlRun).where(CrawlRun.outcome == "running").execution_options(populate_existing=True)
+    if source is not None:
+        query = query.where(CrawlRun.source == source)
+    return list(session.execute(query).scalars())
+
+
+def set_run_pid(session: Session, run_id: int, pid: int) -> None:
+    """Record the process that does run ``run_id`` (the crawl subprocess)."""
+    session.execute(update(CrawlRun).where(CrawlRun.id == run_id).values(pid=pid))
+
+
+def set_last_run(session: Session, source: str, run_id: int) -> None:
+    """Record ``run_id`` as the latest run of ``source`` (the one its lease covers)."""
+    session.execute(update(SourceState).where(SourceState.source == source).values(last_run_id=run_id))
+
+
+def set_run_outcome(
+    session: Session, run_id: int, outcome: str, message: str | None, *, only_if_running: bool = True
+) -> bool:
+    """End run ``run_id`` as ``outcome`` with a one-line ``message``, keeping its counters.
+
+    With ``only_if_running`` (the default) a run already finished by its own process is left as
+    it is; without it, the outcome is overwritten (a run the scheduler stopped at its time limit
+    is a ``timeout``, whatever the crawl wrote on its way out).  Returns whether a row changed."""
+    now = utcnow()
+    line = message.strip().splitlines()[0] if message and message.strip() else None
+    query = update(CrawlRun).where(CrawlRun.id == run_id)
+    if only_if_running:
+        query = query.where(CrawlRun.outcome == "running")
+    result = session.execute(query.values(outcome=outcome, finished_at=now, message=line))
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def mark_dead_runs(
+    session: Session,
+    *,
+    stale_after: timedelta,
+    host: str | None = None,
+    alive: PidCheck = pid_alive,
+    now: datetime | None = None,
+) -> list[int]:
+    """Mark ``died`` every ``running`` run that nothing can still be working on; return their ids.
+
+    A run is dead when no live lease covers its source and either its process is on this host
+    and gone, or (another host, or no pid) its last heartbeat is older than ``stale_after``.
+    A dead run ends at its last heartbeat, keeps its counters, and counts as a failure of its
+    source (``source_state`` health)."""
+    host = host or host_name()
+    now = now or utcnow()
+    dead = []
+    for run in _running(session):
+        if lease_is_live(get_state(session, run.source), now, host=host, alive=alive):
+            continue
+        last_sign = run.heartbeat_at or run.started_at
+        if run.host == host and run.pid:
+            gone = not alive(run.pid)
+            why = f"its process {run.pid} vanished"
+        else:
+            gone = last_sign < now - stale_after
+            why = f"no heartbeat since {last_sign.isoformat(timespec='seconds')}"
+        if not gone:
+            continue
+        message = f"died: {why} (killed, or the machine stopped)"
+        result = session.execute(
+            update(CrawlRun)
+            .where(CrawlRun.id == run.id, CrawlRun.outcome == "running")
+            .values(outcome="died", finished_at=last_sign, message=message)
+        )
+        if result.rowcount:  # type: ignore[attr-defined]
+            dead.append(run.id)
+            session.execute(
+                update(SourceState)
+                .where(SourceState.source == run.source)
+                .values(
+                    last_error=message,
+                    last_error_at=last_sign,
+                    consecutive_failures=SourceState.consecutive_failures + 1,
+                )
+            )
+    return dead
+
+
+def running_children(session: Session, owner: str) -> list[tuple[int, int]]:
+    """(run id, pid) of the runs still going under ``owner``'s leases on this host."""
+    host, _ = parse_owner(owner)
+    rows = session.execute(
+        select(CrawlRun.id, CrawlRun.pid)
+        .join(SourceState, SourceState.last_run_id == CrawlRun.id)
+        .where(SourceState.lease_owner == owner, CrawlRun.outcome == "running", CrawlRun.host == host)
+    ).all()
+    return [(run_id, pid) for run_id, pid in rows if pid]
+
+
+# --- health -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one run changes in its source's health."""
+
+    outcome: str
+    new_articles: int
+    message: str | None
+    interval: timedelta
+    next_run_at: datetime
+
+
+def record_outcome(
+    session: Session,
+    source: str,
+    run_id: int,
+    result: Outcome,
+    *,
+    owner: str | None = None,
+    failed: bool,
+    now: datetime | None = None,
+) -> None:
+    """Write a finished run into ``source``'s health and schedule, releasing ``owner``'s lease."""
+    now = now or utcnow()
+    state = get_state(session, source)
+    recent = list((state.recent_new if state else None) or [])
+    values: dict[str, Any] = {
+        "last_run_id": run_id,
+        "interval_seconds": result.interval.total_seconds(),
+        "next_run_at": result.next_run_at,
+    }
+    if result.outcome == "ok":
+        values.update(last_success=now, consecutive_failures=0, recent_new=(recent + [result.new_articles])[-RECENT_RUNS:])
+    elif failed:
+        values.update(
+            last_error=f"{result.outcome}: {result.message}" if result.message else result.outcome,
+            last_error_at=now,
+            consecutive_failures=SourceState.consecutive_failures + 1,
+        )
+    if owner is not None:
+        mine = SourceState.lease_owner == owner
+        values.update(
+            lease_owner=case((mine, None), else_=SourceState.lease_owner),
+            lease_until=case((mine, None), else_=SourceState.lease_until),
+        )
+    session.execute(update(SourceState).where(SourceState.source == source).values(**values))
+
+
+def state_dict(state: SourceState | None, last_run: CrawlRun | None, *, now: datetime | None = None) -> dict[str, Any]:
+    """A source's health as a JSON-ready mapping (without its configuration)."""
+    now = now or utcnow()
+
+    def iso(moment: datetime | None) -> str | None:
+        return moment.isoformat(timespec="seconds") if moment else None
+
+    live = lease_is_live(state, now)
+    return {
+        "current_interval_seconds": state.interval_seconds if state else None,
+        "next_run": iso(state.next_run_at) if state else None,
+        "last_success": iso(state.last_success) if state else None,
+        "last_error": state.last_error if state else None,
+        "last_error_at": iso(state.last_error_at) if state else None,
+        "consecutive_failures": state.consecutive_failures if state else 0,
+        "recent_new": list(state.recent_new or []) if state else [],
+        "running": bool(live),
+        "lease_owner": state.lease_owner if state and live else None,
+        "last_run": None
+        if last_run is None
+        else {
+            "id": last_run.id,
+            "outcome": last_run.outcome,
+            "started_at": iso(last_run.started_at),
+            "finished_at": iso(last_run.finished_at),
+            "articles_new": last_run.articles_new,
+            "message": last_run.message,
+        },
+    }
+
+
+def last_runs(session: Session, names: Iterable[str]) -> dict[str, CrawlRun]:
+    """The newest run of each of ``names`` (sources never run are absent)."""
+    out: dict[str, CrawlRun] = {}
+    for name in names:
+        run = session.execute(
+            select(CrawlRun).where(CrawlRun.source == name).order_by(CrawlRun.id.desc()).limit(1)
+        ).scalar_one_or_none()
+        if run is not None:
+            out[name] = run
+    return out
