@@ -13,13 +13,14 @@ import pytest
 from crawler.dates import resolve_dates, url_candidates
 from crawler.datetext import jalali_to_gregorian
 
+PAGES = Path(__file__).parent / "fixtures" / "pages"  # real pages, shared by the tests
 FIXTURES = Path(__file__).parent / "fixtures" / "dates"
 SEEDS = Path(__file__).parent.parent / "seeds"
 SOURCES = {"json-ld", "meta", "time", "url", "dateline", "feed", "http", "text"}
 
 
 def page(name: str) -> str:
-    return gzip.decompress((FIXTURES / f"{name}.html.gz").read_bytes()).decode("utf-8")
+    return gzip.decompress((PAGES / f"{name}.html.gz").read_bytes()).decode("utf-8")
 
 
 def day_of(resolved) -> str | None:

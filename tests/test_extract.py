@@ -17,7 +17,7 @@ FIX = Path(__file__).resolve().parent / "fixtures"
 
 
 def page(name: str) -> bytes:
-    return gzip.decompress((FIX / "dates" / f"{name}.html.gz").read_bytes())
+    return gzip.decompress((FIX / "pages" / f"{name}.html.gz").read_bytes())
 
 
 def lbci_gold() -> str:
@@ -62,7 +62,7 @@ def test_arabic_pages_beat_bare_trafilatura_and_reach_097_on_average():
 
 def test_assabah_keeps_the_article_and_drops_the_comment_prompt_and_widgets():
     entry = next(iter(json.loads((FIX / "extract" / "trafilatura_assabah_tn_article.gold.json").read_text(encoding="utf-8")).values()))
-    article = extract(gzip.decompress((FIX / "extract" / "trafilatura_assabah_tn_article.html.gz").read_bytes()), kind="html")
+    article = extract(gzip.decompress((FIX / "pages" / "trafilatura_assabah_tn_article.html.gz").read_bytes()), kind="html")
     for snippet in entry["with"]:
         assert snippet in article.text
     for snippet in entry["without"]:

@@ -12,11 +12,12 @@ import pytest
 from crawler.arabic import normalize
 from crawler.metadata import PageMeta, clean_author, clean_title, page_metadata
 
+PAGES = Path(__file__).parent / "fixtures" / "pages"  # real pages, shared by the tests
 FIXTURES = Path(__file__).parent / "fixtures" / "metadata"
 
 
 def real_page(name: str, url: str | None = None) -> PageMeta:
-    raw = gzip.decompress((FIXTURES / f"{name}.html.gz").read_bytes())
+    raw = gzip.decompress((PAGES / f"{name}.html.gz").read_bytes())
     return page_metadata(lxml.html.document_fromstring(raw.decode("utf-8")), url)
 
 
