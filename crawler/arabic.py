@@ -42,6 +42,9 @@ _SPACE = re.compile(r"\s+")
 
 def normalize(text: str) -> str:
     """Return the normalised key of ``text`` (idempotent)."""
+    if text.isascii():
+        # NFKC, the Arabic folds and the mark removals leave ASCII as it is.
+        return " ".join(text.lower().split())
     s = unicodedata.normalize("NFKC", text)
     s = s.casefold()
     s = _INVISIBLE.sub("", s)
