@@ -1,5 +1,6 @@
 # The two commands of the README:
-#   make run   - install akhbar, replay the bundled seeds into archive.db, show a search
+#   make run   - install akhbar, replay the bundled seeds into archive.db, show a search,
+#                then run the scheduler on the shipped sources.toml (Ctrl-C stops it)
 #   make test  - install akhbar with its test tools and run the whole test suite
 PYTHON ?= python3
 PIP_FLAGS ?= -q --disable-pip-version-check
@@ -15,6 +16,7 @@ install-test:
 run: install
 	akhbar replay seeds/
 	akhbar search "الاسد" --limit 5
+	akhbar schedule --sources sources.toml
 
 test: install-test
 	$(PYTHON) -m pytest

@@ -53,6 +53,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from crawler.schedule_policy import DEFAULT_POLICY, FAILED_OUTCOMES, Limits, Policy, first_delay, jitter, next_delay
@@ -72,7 +73,7 @@ HEARTBEAT = timedelta(seconds=5)
 #: Runs of other hosts are declared dead after this long without a heartbeat (and no live lease).
 STALE_AFTER = HEARTBEAT * 6
 #: A source whose ``next_run_at`` is at most this far ahead counts as due.
-DUE_SLACK = timedelta(seconds=1)
+DUE_SLACK = timedelta(milliseconds=50)
 #: The crawl command, run as ``python -c``: unlike ``python -m crawler.cli`` this imports
 #: crawler.cli once, under its own name, so commands registered by other modules are there.
 _CRAWL_MAIN = "from crawler.cli import main; main(prog_name='akhbar')"
@@ -191,6 +192,19 @@ class _Finished:
     summary: str
 
 
+def _renew(engine: Engine, name: str, owner: str, lease: timedelta) -> None:
+    """Extend our lease of ``name`` while its crawl runs (a failure is logged: the crawl goes on)."""
+    try:
+        with _session(engine) as session:
+            if not scheduling.renew_lease(session, name, owner, lease=lease) and not scheduling.claim_lease(
+                session, name, owner, lease=lease
+            ):
+                log.warning("%s: lost the lease of the source while crawling (another scheduler holds it)", name)
+            session.commit()
+    except SQLAlchemyError as exc:
+        log.warning("%s: could not renew the lease: %s", name, str(exc).splitlines()[0])
+
+
 def _supervise(
     engine: Engine, name: str, run_id: int, owner: str, argv: list[str], *, lease: timedelta,
     time_limit: timedelta, grace: timedelta,
@@ -198,9 +212,12 @@ def _supervise(
     """Run the crawl subprocess to its end, renewing the lease; return how the run ended."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True)
-        with _session(engine) as session:
-            scheduling.set_run_pid(session, run_id, child.pid)
-            session.commit()
+        try:
+            with _session(engine) as session:
+                scheduling.set_run_pid(session, run_id, child.pid)
+                session.commit()
+        except SQLAlchemyError as exc:  # the crawl records its pid itself when it adopts the run
+            log.warning("run %d: could not record the crawl's pid: %s", run_id, str(exc).splitlines()[0])
         started = time.monotonic()
         renew_every = max(0.5, lease.total_seconds() / 4)
         renewed = started
@@ -216,12 +233,7 @@ def _supervise(
                 _stop_child(child, grace)
             elif now - renewed >= renew_every:
                 renewed = now
-                with _session(engine) as session:
-                    if not scheduling.renew_lease(session, name, owner, lease=lease) and not scheduling.claim_lease(
-                        session, name, owner, lease=lease
-                    ):
-                        log.warning("%s: lost the lease of the source while crawling (another scheduler holds it)", name)
-                    session.commit()
+                _renew(engine, name, owner, lease)
         code = child.returncode
         stderr_line = _last_line(err)
     with _session(engine) as session:

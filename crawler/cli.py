@@ -6,58 +6,17 @@ Errors are one line on stderr, never a traceback.
 """
 from __future__ import annotations
 
-import json
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from crawler.cli_support import AkhbarGroup, archive_session, db_option, echo_json
+from crawler.crawl_cli import crawl_cmd, runs_cmd
+from crawler.schedule_cli import schedule_cmd, sources_cmd
 from crawler.extract import ExtractionError, extract
-
-DB_HELP = "Archive database URL (default: $AKHBAR_DB, else sqlite:///archive.db)."
-
-
-def _echo_json(value: Any) -> None:
-    click.echo(json.dumps(value, ensure_ascii=False, indent=1, default=str))
-
-
-class AkhbarGroup(click.Group):
-    """Turns any library error into a one-line message and a non-zero exit code."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
-            raise
-        except KeyboardInterrupt:
-            raise click.ClickException("interrupted") from None
-        except SQLAlchemyError as exc:
-            raise click.ClickException(f"archive error: {str(exc.orig if getattr(exc, 'orig', None) else exc).splitlines()[0]}") from None
-        except (OSError, ValueError) as exc:
-            raise click.ClickException(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
-
-
-def db_option(fn):
-    return click.option("--db", "db", default=None, help=DB_HELP)(fn)
-
-
-@contextmanager
-def archive_session(ctx: click.Context, db: str | None):
-    """A session on the chosen archive; the schema is created or upgraded on first use."""
-    from storage.db import open_engine, resolve_url
-
-    url = resolve_url(db or ctx.find_root().params.get("db"))
-    engine = open_engine(url)
-    try:
-        with Session(engine) as session:
-            yield session
-    finally:
-        engine.dispose()
-
 
 @click.group(cls=AkhbarGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @db_option
@@ -81,7 +40,7 @@ def extract_cmd(path: Path, url: str | None, as_json: bool) -> None:
     except ExtractionError as exc:
         raise click.ClickException(f"{path}: {exc}") from None
     if as_json:
-        _echo_json(article.to_dict())
+        echo_json(article.to_dict())
         return
     click.echo(f"title:     {article.title or '-'}")
     click.echo(f"published: {article.published or '-'} ({article.date_source or 'no date found'})")
@@ -113,7 +72,7 @@ def replay_cmd(ctx: click.Context, paths: tuple[str, ...], source: str | None, a
     for error in report.errors:
         click.echo(f"akhbar: {error['file']}: {error['reason']}", err=True)
     if as_json:
-        _echo_json(report.to_dict())
+        echo_json(report.to_dict())
     else:
         click.echo(
             f"seen {report.seen}, stored {report.stored}, duplicate {report.duplicate}, "
@@ -136,7 +95,7 @@ def search_cmd(ctx: click.Context, query: str, limit: int, as_json: bool, db: st
     with archive_session(ctx, db) as session:
         hits = search(session, query, limit=limit)
     if as_json:
-        _echo_json([{"id": h.id, "url": h.url, "title": h.title, "published": h.published,
+        echo_json([{"id": h.id, "url": h.url, "title": h.title, "published": h.published,
                      "snippet": h.snippet, "score": h.score} for h in hits])
         return
     if not hits:
@@ -188,7 +147,7 @@ def show_cmd(ctx: click.Context, ref: str, as_json: bool, db: str | None) -> Non
             raise click.ClickException(f"no article {ref!r} in the archive")
         data = _article_dict(session, record)
     if as_json:
-        _echo_json(data)
+        echo_json(data)
         return
     click.echo(f"[{data['id']}] {data['title'] or '(untitled)'}")
     click.echo(f"published: {data['published'] or '-'} ({data['date_source'] or 'no date found'})")
@@ -213,18 +172,14 @@ def stats_cmd(ctx: click.Context, as_json: bool, db: str | None) -> None:
     with archive_session(ctx, db) as session:
         data = stats(session)
     if as_json:
-        _echo_json(data)
+        echo_json(data)
         return
     for key, value in data.items():
         click.echo(f"{key}: {value}")
 
 
-from crawler.schedule_cli import schedule_cmd, sources_cmd  # noqa: E402
-main.add_command(schedule_cmd)
-main.add_command(sources_cmd)
-from crawler.crawl_cli import crawl_cmd, runs_cmd  # noqa: E402
-main.add_command(crawl_cmd)
-main.add_command(runs_cmd)
+for command in (crawl_cmd, runs_cmd, schedule_cmd, sources_cmd):
+    main.add_command(command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from crawler.cli import _echo_json, archive_session, db_option
+from crawler.cli_support import echo_json, archive_session, db_option
 
 
 def _overrides(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -65,7 +65,7 @@ def crawl_cmd(ctx: click.Context, names: tuple[str, ...], sources_file: str, war
                    run_ids={sources[0].name: run_id} if run_id is not None else None,
                    trigger=trigger, log_level=level)
     if as_json:
-        _echo_json([{key: run[key] for key in REPORT_FIELDS} for run in report.runs])
+        echo_json([{key: run[key] for key in REPORT_FIELDS} for run in report.runs])
     else:
         for run in report.runs:
             errors = sum(run["errors"].values())
@@ -93,7 +93,7 @@ def runs_cmd(ctx: click.Context, as_json: bool, limit: int, source: str | None, 
     with archive_session(ctx, db) as session:
         runs = [run_dict(r) for r in list_runs(session, limit=limit, source=source)]
     if as_json:
-        _echo_json(runs)
+        echo_json(runs)
         return
     if not runs:
         click.echo("no crawl runs")

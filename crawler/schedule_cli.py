@@ -11,7 +11,7 @@ import click
 
 from crawler.sources import SourcesError, load_sources, parse_interval
 
-SOURCES_HELP = "The sources file (default: sources.toml)."
+SOURCES_HELP = "The sources file."
 
 # crawler.cli is imported when a command runs, not here: crawler.cli registers these commands
 # at import, and ``python -m crawler.cli`` would otherwise import it twice, circularly.
@@ -75,14 +75,15 @@ def schedule_cmd(ctx: click.Context, sources_file: Path, time_limit: timedelta, 
 
 
 def _ago(seconds: float | None) -> str:
+    """``15m``, ``1h30m``, ``7.5s``: an interval for the text listing."""
     if seconds is None:
         return "-"
+    if seconds < 60:
+        return f"{seconds:.3g}s"
     total = round(seconds)
-    if total >= 3600:
-        return f"{total // 3600}h{total % 3600 // 60:02d}m"
-    if total >= 60:
-        return f"{total // 60}m{total % 60:02d}s"
-    return f"{total}s"
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return "".join(f"{value}{unit}" for value, unit in ((hours, "h"), (minutes, "m"), (secs, "s")) if value)
 
 
 def _line(entry: dict[str, Any]) -> list[str]:
@@ -128,9 +129,9 @@ def sources_cmd(ctx: click.Context, sources_file: Path, as_json: bool, db: str |
     finally:
         engine.dispose()
     if as_json:
-        from crawler.cli import _echo_json
+        from crawler.cli_support import echo_json
 
-        _echo_json(health)
+        echo_json(health)
         return
     for entry in health:
         for line in _line(entry):
