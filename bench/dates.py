@@ -28,6 +28,7 @@ import htmldate
 import trafilatura
 
 from crawler.dates import resolve_dates
+from crawler.extract import extract
 from crawler.datetext import _subtract, parse_date_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -123,6 +124,39 @@ def tally(rows: list[dict]) -> dict[str, int]:
     return {t: sum(1 for r in rows if r[t] == r["gold"]) for t in TOOLS}
 
 
+def title_cases(rp: Path, seeds: Path) -> list[tuple[str, bytes, str, str | None]]:
+    """(item, page bytes, gold title, kind) for every page whose gold names a title."""
+    cases = []
+    cnn = json.loads((rp / "newspaper4k_cnnarabic_syria_clashes.meta.json").read_text(encoding="utf-8"))
+    cases.append(("newspaper4k_cnnarabic_syria_clashes.html", (rp / "newspaper4k_cnnarabic_syria_clashes.html").read_bytes(), cnn["title"], "html"))
+    lbci = json.loads((rp / "fundus_lbcgroup_2026_01_08.gold.json").read_text(encoding="utf-8"))["V1"]
+    cases.append(("fundus_lbcgroup_2026_01_08.html", (rp / "fundus_lbcgroup_2026_01_08.html").read_bytes(), lbci["title"], "html"))
+    assabah = next(iter(json.loads((rp / "trafilatura_assabah_tn_article.gold.json").read_text(encoding="utf-8")).values()))
+    cases.append(("trafilatura_assabah_tn_article.html", (rp / "trafilatura_assabah_tn_article.html").read_bytes(), assabah["title"], "html"))
+    for name, gold in sorted(json.loads((seeds / "gold.json").read_text(encoding="utf-8")).items()):
+        if gold.get("title"):
+            cases.append((name, (seeds / name).read_bytes(), gold["title"], "text"))
+    return cases
+
+
+def title_rows(rp: Path, seeds: Path) -> list[dict]:
+    """Title exact match: akhbar's whole extraction vs trafilatura's metadata (htmldate has no titles)."""
+    rows = []
+    for item, data, gold, kind in title_cases(rp, seeds):
+        ours = extract(data, kind=kind).title
+        theirs = None
+        if kind == "html":
+            meta = trafilatura.extract_metadata(data.decode("utf-8"))
+            theirs = meta.title if meta else None
+        else:
+            theirs = trafilatura.extract_metadata(as_page(data.decode("utf-8").split("\n"))).title
+        squash = lambda t: " ".join(t.split()) if t else t  # noqa: E731
+        rows.append({"item": item, "gold": gold, "akhbar": ours, "trafilatura": theirs,
+                     "akhbar_exact": ours == gold, "trafilatura_exact": theirs == gold,
+                     "akhbar_spaces": squash(ours) == squash(gold), "trafilatura_spaces": squash(theirs) == squash(gold)})
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--realpages", type=Path, default=ROOT.parent / "shared" / "realpages")
@@ -162,8 +196,9 @@ def main(argv: list[str] | None = None) -> int:
     summary.update({k: (tally(v), len(v)) for k, v in sets.items()})
     summary["all dateparser strings"] = (tally(strings), len(strings))
 
+    titles = title_rows(rp, args.seeds)
     if args.json:
-        json.dump({"run": now.isoformat(), "sets": sets,
+        json.dump({"run": now.isoformat(), "sets": sets, "titles": titles,
                    "summary": {k: {"n": n, **t} for k, (t, n) in summary.items()}},
                   sys.stdout, ensure_ascii=False, indent=1)
         print()
@@ -181,6 +216,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'set':40} {'n':>3}  " + "  ".join(f"{t:>11}" for t in TOOLS))
     for k, (t, n) in summary.items():
         print(f"{k:40} {n:3d}  " + "  ".join(f"{t[x]:>5}/{n:<5}" for x in TOOLS))
+    print(f"\n== titles (gold where it names one; exact, and with white space collapsed)")
+    for r in titles:
+        print(f"   {r['item'][:44]:44} akhbar {'=' if r['akhbar_exact'] else ('~' if r['akhbar_spaces'] else 'x')}"
+              f"  trafilatura {'=' if r['trafilatura_exact'] else ('~' if r['trafilatura_spaces'] else 'x')}")
+    n = len(titles)
+    for tool in ("akhbar", "trafilatura"):
+        exact = sum(r[f"{tool}_exact"] for r in titles)
+        spaces = sum(r[f"{tool}_spaces"] for r in titles)
+        print(f"   {tool:12} exact {exact}/{n}, white space collapsed {spaces}/{n}")
     return 0
 
 
