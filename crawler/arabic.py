@@ -87,15 +87,12 @@ def search_text(text: str) -> str:
     return " ".join(search_token(t) for t in _WORD.findall(normalize(text)))
 
 
+_ARABIC_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
+
+
 def arabic_share(text: str) -> float:
     """Share of letters in ``text`` that are in the Arabic script blocks (0.0 when no letters)."""
-    letters = [c for c in text if c.isalpha()]
+    letters = sum(map(str.isalpha, text))
     if not letters:
         return 0.0
-    arabic = sum(
-        1
-        for c in letters
-        if "\u0600" <= c <= "\u06ff" or "\u0750" <= c <= "\u077f" or "\u08a0" <= c <= "\u08ff"
-        or "\ufb50" <= c <= "\ufdff" or "\ufe70" <= c <= "\ufeff"
-    )
-    return arabic / len(letters)
+    return sum(map(str.isalpha, _ARABIC_SCRIPT.findall(text))) / letters

@@ -68,7 +68,7 @@ _ARABIC_FORMS = frozenset("يك")  # Arabic yeh and kaf (also on Persian pages t
 _LETTER_GROUPS = (_URDU_ONLY, _PERSIAN_URDU, _PERSIAN_FORMS, _ARABIC_ENDINGS, _ARABIC_FORMS)
 _WORD = re.compile(r"[^\W\d_]+")
 _EVIDENCE_MARGIN = 2.0
-_LANGDETECT_CHARS = 3000  # langdetect samples n-grams; a news article's first 3,000 characters suffice
+_LANGDETECT_CHARS = 1000  # langdetect samples n-grams; a news article's first 1,000 characters suffice
 
 
 @dataclass(frozen=True)
