@@ -101,7 +101,7 @@ def _line(entry: dict[str, Any]) -> list[str]:
         status = "ok"
     else:
         status = "never run"
-    lines = [f"{entry['name']}: {status}, every {interval}, next run {entry['next_run'] or '-'} UTC"]
+    lines = [f"{entry['name']}: {status}, every {interval}, " + (f"next run {entry['next_run']} UTC" if entry['next_run'] else "not scheduled yet")]
     last = entry["last_run"]
     ran = f"last run {last['id']} {last['outcome']} at {last['started_at']}; " if last else ""
     lines.append(f"    {ran}last success {entry['last_success'] or 'never'}; new articles in recent runs: "
