@@ -14,39 +14,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 
 import trafilatura
 
+from crawler.evaluate import token_prf as prf
+from crawler.evaluate import without_video_player
 from crawler.extract import extract
 
 ROOT = Path(__file__).resolve().parent.parent
-TOKEN = re.compile(r"\w+")
-
-
-def prf(pred: str, gold: str) -> tuple[float, float, float]:
-    p, g = Counter(TOKEN.findall(pred)), Counter(TOKEN.findall(gold))
-    inter = sum((p & g).values())
-    if not inter:
-        return 0.0, 0.0, 0.0
-    precision, recall = inter / sum(p.values()), inter / sum(g.values())
-    return precision, recall, 2 * precision * recall / (precision + recall)
-
-
-def without_video_player(gold: str) -> str:
-    out, inside = [], False
-    for line in gold.split("\n"):
-        if line.strip() == "Error loading media":
-            inside = True
-        elif inside and line.strip() == "advertisement":
-            inside = False
-        elif not inside:
-            out.append(line)
-    return "\n".join(out)
 
 
 def arabic_pages(rp: Path) -> list[tuple[str, Path, str, str | None]]:

@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 
 from crawler.cli_support import AkhbarGroup, archive_session, db_option, echo_json
 from crawler.crawl_cli import crawl_cmd, runs_cmd
-from crawler.schedule_cli import schedule_cmd, sources_cmd
 from crawler.extract import ExtractionError, extract
+from crawler.schedule_cli import schedule_cmd, sources_cmd
+
 
 @click.group(cls=AkhbarGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @db_option

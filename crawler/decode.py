@@ -185,15 +185,15 @@ def _bom(data: bytes) -> tuple[str, int] | None:
 _CHARSET_PARAM = re.compile(r"""charset\s*=\s*["']?\s*([^"'\s;,>/]+)""", re.I)
 
 
-def _header_value(headers: Mapping[str, str] | None, content_type: str | None) -> str | None:
-    """The Content-Type value from the explicit argument or the headers (case-insensitive)."""
-    if content_type is not None:
-        return content_type
+def header_value(headers: Mapping[str, str] | None, name: str) -> str | None:
+    """The value of HTTP header ``name`` (any case); bytes (as in Scrapy's headers) are read as
+    Latin-1 and a repeated header gives its last value."""
     if not headers:
         return None
+    wanted = name.lower()
     for key, value in headers.items():
         key_s = key.decode("latin-1") if isinstance(key, bytes) else str(key)
-        if key_s.lower() == "content-type":
+        if key_s.lower() == wanted:
             if isinstance(value, (list, tuple)):
                 value = value[-1] if value else ""
             return value.decode("latin-1") if isinstance(value, bytes) else str(value)
@@ -404,7 +404,7 @@ def decode_html(
     """
     return (
         _from_bom(data, "document")
-        or _declared(data, _http_charset(_header_value(headers, content_type)), "http")
+        or _declared(data, _http_charset(content_type if content_type is not None else header_value(headers, "Content-Type")), "http")
         or _declared(data, _meta_charset(data), "meta")
         or _detect(data)
     )

@@ -21,7 +21,7 @@ from crawler.arabic import content_hash
 from crawler.article import Article
 from crawler.boilerplate import clean_paragraphs, segment_text_page
 from crawler.dates import resolve_dates
-from crawler.decode import DecodeError, decode_html, decode_text
+from crawler.decode import DecodeError, decode_html, decode_text, header_value
 from crawler.language import detect_language
 from crawler.metadata import page_metadata
 
@@ -57,15 +57,6 @@ def sniff_kind(data: bytes, name: str | None = None, content_type: str | None = 
     return "text"
 
 
-def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
-    if not headers:
-        return None
-    for key, value in headers.items():
-        if key.lower() == name.lower():
-            return value
-    return None
-
-
 def extract(
     data: bytes,
     url: str | None = None,
@@ -86,7 +77,7 @@ def extract(
     """
     if not data or not data.strip():
         raise ExtractionError("empty document")
-    content_type = _header(headers, "Content-Type")
+    content_type = header_value(headers, "Content-Type")
     kind = kind or sniff_kind(data, name or url, content_type)
     try:
         decoded = decode_text(data) if kind == "text" else decode_html(data, headers)
@@ -98,7 +89,7 @@ def extract(
         timezone=timezone,
         locale=locale,
         feed_date=feed_date,
-        http_last_modified=_header(headers, "Last-Modified"),
+        http_last_modified=header_value(headers, "Last-Modified"),
     )
     if kind == "text":
         article = extract_text(decoded.text, **common)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from crawler.article import Article
 from crawler.canonical import canonicalize_url
+from crawler.decode import header_value
 from crawler.extract import ExtractionError, extract
 from storage import archive
 from storage.models import Document
@@ -52,13 +53,6 @@ class IngestResult:
     url: str | None = None
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    for key, value in headers.items():
-        if key.lower() == name:
-            return value
-    return None
-
-
 def fetched_url(url: str | None) -> str | None:
     """The URL a document is recorded under: canonical (:func:`crawler.canonical.canonicalize_url`),
     so a crawl, a replay of its WARC and the seen-URL check all speak of one address."""
@@ -85,7 +79,7 @@ def ingest(session: Session, doc: RawDocument) -> IngestResult:
         raw=doc.data,
         source=doc.source,
         fetched_at=fetched_at,
-        content_type=_header(doc.headers, "content-type"),
+        content_type=header_value(doc.headers, "Content-Type"),
         http_status=doc.status,
         headers=dict(doc.headers) or None,
         warc_path=doc.warc_path,

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
+from crawler.decode import header_value
 from crawler.ingest import IngestResult, RawDocument, ingest
 
 PAGE_SUFFIXES = (".txt", ".html", ".htm")
@@ -26,7 +27,6 @@ class ReplayReport:
     duplicate: int = 0
     rejected: int = 0
     errors: list[dict[str, str]] = field(default_factory=list)
-    articles: list[int] = field(default_factory=list)
 
     def add(self, name: str, result: IngestResult) -> None:
         self.seen += 1
@@ -37,8 +37,6 @@ class ReplayReport:
         else:
             self.rejected += 1
             self.errors.append({"file": name, "reason": result.reason or "rejected"})
-        if result.article_id is not None and result.article_id not in self.articles:
-            self.articles.append(result.article_id)
 
     def fail(self, name: str, reason: str) -> None:
         self.errors.append({"file": name, "reason": reason})
@@ -85,7 +83,7 @@ def is_page_response(url: str | None, status: int | None, headers: Mapping[str, 
         return False
     if url and urlsplit(url).path.lower() == "/robots.txt":
         return False
-    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    content_type = header_value(headers, "Content-Type") or ""
     main = content_type.split(";", 1)[0].strip().lower()
     return not main or main in PAGE_TYPES
 
@@ -148,8 +146,6 @@ def replay_files(
         try:
             for doc in iter_documents(path, source=source):
                 label = doc.url if doc.url else str(path)
-                if doc.status is not None and not 200 <= doc.status < 300:
-                    continue  # a 404 or a redirect recorded in a WARC is not a page to extract
                 result = ingest(session, doc)
                 session.commit()
                 report.add(label, result)
