@@ -15,7 +15,6 @@ from datetime import datetime
 import lxml.html
 import trafilatura
 from lxml import etree
-from trafilatura.utils import DOCTYPE_TAG, is_dubious_html
 
 from crawler.arabic import content_hash
 from crawler.article import Article
@@ -125,40 +124,6 @@ def _finish(
 _TRAFILATURA_OPTIONS = dict(  # how akhbar calls trafilatura.extract on a page
     include_comments=False, include_tables=True, favor_precision=True, deduplicate=False, with_metadata=False,
 )
-# The characters trafilatura's repair pass deletes (its INVALID_XML_CHARS).
-_INVALID_XML = tuple(map(chr, [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF]))
-
-
-def _repair_would_change(html: str, beginning: str) -> bool:
-    """Whether trafilatura's ``repair_faulty_html`` could change ``html`` (it deletes characters
-    XML forbids, drops a doctype with a slash on the first line and mends a self-closing
-    ``<html/>``); answered without copying the page (``str.__contains__`` is far faster than
-    the repair's regular expression over the whole page)."""
-    if any(ch in html for ch in _INVALID_XML):
-        return True
-    if "doctype" in beginning:
-        first, newline, _ = html.partition("\n")
-        if not newline or DOCTYPE_TAG.search(first):
-            return True
-    return any("<html" in line and line.endswith("/>") for line in html[:4096].splitlines()[:4])
-
-
-def _trafilatura_input(html: str, tree: lxml.html.HtmlElement) -> str | lxml.html.HtmlElement:
-    """What to hand ``trafilatura.extract``: our own parse of ``html``, so that the page is not
-    parsed twice, when trafilatura's loader would build that very tree from ``html``; else ``html``.
-
-    The loader parses a full document as lxml does, minus comments and processing instructions,
-    after a repair pass; so the tree is handed over (comments and processing instructions stripped
-    in place: call this last) only for a full document that the repair pass leaves unchanged and
-    the loader would not reject.  ``tree`` is then changed; trafilatura works on its own copy.
-    """
-    beginning = html[:50].lower()
-    if tree.getparent() is not None or len(tree) < 1 or is_dubious_html(beginning):
-        return html
-    if _repair_would_change(html, beginning):
-        return html
-    etree.strip_elements(tree, etree.Comment, etree.ProcessingInstruction, with_tail=False)
-    return tree
 
 
 def extract_html(
@@ -194,8 +159,7 @@ def extract_html(
         locale=locale,
     )
     del elements
-    # trafilatura is the last reader of the tree: it may be handed over (and stripped)
-    main = trafilatura.extract(_trafilatura_input(html, tree), url=url, **_TRAFILATURA_OPTIONS)
+    main = trafilatura.extract(html, url=url, **_TRAFILATURA_OPTIONS)
     paragraphs, _dropped = clean_paragraphs((main or "").split("\n"), title=meta.title, link_texts=link_texts)
     return _finish(
         url=url,

@@ -11,14 +11,13 @@ from pathlib import Path
 
 import lxml.html
 import pytest
-import trafilatura
 from langdetect.detector import Detector
 from langdetect.lang_detect_exception import LangDetectException
 from lxml import etree
 
 from crawler.datetext import _fold_char, fold
 from crawler.dates import line_candidates, resolve_dates, visible_lines
-from crawler.extract import _trafilatura_input, extract
+from crawler.extract import extract
 from crawler.language import _FastDetector, _profiles
 
 LANG = Path(__file__).parent / "fixtures" / "lang"
@@ -96,31 +95,6 @@ def test_fold_maps_every_folded_character_to_its_source(text):
     folded, index = fold(text)
     assert folded == "".join(_fold_char(ch) for ch in text)
     assert index == [i for i, ch in enumerate(text) for _ in _fold_char(ch)]
-
-
-OPTIONS = dict(include_comments=False, include_tables=True, favor_precision=True, deduplicate=False,
-               with_metadata=False)
-BODY = "<p>" + " ".join(["الفقرة الأولى من الخبر<!-- c -->تتحدث عن الاجتماع."] * 12) + "</p>"
-
-
-@pytest.mark.parametrize("html", [
-    f"<!DOCTYPE html>\n<html><head><title>t</title></head><body><article>{BODY}{BODY}</article></body></html>",
-    f"<html><body><article>{BODY}<?php echo 1 ?>{BODY}</article></body></html>",
-])
-def test_trafilatura_reads_the_handed_over_tree_as_it_reads_the_page(html):
-    tree = lxml.html.fromstring(html)
-    handed = _trafilatura_input(html, tree)
-    assert handed is tree
-    assert trafilatura.extract(handed, **OPTIONS) == trafilatura.extract(html, **OPTIONS)
-
-
-@pytest.mark.parametrize("html", [
-    '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "x.dtd">\n<html><body><p>a</p></body></html>',
-    "<html><body><p>a\x01b</p></body></html>",
-    "<p>a fragment</p><p>of a page</p>",
-])
-def test_pages_trafilatura_would_repair_or_reroot_are_handed_over_as_text(html):
-    assert _trafilatura_input(html, lxml.html.fromstring(html)) == html
 
 
 def test_extract_gives_the_same_article_twice():
