@@ -41,6 +41,7 @@ import lxml.html
 from lxml import etree
 
 from crawler.arabic import normalize
+from crawler.canonical import page_canonical
 
 __all__ = ["PageMeta", "page_metadata", "clean_title", "clean_author"]
 
@@ -1008,7 +1009,7 @@ def page_metadata(tree: lxml.html.HtmlElement, url: str | None = None) -> PageMe
         author=_author(tree, meta, articles, heading_el, furniture, reject),
         description=_description(meta, articles, furniture),
         tags=_tags(meta, articles, title, furniture),
-        canonical_url=_canonical(tree, meta, url),
+        canonical_url=page_canonical(tree, url or ""),
     )
 
 
