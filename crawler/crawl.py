@@ -109,8 +109,7 @@ def crawl(
     process = _Process(scrapy_settings(db_url=url, warc_dir=warc, overrides=settings, log_level=log_level))
     problems: dict[str, str] = {}
     for source in sources:
-        deferred = process.crawl(spider_for(source), source=source, db=url, warc_dir=warc,
-                                 run_id=ids[source.name], trigger=trigger)
+        deferred = process.crawl(spider_for(source), source=source, run_id=ids[source.name], trigger=trigger)
         deferred.addErrback(_remember(problems, source.name))
     process.start()
 

@@ -19,11 +19,14 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from html.entities import name2codepoint
 from typing import Iterable, Iterator, Literal, TypeVar
 from urllib.parse import urljoin
 
 from lxml import etree
+
+from crawler.datetext import parse_timestamp
 
 __all__ = [
     "DiscoveryError",
@@ -459,78 +462,56 @@ def _parse_text_sitemap(data: bytes, base_url: str, max_entries: int, cut: bool)
 
 # --------------------------------------------------------------------------- dates
 
-_W3C = re.compile(
-    r"""^(?P<y>\d{4})(?:-(?P<m>\d{1,2})(?:-(?P<d>\d{1,2})
-        (?:[Tt\s]+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,](?P<f>\d+))?)?
-        \s*(?P<tz>[Zz]|(?:UTC|GMT)?[+-]\d{1,2}(?::?\d{2})?|UTC|GMT)?)?)?)?$""",
-    re.X,
-)
-_EASTERN_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+# Forms :func:`crawler.datetext.parse_timestamp` leaves to us: the W3C datetime profile's year
+# and year-month (``2020``, ``2020-05``), and fractions of a second (it drops them).
+_REDUCED_W3C = re.compile(r"(\d{4})(?:-(\d{1,2}))?")
+_FRACTION = re.compile(r"[T\s]\d{1,2}:\d{2}:\d{2}[.,](\d+)", re.I)
 _COMMENT = re.compile(r"\([^)]*\)")
 
 
-def _w3c_zone(text: str | None) -> timezone:
-    if not text or text.upper() in ("Z", "UTC", "GMT"):
-        return timezone.utc
-    text = text.upper().removeprefix("UTC").removeprefix("GMT")
-    sign = -1 if text[0] == "-" else 1
-    digits = text[1:].replace(":", "")
-    hours, minutes = (int(digits[:-2]), int(digits[-2:])) if len(digits) > 2 else (int(digits), 0)
-    return timezone(sign * timedelta(hours=hours, minutes=minutes))
-
-
-def _parse_w3c(text: str) -> tuple[datetime, bool] | None:
-    match = _W3C.match(text)
-    if match is None:
-        return None
-    part = match.groupdict()
-    fraction = (part["f"] or "0")[:6].ljust(6, "0")
-    value = datetime(
-        int(part["y"]),
-        int(part["m"] or 1),
-        int(part["d"] or 1),
-        int(part["H"] or 0),
-        int(part["M"] or 0),
-        int(part["S"] or 0),
-        int(fraction),
-        tzinfo=_w3c_zone(part["tz"]),
-    )
-    return value, part["H"] is not None
-
-
 def _parse_rfc822(text: str) -> tuple[datetime, bool] | None:
+    """RFC 822 forms with no weekday, a two-digit year or an obsolete zone name
+    (``18 Feb 18 21:35 EST``), by the standard library; a missing time is midnight."""
     text = _COMMENT.sub(" ", text).strip()
     for candidate, has_time in ((text, True), (text + " 00:00:00 +0000", False)):
         try:
-            value = parsedate_to_datetime(candidate)
+            return parsedate_to_datetime(candidate), has_time
         except (TypeError, ValueError, IndexError):
             continue
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value, has_time
     return None
 
 
+@lru_cache(maxsize=4096)  # a sitemap repeats its dates (all entries of one day, often)
 def _parse_with_precision(text: str | None) -> tuple[datetime, bool] | None:
-    """Parse ``text``; the flag says whether it carried a time of day (False: date only)."""
+    """Parse ``text`` (:func:`crawler.datetext.parse_timestamp`, then the forms it leaves);
+    the flag says whether it carried a time of day (False: date only).  Naive means UTC."""
+    text = text.strip() if text else ""
     if not text:
         return None
-    text = text.strip().translate(_EASTERN_DIGITS)
-    if not text:
-        return None
-    try:
-        return _parse_w3c(text) or _parse_rfc822(text)
-    except (ValueError, OverflowError):
-        return None
+    parsed: tuple[datetime, bool] | None = None
+    if (reduced := _REDUCED_W3C.fullmatch(text)) is not None:
+        month = int(reduced.group(2) or 1)
+        parsed = (datetime(int(reduced.group(1)), month, 1), False) if 1 <= month <= 12 else None
+    elif (found := parse_timestamp(text)) is not None:
+        value, precision = found
+        fraction = _FRACTION.search(text) if precision == "second" else None
+        if fraction:
+            value = value.replace(microsecond=int(fraction.group(1)[:6].ljust(6, "0")))
+        parsed = value, precision in ("minute", "second")
+    else:
+        parsed = _parse_rfc822(text)
+    if parsed is None or parsed[0].tzinfo is not None:
+        return parsed
+    return parsed[0].replace(tzinfo=timezone.utc), parsed[1]
 
 
 def parse_date_loose(text: str | None) -> datetime | None:
     """A timezone-aware datetime from a feed or sitemap date, or None.
 
-    Accepts RFC 822 / 2822 (``Sun, 18 Feb 2018 21:35:43 +0400``, obsolete zone names,
-    two-digit years, a missing weekday or time) and W3C datetime / ISO 8601 (``2020``,
-    ``2020-05``, ``2020-05-19``, ``2020-05-19T21:57:45Z``, ``+0400`` or ``+04:00``, a space
-    instead of ``T``, fractions of seconds).  Eastern Arabic digits are read as digits.
+    Reads what :func:`crawler.datetext.parse_timestamp` reads (ISO 8601, RFC 2822 / HTTP
+    dates, Arabic and Persian date expressions; Eastern Arabic digits as digits), plus the
+    W3C datetime profile's ``2020`` and ``2020-05``, fractions of seconds, and RFC 822 with
+    no weekday, two-digit years or obsolete zone names (``18 Feb 18 21:35 EST``).
     A date without zone is taken as UTC; a date without time as midnight UTC.
     """
     parsed = _parse_with_precision(text)

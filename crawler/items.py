@@ -13,9 +13,8 @@ class PageItem:
     ``doc`` is what :func:`crawler.ingest.ingest` takes: the bytes, the URL they were fetched
     from (after redirects), headers, the source's zone and locale, the feed date and the WARC
     pointer of the response record.  ``link`` is the URL the article was announced under
-    (before any redirect); ``via`` says where: ``feed``, ``sitemap`` or ``listing``.
+    (before any redirect).
     """
 
     doc: RawDocument
     link: str | None = None
-    via: str | None = None

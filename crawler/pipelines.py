@@ -13,6 +13,7 @@ from scrapy.crawler import Crawler
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from crawler.decode import header_value
 from crawler.ingest import IngestResult, fetched_url, ingest
 from crawler.items import PageItem
 
@@ -63,7 +64,7 @@ def record_redirect(session: Session, item: PageItem, result: IngestResult) -> N
 
     document_id, _ = archive.add_document(
         session, url=link, raw=doc.data, source=doc.source, fetched_at=doc.fetched_at,
-        content_type=doc.headers.get("content-type"), http_status=doc.status, headers=doc.headers,
+        content_type=header_value(doc.headers, "Content-Type"), http_status=doc.status, headers=doc.headers,
         warc_path=doc.warc_path, warc_offset=doc.warc_offset, warc_length=doc.warc_length,
     )
     archive.set_document_outcome(session, document_id, result.outcome, article_id=result.article_id,

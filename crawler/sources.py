@@ -36,6 +36,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import tldextract
 from cssselect import GenericTranslator, SelectorError
 
+from crawler.canonical import canonicalize_url
+
 __all__ = ["Listing", "Source", "SourcesError", "load_sources", "parse_sources", "parse_interval"]
 
 
@@ -113,6 +115,15 @@ class Source:
         if any(p.search(url) for p in self.deny):
             return False
         return not self.allow or any(p.search(url) for p in self.allow)
+
+    def allowed_url(self, raw: str) -> str | None:
+        """The canonical form of link ``raw`` (:func:`crawler.canonical.canonicalize_url`) when
+        the source allows it (:meth:`url_allowed`); ``None`` when it is malformed or not allowed."""
+        try:
+            url = canonicalize_url(raw)
+        except ValueError:
+            return None
+        return url if self.url_allowed(url) else None
 
 
 # --- validation helpers ------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from http import HTTPStatus
 from importlib import metadata
 from pathlib import Path
 from typing import BinaryIO, Iterable, Iterator, Mapping, Union
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
@@ -31,12 +31,24 @@ from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParserExce
 from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter as _WarcioWriter
 
-__all__ = ["DEFAULT_MAX_BYTES", "WarcPointer", "WarcResponse", "WarcWriter", "iter_warc_responses", "read_record"]
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "WarcPointer",
+    "WarcResponse",
+    "WarcWriter",
+    "headers_dict",
+    "iter_warc_responses",
+    "read_record",
+]
 
 log = logging.getLogger(__name__)
 
 #: Rotate after about 1 GB, the customary size of a WARC file.
 DEFAULT_MAX_BYTES = 1_000_000_000
+#: Every printable ASCII character but "%": what a header value keeps as is when written.
+_PRINTABLE_ASCII = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%")
+#: The WARC format version written (1.1: WARC-Date with microseconds).
+WARC_VERSION = "1.1"
 
 _HeaderValue = Union[str, bytes, Iterable[Union[str, bytes]]]
 #: Headers as a mapping (``str``/``bytes`` names; a value or a list of values, as Scrapy's
@@ -104,6 +116,30 @@ def _header_pairs(headers: Headers | None) -> list[tuple[str, str]]:
     return pairs
 
 
+def _wire_pairs(headers: Headers | None) -> list[tuple[str, str]]:
+    """(name, value) pairs as a WARC header block must be: ASCII, any other character
+    percent-encoded as UTF-8 (warcio's own RFC 8187 rewrite fails on e.g. a raw Arabic URL
+    in a ``Link`` header, and the page would be lost)."""
+    return [(_ascii(name), _ascii(value)) for name, value in _header_pairs(headers)]
+
+
+def _ascii(text: str) -> str:
+    return text if text.isascii() else quote(text, safe=_PRINTABLE_ASCII)
+
+
+def headers_dict(headers: Headers | None) -> dict[str, str]:
+    """Headers of any accepted shape (Scrapy's bytes ``Headers``, a mapping, (name, value)
+    pairs) as ``{lower-case name: value}``; a repeated header's values are joined with ", ".
+
+    Bytes are read as UTF-8 when they decode, else ISO-8859-1, as warcio reads WARC headers.
+    """
+    out: dict[str, str] = {}
+    for name, value in _header_pairs(headers):
+        key = name.lower()
+        out[key] = f"{out[key]}, {value}" if key in out else value
+    return out
+
+
 def _software() -> str:
     try:
         return f"akhbar/{metadata.version('akhbar')} (warcio/{metadata.version('warcio')})"
@@ -126,16 +162,12 @@ class WarcWriter:
         *,
         prefix: str = "akhbar",
         max_bytes: int = DEFAULT_MAX_BYTES,
-        warc_version: str = "1.1",
-        fsync: bool = False,
     ) -> None:
         if max_bytes <= 0:
             raise ValueError("max_bytes must be positive")
         self.directory = Path(directory)
         self.prefix = prefix
         self.max_bytes = max_bytes
-        self.warc_version = warc_version
-        self.fsync = fsync
         self.paths: list[Path] = []  # every file this writer opened, oldest first
         self._serial = 0
         self._file: BinaryIO | None = None
@@ -160,16 +192,10 @@ class WarcWriter:
             except FileExistsError:
                 continue
         self.paths.append(path)
-        self._writer = _WarcioWriter(self._file, gzip=True, warc_version=self.warc_version)
-        info = {"software": _software(), "format": f"WARC File Format {self.warc_version}"}
+        self._writer = _WarcioWriter(self._file, gzip=True, warc_version=WARC_VERSION)
+        info = {"software": _software(), "format": f"WARC File Format {WARC_VERSION}"}
         self._writer.write_record(self._writer.create_warcinfo_record(path.name, info))
-        self._flush()
-
-    def _flush(self) -> None:
-        assert self._file is not None
         self._file.flush()
-        if self.fsync:
-            os.fsync(self._file.fileno())
 
     def close(self) -> None:
         """Close the current file (a later write opens a new one)."""
@@ -198,7 +224,6 @@ class WarcWriter:
         *,
         method: str = "GET",
         request_headers: Headers | None = None,
-        reason: str | None = None,
         date: datetime | None = None,
     ) -> WarcPointer:
         """Write one response and the request that fetched it; return the response's pointer.
@@ -213,31 +238,30 @@ class WarcWriter:
             assert self._writer is not None and self._file is not None
             warc_date = datetime_to_iso_date(
                 (date or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(tzinfo=None),
-                use_micros=self.warc_version != "1.0",
+                use_micros=True,
             )
-            response = self._response_record(url, status, headers, body, reason, warc_date)
+            response = self._response_record(url, status, headers, body, warc_date)
             request = self._request_record(url, method, request_headers, warc_date)
             request.rec_headers.add_header("WARC-Concurrent-To", response.rec_headers.get_header("WARC-Record-ID"))
             offset = self._file.tell()
             self._writer.write_record(response)
             length = self._file.tell() - offset
             self._writer.write_record(request)
-            self._flush()
+            self._file.flush()
             pointer = WarcPointer(str(self.paths[-1]), offset, length)
             if self._file.tell() >= self.max_bytes:
                 self._close()
             return pointer
 
     def _response_record(
-        self, url: str, status: int, headers: Headers | None, body: bytes, reason: str | None, warc_date: str
+        self, url: str, status: int, headers: Headers | None, body: bytes, warc_date: str
     ) -> ArcWarcRecord:
         assert self._writer is not None
-        pairs = [(k, v) for k, v in _header_pairs(headers) if k.lower() != "transfer-encoding"]
-        if reason is None:
-            try:
-                reason = HTTPStatus(status).phrase
-            except ValueError:
-                reason = ""
+        pairs = [(k, v) for k, v in _wire_pairs(headers) if k.lower() != "transfer-encoding"]
+        try:
+            reason = HTTPStatus(status).phrase
+        except ValueError:
+            reason = ""
         http_headers = StatusAndHeaders(f"{status} {reason}".strip(), pairs, protocol="HTTP/1.1")
         return self._writer.create_warc_record(
             url,
@@ -252,7 +276,7 @@ class WarcWriter:
         assert self._writer is not None
         parts = urlsplit(url)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        pairs = _header_pairs(headers)
+        pairs = _wire_pairs(headers)
         if not any(name.lower() == "host" for name, _ in pairs):
             pairs.insert(0, ("Host", parts.netloc))
         http_headers = StatusAndHeaders(f"{method.upper()} {target} HTTP/1.1", pairs, is_http_request=True)
@@ -278,21 +302,13 @@ def _decoded_body(record: ArcWarcRecord, raw: bytes) -> bytes:
         return raw
 
 
-def _headers_dict(http_headers: StatusAndHeaders) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    for name, value in http_headers.headers:
-        key = name.lower()
-        headers[key] = f"{headers[key]}, {value}" if key in headers else value
-    return headers
-
-
 def _response(record: ArcWarcRecord, raw: bytes, pointer: WarcPointer) -> WarcResponse:
     http_headers = record.http_headers
     status = int(http_headers.get_statuscode() or 0)
     return WarcResponse(
         url=record.rec_headers.get_header("WARC-Target-URI"),
         status=status,
-        headers=_headers_dict(http_headers),
+        headers=headers_dict(http_headers.headers),
         body=_decoded_body(record, raw),
         date=record.rec_headers.get_header("WARC-Date") or "",
         pointer=pointer,

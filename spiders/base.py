@@ -28,20 +28,23 @@ from twisted.internet.error import (
 )
 from twisted.python.failure import Failure
 
-from crawler.canonical import canonicalize_url
+from crawler.decode import header_value
 from crawler.discovery import DiscoveryError
 from crawler.ingest import RawDocument
 from crawler.items import PageItem
 from crawler.middlewares import CONDITIONAL_KEY, WARC_KEY
 from crawler.pipelines import archive_engine, count
 from crawler.sources import Source, SourcesError, load_sources
+from crawler.warc import headers_dict
 
 log = logging.getLogger(__name__)
 
 #: Request meta keys the spiders use.
-VIA_KEY = "akhbar_via"
 FEED_DATE_KEY = "akhbar_feed_date"
 START_KEY = "akhbar_start"
+#: Sitemap entries last modified this long before the last good run started are still read
+#: (publishers' clocks and zones vary).
+LASTMOD_MARGIN = timedelta(hours=24)
 
 
 def load_source(source: Source | str, sources_file: str | None) -> Source:
@@ -88,16 +91,6 @@ def error_kind(failure: Failure) -> str:
     if isinstance(exc, (ConnectError, DownloadFailedError)):
         return "connection"
     return type(exc).__name__.lower()
-
-
-def headers_dict(headers: Any) -> dict[str, str]:
-    """Scrapy headers -> ``{lower-case name: value}`` (repeated values joined with ", ")."""
-    out: dict[str, str] = {}
-    for name, values in headers.items():
-        key = (name.decode("latin-1") if isinstance(name, bytes) else str(name)).lower()
-        texts = [v.decode("latin-1") if isinstance(v, bytes) else str(v) for v in values]
-        out[key] = ", ".join(texts)
-    return out
 
 
 class AkhbarSpider(scrapy.Spider):
@@ -189,40 +182,37 @@ class AkhbarSpider(scrapy.Spider):
         key = response.meta.get(CONDITIONAL_KEY)
         if not key or response.status != 200:
             return
-        etag = response.headers.get("ETag")
-        modified = response.headers.get("Last-Modified")
         self._validators[key] = (
-            etag.decode("latin-1") if etag else None,
-            modified.decode("latin-1") if modified else None,
+            header_value(response.headers, "ETag") or None,
+            header_value(response.headers, "Last-Modified") or None,
         )
 
     # -- articles -----------------------------------------------------------------------------
-    def article_requests(self, links: Iterable[tuple[str, str | None]], via: str) -> Iterator[scrapy.Request]:
-        """Requests for the announced article links that are allowed and not yet in the archive.
+    def article_requests(self, links: Iterable[tuple[str, str | None]]) -> Iterator[scrapy.Request]:
+        """Requests for the announced (link, feed date) pairs that are allowed and not yet in the archive.
 
-        Each link is canonicalised first; the seen-URL check is the archive's
-        (:func:`storage.archive.url_seen`).  Repeats within one run are Scrapy's dupefilter's.
+        Each link is canonicalised first (:meth:`Source.allowed_url`); the seen-URL check is the
+        archive's (:func:`storage.archive.seen_urls`), a few queries for the whole batch.
+        Repeats within one run are Scrapy's dupefilter's.
         """
-        from storage.archive import url_seen
+        from storage.archive import seen_urls
 
+        allowed: list[tuple[str, str | None]] = []
+        for link, feed_date in links:
+            url = self.source.allowed_url(link)
+            if url is None:
+                count(self.crawler, "skipped_offsite")
+            else:
+                allowed.append((url, feed_date))
         with Session(archive_engine(self.crawler)) as session:
-            for link, feed_date in links:
-                try:
-                    url = canonicalize_url(link)
-                except ValueError:
-                    continue
-                if not self.source.url_allowed(url):
-                    count(self.crawler, "skipped_offsite")
-                    continue
-                if url_seen(session, url):
-                    count(self.crawler, "skipped_seen")
-                    continue
-                yield scrapy.Request(
-                    url,
-                    callback=self.parse_article,
-                    errback=self.on_error,
-                    meta={VIA_KEY: via, FEED_DATE_KEY: feed_date},
-                )
+            seen = seen_urls(session, (url for url, _ in allowed))
+        for url, feed_date in allowed:
+            if url in seen:
+                count(self.crawler, "skipped_seen")
+                continue
+            yield scrapy.Request(
+                url, callback=self.parse_article, errback=self.on_error, meta={FEED_DATE_KEY: feed_date}
+            )
 
     def parse_article(self, response: Response) -> Iterator[PageItem]:
         pointer = response.meta.get(WARC_KEY)
@@ -241,7 +231,7 @@ class AkhbarSpider(scrapy.Spider):
             warc_length=pointer.length if pointer else None,
         )
         first = response.meta.get("redirect_urls") or [response.request.url if response.request else None]
-        yield PageItem(doc, link=first[0], via=response.meta.get(VIA_KEY))
+        yield PageItem(doc, link=first[0])
 
     def read_document(self, response: Response, parse: Any, what: str) -> Any:
         """Parse a feed or sitemap answer with ``parse``; ``None`` for a 304 (nothing changed) or an
@@ -292,9 +282,9 @@ class AkhbarSpider(scrapy.Spider):
             session.commit()
 
 
-def lastmod_since(spider: AkhbarSpider, margin: timedelta = timedelta(hours=24)) -> datetime | None:
+def lastmod_since(spider: AkhbarSpider) -> datetime | None:
     """Sitemap entries last modified before this are skipped: the ``since`` argument, else the start
-    of the source's last run that ended ``ok`` less a margin (publishers' clocks and zones vary)."""
+    of the source's last run that ended ``ok`` less :data:`LASTMOD_MARGIN`."""
     if spider.since is not None:
         return spider.since
     from storage.runs import last_ok_start
@@ -303,4 +293,4 @@ def lastmod_since(spider: AkhbarSpider, margin: timedelta = timedelta(hours=24))
         started = last_ok_start(session, spider.source.name)
     if started is None:
         return None
-    return started.replace(tzinfo=timezone.utc) - margin
+    return started.replace(tzinfo=timezone.utc) - LASTMOD_MARGIN

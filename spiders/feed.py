@@ -17,7 +17,7 @@ class FeedMixin:
         entries = self.read_document(response, parse_feed, "feed")
         if entries is None:
             return
-        yield from self.article_requests(((e.url, e.published or e.updated) for e in entries), "feed")
+        yield from self.article_requests((e.url, e.published or e.updated) for e in entries)
 
 
 class FeedSpider(FeedMixin, AkhbarSpider):

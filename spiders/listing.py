@@ -91,7 +91,7 @@ class ListingMixin:
         pages = next_pages(response, listing)
         exclude = {c for c in (_canonical(u) for u in [*pages, listing.url, response.url]) if c}
         links = article_links(response, listing, exclude)
-        requests = list(self.article_requests(((u, None) for u in links), "listing"))
+        requests = list(self.article_requests((u, None) for u in links))
         yield from requests
         limit = self.crawler.settings.getint("AKHBAR_LISTING_MAX_PAGES", 50)
         if links and not requests and self.crawler.settings.getbool("AKHBAR_LISTING_STOP_WHEN_SEEN", True):
@@ -99,8 +99,7 @@ class ListingMixin:
         if page >= limit:
             return
         for url in pages:
-            canon = _canonical(url)
-            if canon and self.source.url_allowed(canon):
+            if self.source.allowed_url(url) is not None:
                 yield self.listing_request(url, index, page + 1)
 
 

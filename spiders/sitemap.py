@@ -6,7 +6,6 @@ from typing import Any
 
 from scrapy.http import Response
 
-from crawler.canonical import canonicalize_url
 from crawler.discovery import entries_since, parse_sitemap
 from crawler.pipelines import count
 from spiders.base import AkhbarSpider, lastmod_since
@@ -33,17 +32,14 @@ class SitemapMixin:
                 count(self.crawler, "skipped_sitemaps", len(entries) - len(kept))
                 entries = kept
             for entry in entries:
-                try:
-                    url = canonicalize_url(entry.url)
-                except ValueError:
-                    continue
-                if self.source.url_allowed(url):
+                url = self.source.allowed_url(entry.url)
+                if url is not None:
                     yield self.discovery_request(url, self.parse_sitemap)
             return
         entries = sitemap.entries
         if self.since is not None:  # an explicit ``since`` also filters the pages themselves
             entries = entries_since(entries, self.since)
-        yield from self.article_requests(((e.url, e.news_publication_date) for e in entries), "sitemap")
+        yield from self.article_requests((e.url, e.news_publication_date) for e in entries)
 
 
 class SitemapSpider(SitemapMixin, AkhbarSpider):

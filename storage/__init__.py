@@ -10,9 +10,9 @@ from storage.archive import (
     document_raw,
     get_article,
     get_or_create_source,
+    seen_urls,
     set_document_outcome,
     stats,
-    url_seen,
 )
 from storage.db import open_engine, resolve_url
 from storage.models import ArticleRecord, ArticleUrl, Document, Source
@@ -36,7 +36,7 @@ __all__ = [
     "rebuild_index",
     "resolve_url",
     "search",
+    "seen_urls",
     "set_document_outcome",
     "stats",
-    "url_seen",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from crawler.article import Article
+from crawler.warc import WarcPointer, headers_dict, read_record
 from storage.models import OUTCOMES, ArticleRecord, ArticleUrl, Document, Source
 from storage.search import index_article
 
@@ -215,20 +216,9 @@ def _expire_urls(session: Session, article_id: int) -> None:
         session.expire(loaded, ["urls"])
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, bytes):
-        return value.decode("latin-1")
-    if isinstance(value, (list, tuple)):
-        return ", ".join(_text(v) for v in value)
-    return str(value)
-
-
 def headers_json(headers: Mapping[Any, Any] | None) -> dict[str, str] | None:
-    """HTTP headers as a JSON-ready ``{name: value}``: bytes decoded as Latin-1 (as HTTP
-    defines), repeated values joined with ", "."""
-    if headers is None:
-        return None
-    return {_text(name): _text(value) for name, value in headers.items()}
+    """HTTP headers as a JSON-ready ``{lower-case name: value}`` (:func:`crawler.warc.headers_dict`)."""
+    return None if headers is None else headers_dict(headers)
 
 
 def add_document(
@@ -249,11 +239,11 @@ def add_document(
     """Keep one fetched document; returns ``(document id, is_new)``.
 
     The same bytes at the same URL are one document (replaying a file twice adds nothing).
-    The bytes are stored zlib-compressed, unless ``warc_path`` and ``warc_offset`` say where
-    the WARC record holding them is: then only that pointer is kept.
+    The bytes are stored zlib-compressed, unless ``warc_path``, ``warc_offset`` and
+    ``warc_length`` say where the WARC record holding them is: then only that pointer is kept.
     """
-    if warc_path is not None and warc_offset is None:
-        raise ValueError("warc_path needs warc_offset")
+    if warc_path is not None and (warc_offset is None or warc_length is None):
+        raise ValueError("warc_path needs warc_offset and warc_length")
     digest = hashlib.sha256(raw).hexdigest()
     in_warc = warc_path is not None
     new_id = session.execute(
@@ -331,45 +321,58 @@ def document_raw(session: Session, doc_id: int, *, warc_root: Path | None = None
     """The raw bytes of a document, from the database or from its WARC record.
 
     A relative ``warc_path`` is resolved against ``warc_root`` (default: the working folder).
-    Bytes read from a WARC are checked against the stored SHA-256.
+    Bytes read from a WARC (:func:`crawler.warc.read_record`) are checked against the stored SHA-256.
     """
     doc = session.get(Document, doc_id)
     if doc is None:
         raise LookupError(f"no document {doc_id}")
     if doc.raw is not None:
         return zlib.decompress(doc.raw)
-    if doc.warc_path is None or doc.warc_offset is None:
+    if doc.warc_path is None or doc.warc_offset is None or doc.warc_length is None:
         raise LookupError(f"document {doc_id} has neither raw bytes nor a WARC pointer")
     path = Path(doc.warc_path)
     if warc_root is not None and not path.is_absolute():
         path = warc_root / path
-    data = read_warc_payload(path, doc.warc_offset)
+    pointer = WarcPointer(str(path), doc.warc_offset, doc.warc_length)
+    data = read_record(pointer).body
     if hashlib.sha256(data).hexdigest() != doc.sha256:
         raise ValueError(f"document {doc_id}: WARC record at {path}:{doc.warc_offset} does not match its SHA-256")
     return data
-
-
-def read_warc_payload(path: Path, offset: int) -> bytes:
-    """The payload (HTTP body, transfer and content encodings undone) of the WARC record at ``offset``."""
-    from warcio.archiveiterator import ArchiveIterator
-
-    with path.open("rb") as stream:
-        stream.seek(offset)
-        for record in ArchiveIterator(stream):
-            return record.content_stream().read()
-    raise LookupError(f"no WARC record at {path}:{offset}")
 
 
 #: Outcomes after which a URL need not be fetched again.
 SETTLED_OUTCOMES = ("stored", "duplicate", "rejected")
 
 
-def url_seen(session: Session, url: str) -> bool:
-    """Whether ``url`` needs no new fetch: an article was seen there, or a document fetched
-    there was stored, found duplicate or rejected (errors and unprocessed ones do not count)."""
-    as_article = select(ArticleUrl.id).where(ArticleUrl.url == url)
-    as_document = select(Document.id).where(Document.url == url, Document.outcome.in_(SETTLED_OUTCOMES))
-    return bool(session.execute(select(as_article.exists() | as_document.exists())).scalar())
+#: URLs per query of :func:`seen_urls`: each is bound twice, and 2 x 450 stays under SQLite's
+#: oldest variable limit (999) as well as PostgreSQL's (32767).
+SEEN_CHUNK = 450
+
+
+def seen_urls(session: Session, urls: Iterable[str]) -> set[str]:
+    """Those of ``urls`` that need no new fetch: an article was seen there, or a document fetched
+    there was stored, found duplicate or rejected (errors and unprocessed ones do not count).
+
+    One query per :data:`SEEN_CHUNK` distinct URLs, however many are given.
+    """
+    seen: set[str] = set()
+    for chunk in _chunks(dict.fromkeys(urls), SEEN_CHUNK):
+        as_article = select(ArticleUrl.url).where(ArticleUrl.url.in_(chunk))
+        as_document = select(Document.url).where(Document.url.in_(chunk), Document.outcome.in_(SETTLED_OUTCOMES))
+        seen.update(session.execute(as_article.union(as_document)).scalars())
+    return seen
+
+
+def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
+    """``items`` in lists of at most ``size``."""
+    chunk: list[str] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def stats(session: Session) -> dict[str, Any]:

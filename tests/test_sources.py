@@ -133,6 +133,22 @@ def test_url_allowed(url, allowed):
     assert source.url_allowed(url) is allowed
 
 
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("https://WWW.lbcgroup.tv/news/123?utm_source=rss#top", "https://www.lbcgroup.tv/news/123"),
+        ("https://www.lbcgroup.tv/video/123", None),  # denied
+        ("https://elsewhere.example/news/1", None),  # off the source
+        ("http://[lbcgroup.tv/news/1", None),  # malformed
+        ("https://www.lbcgroup.tv:99999/news/1", None),  # malformed port
+        ("/news/1", None),  # not absolute
+    ],
+)
+def test_allowed_url_is_the_canonical_link_or_none(raw, expected):
+    (source,) = parse_sources(LBCI)
+    assert source.allowed_url(raw) == expected
+
+
 def test_allow_patterns_restrict():
     (source,) = parse_sources(_one('feeds = ["https://www.example.com/rss"]\nallow = ["/ar/", "/story/"]'))
     assert source.url_allowed("https://www.example.com/ar/1")

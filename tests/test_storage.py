@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, select, text
+from sqlalchemy import event, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -32,9 +33,8 @@ from storage import (
     resolve_url,
     set_document_outcome,
     stats,
-    url_seen,
 )
-from storage.archive import published_utc
+from storage.archive import SEEN_CHUNK, published_utc, seen_urls
 from storage.db import current_revision, head_revision, include_object
 from storage.models import Base
 
@@ -259,7 +259,7 @@ def test_documents_dedup_on_sha256_and_url_and_raw_round_trips(engine):
         stored = s.get(Document, doc_id)
         assert stored.size == len(page) and len(stored.raw) < len(page)
         assert zlib.decompress(stored.raw) == page
-        assert stored.headers == {"Content-Type": "text/html; charset=utf-8"}
+        assert stored.headers == {"content-type": "text/html; charset=utf-8"}
 
 
 def test_a_document_in_a_warc_keeps_only_the_pointer(engine, tmp_path):
@@ -288,7 +288,7 @@ def test_a_document_in_a_warc_keeps_only_the_pointer(engine, tmp_path):
             document_raw(s, lying_id)
 
 
-def test_document_outcomes_and_url_seen(engine):
+def test_document_outcomes_and_seen_urls(engine):
     with Session(engine) as s:
         ok, _ = add_document(s, url="https://news.example/ok", raw=b"<html>1</html>")
         failed, _ = add_document(s, url="https://news.example/failed", raw=b"<html>2</html>")
@@ -302,14 +302,42 @@ def test_document_outcomes_and_url_seen(engine):
             set_document_outcome(s, 10_000, "stored")
         s.commit()
         assert s.get(Document, ok).article_id == stored.article_id
-        assert url_seen(s, "https://news.example/ok")
-        assert not url_seen(s, "https://news.example/failed")  # errors are retried
-        assert not url_seen(s, "https://news.example/pending")
-        assert not url_seen(s, "https://news.example/never")
+        asked = [f"https://news.example/{name}" for name in ("ok", "failed", "pending", "never")]
+        assert seen_urls(s, asked) == {"https://news.example/ok"}  # errors and unprocessed are retried
         set_document_outcome(s, pending, "rejected", reason="not an article")
-        assert url_seen(s, "https://news.example/pending")
+        assert seen_urls(s, asked) == {"https://news.example/ok", "https://news.example/pending"}
     with Session(engine) as s, pytest.raises(IntegrityError):
         s.execute(text("UPDATE documents SET outcome = 'maybe' WHERE id = :id"), {"id": ok})
+
+
+def test_seen_urls_of_nothing_asks_nothing(engine):
+    statements = []
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    with Session(engine) as s:
+        assert seen_urls(s, []) == set()
+        assert seen_urls(s, iter(())) == set()
+    assert statements == []
+
+
+def test_seen_urls_answers_a_big_batch_in_chunks_within_old_sqlites_variable_limit(engine):
+    # SQLite before 3.32 allowed 999 variables per statement: hold this connection to that.
+    event.listen(engine, "connect", lambda conn, _: conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999))
+    engine.dispose()
+    urls = [f"https://news.example/{i}" for i in range(2 * SEEN_CHUNK + 7)]
+    with Session(engine) as s:
+        for i, url in enumerate(urls[::3]):  # a third known, spread over every chunk
+            if i % 2:
+                add_article(s, make_article({**SEEDS[0], "text": f"{SEEDS[0]['text']} {i}"}, url=url))
+            else:
+                doc_id, _ = add_document(s, url=url, raw=url.encode())
+                set_document_outcome(s, doc_id, "duplicate")
+        pending, _ = add_document(s, url=urls[1], raw=b"unprocessed")
+        s.commit()
+        statements = []
+        event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+        found = seen_urls(s, urls + urls[:50])  # repeats are asked once
+    assert found == set(urls[::3])
+    assert len(statements) == 3  # one query per chunk of distinct URLs, not one per URL
 
 
 def test_stats(engine):

@@ -7,11 +7,12 @@ import hashlib
 import re
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from crawler.warc import WarcPointer, WarcWriter, iter_warc_responses, read_record
+from crawler.warc import WarcPointer, WarcWriter, headers_dict, iter_warc_responses, read_record
 
 PAGES = Path(__file__).parent / "fixtures" / "site" / "pages"
 BASE = "http://127.0.0.1:8000"
@@ -98,6 +99,19 @@ def test_content_encoding_is_decoded_on_read_and_transfer_encoding_not_stored(tm
     assert response.body == body
     assert "transfer-encoding" not in response.headers
     assert response.headers["set-cookie"] == "a=1, b=2"
+
+
+def test_non_ascii_headers_are_stored_percent_encoded_and_read_as_utf8(tmp_path):
+    url, _, body = real_pages()[0]
+    link = '<https://www.albayan.ae/خبر/1>; rel="canonical"'  # raw UTF-8 bytes, as some sites send it
+    fetched = {b"Content-Type": [b"text/html; charset=utf-8"], b"Link": [link.encode("utf-8")],
+               b"Vary": [b"Accept", b"Cookie"]}
+    assert headers_dict(fetched) == {"content-type": "text/html; charset=utf-8", "link": link, "vary": "Accept, Cookie"}
+    with WarcWriter(tmp_path) as writer:
+        pointer = writer.write(url, 200, fetched, body)
+    stored = read_record(pointer).headers
+    assert stored["link"] == '<https://www.albayan.ae/%D8%AE%D8%A8%D8%B1/1>; rel="canonical"'
+    assert unquote(stored["link"]) == link and stored["vary"] == "Accept, Cookie"
 
 
 def test_rotation_by_size_keeps_pairs_whole(tmp_path):
