@@ -61,17 +61,17 @@ from crawler.sources import Source, SourcesError, load_sources, parse_interval
 from storage import scheduling
 from storage.archive import utcnow
 from storage.db import make_engine, open_engine
-from storage.runs import get_run, start_run
+from storage.runs import HEARTBEAT_SECONDS, finish_run, get_run, set_run_pid, start_run
 
 __all__ = ["Daemon", "Settings", "job_id", "limits_of", "run_source"]
 
 log = logging.getLogger("akhbar.scheduler")
 
 JOB_PREFIX = "source:"
-#: A crawl bumps its heartbeat at least this often (the crawl command's contract).
-HEARTBEAT = timedelta(seconds=5)
-#: Runs of other hosts are declared dead after this long without a heartbeat (and no live lease).
-STALE_AFTER = HEARTBEAT * 6
+#: Runs of other hosts (or without a pid) are declared dead after this long without a heartbeat
+#: and no live lease: 15 missed heartbeats of the crawl's default pace (storage.runs.HEARTBEAT_SECONDS),
+#: so a crawl busy with a large page or waiting for a locked archive is not taken for dead.
+STALE_AFTER = timedelta(seconds=HEARTBEAT_SECONDS * 15)
 #: A source whose ``next_run_at`` is at most this far ahead counts as due.
 DUE_SLACK = timedelta(milliseconds=50)
 #: The crawl command, run as ``python -c``: unlike ``python -m crawler.cli`` this imports
@@ -214,9 +214,9 @@ def _supervise(
         child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True)
         try:
             with _session(engine) as session:
-                scheduling.set_run_pid(session, run_id, child.pid)
+                set_run_pid(session, run_id, child.pid)
                 session.commit()
-        except SQLAlchemyError as exc:  # the crawl records its pid itself when it adopts the run
+        except SQLAlchemyError as exc:  # the crawl records its own pid too, when it adopts the run
             log.warning("run %d: could not record the crawl's pid: %s", run_id, str(exc).splitlines()[0])
         started = time.monotonic()
         renew_every = max(0.5, lease.total_seconds() / 4)
@@ -236,18 +236,19 @@ def _supervise(
                 _renew(engine, name, owner, lease)
         code = child.returncode
         stderr_line = _last_line(err)
+    if timed_out:
+        outcome, message = "timeout", f"stopped at the time limit of {_human(time_limit)}"
+    elif code in (-signal.SIGTERM, -signal.SIGINT):  # stopped (by us, or by hand) before it could record it
+        outcome, message = "interrupted", f"stopped by {signal.Signals(-code).name}"
+    elif code < 0:
+        outcome, message = "killed", f"the crawl process was killed by {signal.Signals(-code).name}"
+    elif code != 0:
+        outcome, message = "failed", stderr_line or f"the crawl process exited with code {code}"
+    else:
+        outcome, message = "failed", "the crawl process exited without finishing its run"
     with _session(engine) as session:
-        if timed_out:
-            scheduling.set_run_outcome(session, run_id, "timeout", f"stopped at the time limit of {_human(time_limit)}",
-                                       only_if_running=False)
-        elif code in (-signal.SIGTERM, -signal.SIGINT):  # stopped (by us, or by hand) before it could record it
-            scheduling.set_run_outcome(session, run_id, "interrupted", f"stopped by {signal.Signals(-code).name}")
-        elif code < 0:
-            scheduling.set_run_outcome(session, run_id, "killed", f"the crawl process was killed by {signal.Signals(-code).name}")
-        elif code != 0:
-            scheduling.set_run_outcome(session, run_id, "failed", stderr_line or f"the crawl process exited with code {code}")
-        else:
-            scheduling.set_run_outcome(session, run_id, "failed", "the crawl process exited without finishing its run")
+        # The outcome the crawl recorded stands, except that a crawl stopped at the time limit is a timeout.
+        finish_run(session, run_id, outcome, message=message, only_if_running=not timed_out, alive=False)
         session.commit()
         run = get_run(session, run_id)
         assert run is not None
@@ -306,7 +307,8 @@ def run_source(
                                   time_limit=parse_interval(time_limit), grace=parse_interval(stop_grace))
         except OSError as exc:  # the crawl command could not be started
             with _session(engine) as session:
-                scheduling.set_run_outcome(session, run_id, "failed", f"cannot start the crawl: {exc}")
+                finish_run(session, run_id, "failed", message=f"cannot start the crawl: {exc}", only_if_running=True,
+                           alive=False)
                 session.commit()
             finished = _Finished("failed", f"cannot start the crawl: {exc}", 0, "nothing fetched")
         return _conclude(engine, source, limits, run_id, owner, finished, time.monotonic() - clock)
@@ -353,6 +355,14 @@ def _parent_of(pid: int) -> int | None:
             return int(stat.read().rpartition(b")")[2].split()[1])
     except (OSError, IndexError, ValueError):
         return None
+
+
+def _started_by_us(pid: int) -> bool:
+    """Whether ``pid`` is a crawl this process started: its child, or the child of a crawl command
+    that does not exec (the crawl records its own pid); True when /proc cannot tell."""
+    me = os.getpid()
+    parent = _parent_of(pid)
+    return parent in (me, None) or _parent_of(parent) == me
 
 
 class _CountingExecutor(ThreadPoolExecutor):
@@ -481,7 +491,7 @@ class Daemon:
         try:
             with _session(self.engine) as session:
                 return [(run_id, pid) for run_id, pid in scheduling.running_children(session, self.owner)
-                        if _parent_of(pid) in (os.getpid(), None)]
+                        if _started_by_us(pid)]
         except Exception:  # noqa: BLE001 - a busy archive must not stop the shutdown
             return []
 
@@ -653,27 +663,7 @@ class Daemon:
         return True
 
 
-# --- the two commands' library side --------------------------------------------------------------
-
-
-def sources_health(engine: Engine, sources: list[Source]) -> list[dict[str, Any]]:
-    """Each source's configuration and health, as ``akhbar sources --json`` prints it."""
-    with _session(engine) as session:
-        names = [s.name for s in sources]
-        states = {name: scheduling.get_state(session, name) for name in names}
-        runs = scheduling.last_runs(session, names)
-        now = utcnow()
-        return [
-            {
-                "name": s.name,
-                "enabled": s.enabled,
-                "interval_seconds": s.interval.total_seconds(),
-                "min_interval_seconds": s.min_interval.total_seconds(),
-                "max_interval_seconds": s.max_interval.total_seconds(),
-                **scheduling.state_dict(states[s.name], runs.get(s.name), now=now),
-            }
-            for s in sources
-        ]
+# --- the command --------------------------------------------------------------
 
 
 def run_daemon(settings: Settings) -> None:

@@ -43,13 +43,19 @@ def db_option(fn):
     return click.option("--db", "db", default=None, help=DB_HELP)(fn)
 
 
+def archive_url(ctx: click.Context, db: str | None) -> str:
+    """The archive's URL: the command's ``--db``, else the group's, else ``$AKHBAR_DB``, else the default."""
+    from storage.db import resolve_url
+
+    return resolve_url(db or ctx.find_root().params.get("db"))
+
+
 @contextmanager
 def archive_session(ctx: click.Context, db: str | None):
     """A session on the chosen archive; the schema is created or upgraded on first use."""
-    from storage.db import open_engine, resolve_url
+    from storage.db import open_engine
 
-    url = resolve_url(db or ctx.find_root().params.get("db"))
-    engine = open_engine(url)
+    engine = open_engine(archive_url(ctx, db))
     try:
         with Session(engine) as session:
             yield session

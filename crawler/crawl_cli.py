@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from crawler.cli_support import echo_json, archive_session, db_option
+from crawler.cli_support import archive_session, archive_url, db_option, echo_json
 
 
 def _overrides(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -52,14 +52,13 @@ def crawl_cmd(ctx: click.Context, names: tuple[str, ...], sources_file: str, war
     Exit code 0 when every run is ok, 1 when one failed, 128+N after signal N (SIGTERM: 143).
     """
     from crawler.crawl import REPORT_FIELDS, crawl
-    from storage.db import resolve_url
 
     if run_id is not None and len(names) != 1:
         raise click.UsageError("--run-id needs exactly one SOURCE")
     sources = _pick_sources(sources_file, names)
     if not sources:
         raise click.ClickException(f"{sources_file}: no enabled source to crawl")
-    url = resolve_url(db or ctx.find_root().params.get("db"))
+    url = archive_url(ctx, db)
     level = ("WARNING", "INFO", "DEBUG")[min(verbose, 2)]
     report = crawl(sources, db_url=url, warc_dir=warc_dir, settings=_overrides(overrides),
                    run_ids={sources[0].name: run_id} if run_id is not None else None,

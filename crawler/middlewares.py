@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -214,12 +215,15 @@ def run_outcome(reason: str, start_ok: int, start_failed: int) -> str:
 
 
 class RunRecorder:
-    """Keeps the crawl's ``crawl_runs`` row current: adopts ``AKHBAR_RUN_ID`` or creates a row,
-    bumps ``heartbeat_at`` with the counters every ``AKHBAR_HEARTBEAT_SECONDS``, finishes it."""
+    """Keeps the crawl's ``crawl_runs`` row current: adopts ``AKHBAR_RUN_ID`` (recording this
+    process's pid on it) or creates a row, bumps ``heartbeat_at`` with the counters every
+    ``AKHBAR_HEARTBEAT_SECONDS`` (default :data:`storage.runs.HEARTBEAT_SECONDS`), finishes it."""
 
     def __init__(self, crawler: Crawler) -> None:
+        from storage.runs import HEARTBEAT_SECONDS
+
         self.crawler = crawler
-        self.interval = crawler.settings.getfloat("AKHBAR_HEARTBEAT_SECONDS", 2.0)
+        self.interval = crawler.settings.getfloat("AKHBAR_HEARTBEAT_SECONDS", HEARTBEAT_SECONDS)
         self.run_id: int | None = None
         self.loop: task.LoopingCall | None = None
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
@@ -237,6 +241,7 @@ class RunRecorder:
         given = self.crawler.settings.get("AKHBAR_RUN_ID")
         if given:
             self.run_id = int(given)
+            self.adopt()
         else:
             with Session(archive_engine(self.crawler)) as session:
                 self.run_id = start_run(
@@ -247,6 +252,19 @@ class RunRecorder:
         self.beat()
         self.loop = task.LoopingCall(self.beat)
         self.loop.start(self.interval, now=False)
+
+    def adopt(self) -> None:
+        """Record this process on the adopted run, so the dead-run check watches the crawl itself
+        (the scheduler records its child's pid too, but that write may have failed, and the child
+        is another process when the crawl command is a wrapper)."""
+        from storage.runs import set_run_pid
+
+        try:
+            with Session(archive_engine(self.crawler)) as session:
+                set_run_pid(session, self.run_id, os.getpid())  # type: ignore[arg-type]
+                session.commit()
+        except Exception as exc:  # noqa: BLE001 - as a missed heartbeat, this must not stop the crawl
+            log.warning("could not record the pid of run %s: %s", self.run_id, exc)
 
     def beat(self) -> None:
         """Write the counters so far and mark the run alive."""

@@ -9,14 +9,10 @@ from typing import Any
 
 import click
 
-from crawler.sources import SourcesError, load_sources, parse_interval
+from crawler.cli_support import archive_session, archive_url, db_option, echo_json
+from crawler.sources import load_sources, parse_interval
 
 SOURCES_HELP = "The sources file."
-
-# crawler.cli is imported when a command runs, not here: crawler.cli registers these commands
-# at import, and ``python -m crawler.cli`` would otherwise import it twice, circularly.
-db_option = click.option("--db", "db", default=None,
-                         help="Archive database URL (default: $AKHBAR_DB, else sqlite:///archive.db).")
 
 
 def _duration(_ctx: click.Context, param: click.Parameter, value: str) -> timedelta:
@@ -24,19 +20,6 @@ def _duration(_ctx: click.Context, param: click.Parameter, value: str) -> timede
         return parse_interval(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param=param) from None
-
-
-def _load(path: Path) -> list[Any]:
-    try:
-        return load_sources(path)
-    except SourcesError as exc:
-        raise click.ClickException(str(exc)) from None
-
-
-def _db_url(ctx: click.Context, db: str | None) -> str:
-    from storage.db import resolve_url
-
-    return resolve_url(db or ctx.find_root().params.get("db"))
 
 
 @click.command("schedule")
@@ -62,14 +45,14 @@ def schedule_cmd(ctx: click.Context, sources_file: Path, time_limit: timedelta, 
     the first is crawling (leases in the database)."""
     from scheduler import Settings, run_daemon
 
-    _load(sources_file)
+    load_sources(sources_file)  # a broken file is one line before anything starts
     for pair in crawl_settings:
         if "=" not in pair:
             raise click.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint="--set")
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(asctime)s akhbar: %(message)s",
                         datefmt="%Y-%m-%d %H:%M:%S")
     logging.getLogger("akhbar.scheduler").setLevel(logging.INFO)
-    settings = Settings(sources_file=sources_file.resolve(), db_url=_db_url(ctx, db), time_limit=time_limit,
+    settings = Settings(sources_file=sources_file.resolve(), db_url=archive_url(ctx, db), time_limit=time_limit,
                         lease=lease, stop_grace=stop_grace, workers=workers, crawl_settings=crawl_settings)
     run_daemon(settings)
 
@@ -119,18 +102,12 @@ def _line(entry: dict[str, Any]) -> list[str]:
 @click.pass_context
 def sources_cmd(ctx: click.Context, sources_file: Path, as_json: bool, db: str | None) -> None:
     """Each source's health: last success, last error, failures in a row, new articles in recent runs, next run."""
-    from scheduler import sources_health
-    from storage.db import open_engine
+    from storage.scheduling import sources_health
 
-    sources = _load(sources_file)
-    engine = open_engine(_db_url(ctx, db))
-    try:
-        health = sources_health(engine, sources)
-    finally:
-        engine.dispose()
+    sources = load_sources(sources_file)
+    with archive_session(ctx, db) as session:
+        health = sources_health(session, sources)
     if as_json:
-        from crawler.cli_support import echo_json
-
         echo_json(health)
         return
     for entry in health:

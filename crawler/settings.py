@@ -74,7 +74,8 @@ AKHBAR_DB: str | None = None  # None: $AKHBAR_DB, else sqlite:///archive.db
 AKHBAR_WARC_DIR: str | None = None  # None: warc/ beside the SQLite file (./warc otherwise)
 AKHBAR_RUN_ID: int | None = None  # adopt this crawl_runs row instead of creating one
 AKHBAR_WARC_MAX_BYTES = 1_000_000_000  # rotate WARC files past this size
-AKHBAR_HEARTBEAT_SECONDS = 2.0  # crawl_runs.heartbeat_at and counters are written this often
+# AKHBAR_HEARTBEAT_SECONDS: how often crawl_runs.heartbeat_at and the counters are written; unset here
+# so its one default is storage.runs.HEARTBEAT_SECONDS, which the scheduler's dead-run check also uses.
 AKHBAR_RETRY_BACKOFF_BASE = 2.0  # first retry waits this long, then twice as long each time
 AKHBAR_RETRY_BACKOFF_MAX = 120.0
 AKHBAR_RETRY_AFTER_MAX = 600.0  # longest Retry-After honoured within one crawl

@@ -28,6 +28,10 @@ COUNTERS = (
 )
 #: Outcomes a finished run may have (``running`` is the only unfinished one).
 FINISHED_OUTCOMES = tuple(o for o in RUN_OUTCOMES if o != "running")
+#: How often a running crawl writes its heartbeat and counters, in seconds, unless the crawl's
+#: ``AKHBAR_HEARTBEAT_SECONDS`` setting says otherwise (read by ``crawler.middlewares.RunRecorder``);
+#: the scheduler's dead-run check (``scheduler.STALE_AFTER``) counts in multiples of it.
+HEARTBEAT_SECONDS = 2.0
 
 
 def _counter_values(counters: dict[str, Any]) -> dict[str, Any]:
@@ -82,20 +86,46 @@ def heartbeat(session: Session, run_id: int, **counters: Any) -> None:
         raise LookupError(f"no crawl run {run_id}")
 
 
-def finish_run(session: Session, run_id: int, outcome: str, *, message: str | None = None, **counters: Any) -> None:
-    """End run ``run_id`` with ``outcome`` (one of :data:`FINISHED_OUTCOMES`) and final counters."""
+def finish_run(
+    session: Session,
+    run_id: int,
+    outcome: str,
+    *,
+    message: str | None = None,
+    only_if_running: bool = False,
+    alive: bool = True,
+    **counters: Any,
+) -> bool:
+    """End run ``run_id`` with ``outcome`` (one of :data:`FINISHED_OUTCOMES`), the first line of
+    ``message``, and final counters (counters not given are kept).
+
+    The crawl ends its own run with the defaults: ``heartbeat_at`` becomes now too.  A supervisor
+    closing the run of a process that has ended passes ``alive=False`` (``heartbeat_at`` stays the
+    crawl's last sign of life) and ``only_if_running=True`` so that a run its process already
+    finished is left as it is.  Returns whether the run changed; raises :class:`LookupError` when
+    there is no run ``run_id``.
+    """
     if outcome not in FINISHED_OUTCOMES:
         raise ValueError(f"outcome must be one of {FINISHED_OUTCOMES}, not {outcome!r}")
     values = _counter_values(counters)
     now = utcnow()
+    if alive:
+        values["heartbeat_at"] = now
     line = message.strip().splitlines()[0] if message and message.strip() else None
-    result = session.execute(
-        update(CrawlRun)
-        .where(CrawlRun.id == run_id)
-        .values(outcome=outcome, finished_at=now, heartbeat_at=now, message=line, **values)
-    )
-    if result.rowcount == 0:  # type: ignore[attr-defined]
+    query = update(CrawlRun).where(CrawlRun.id == run_id)
+    if only_if_running:
+        query = query.where(CrawlRun.outcome == "running")
+    result = session.execute(query.values(outcome=outcome, finished_at=now, message=line, **values))
+    if result.rowcount == 1:  # type: ignore[attr-defined]
+        return True
+    if session.execute(select(CrawlRun.id).where(CrawlRun.id == run_id)).first() is None:
         raise LookupError(f"no crawl run {run_id}")
+    return False
+
+
+def set_run_pid(session: Session, run_id: int, pid: int) -> None:
+    """Record the process that does run ``run_id`` (the crawl; the dead-run check looks at it)."""
+    session.execute(update(CrawlRun).where(CrawlRun.id == run_id).values(pid=pid))
 
 
 def get_run(session: Session, run_id: int) -> CrawlRun | None:

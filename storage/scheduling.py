@@ -21,13 +21,16 @@ import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.archive import _insert, utcnow
 from storage.models import CrawlRun, SourceState
+
+if TYPE_CHECKING:
+    from crawler.sources import Source
 
 __all__ = [
     "RECENT_RUNS",
@@ -48,9 +51,8 @@ __all__ = [
     "renew_lease",
     "running_children",
     "set_last_run",
-    "set_run_outcome",
-    "set_run_pid",
     "set_schedule",
+    "sources_health",
     "state_dict",
 ]
 
@@ -228,31 +230,9 @@ def _running(session: Session, source: str | None = None) -> list[CrawlRun]:
     return list(session.execute(query).scalars())
 
 
-def set_run_pid(session: Session, run_id: int, pid: int) -> None:
-    """Record the process that does run ``run_id`` (the crawl subprocess)."""
-    session.execute(update(CrawlRun).where(CrawlRun.id == run_id).values(pid=pid))
-
-
 def set_last_run(session: Session, source: str, run_id: int) -> None:
     """Record ``run_id`` as the latest run of ``source`` (the one its lease covers)."""
     session.execute(update(SourceState).where(SourceState.source == source).values(last_run_id=run_id))
-
-
-def set_run_outcome(
-    session: Session, run_id: int, outcome: str, message: str | None, *, only_if_running: bool = True
-) -> bool:
-    """End run ``run_id`` as ``outcome`` with a one-line ``message``, keeping its counters.
-
-    With ``only_if_running`` (the default) a run already finished by its own process is left as
-    it is; without it, the outcome is overwritten (a run the scheduler stopped at its time limit
-    is a ``timeout``, whatever the crawl wrote on its way out).  Returns whether a row changed."""
-    now = utcnow()
-    line = message.strip().splitlines()[0] if message and message.strip() else None
-    query = update(CrawlRun).where(CrawlRun.id == run_id)
-    if only_if_running:
-        query = query.where(CrawlRun.outcome == "running")
-    result = session.execute(query.values(outcome=outcome, finished_at=now, message=line))
-    return result.rowcount == 1  # type: ignore[attr-defined]
 
 
 def mark_dead_runs(
@@ -406,3 +386,23 @@ def last_runs(session: Session, names: Iterable[str]) -> dict[str, CrawlRun]:
         if run is not None:
             out[name] = run
     return out
+
+
+def sources_health(session: Session, sources: Iterable[Source]) -> list[dict[str, Any]]:
+    """Each source's configuration and health, as ``akhbar sources --json`` prints it."""
+    sources = list(sources)
+    names = [s.name for s in sources]
+    states = {name: get_state(session, name) for name in names}
+    runs = last_runs(session, names)
+    now = utcnow()
+    return [
+        {
+            "name": s.name,
+            "enabled": s.enabled,
+            "interval_seconds": s.interval.total_seconds(),
+            "min_interval_seconds": s.min_interval.total_seconds(),
+            "max_interval_seconds": s.max_interval.total_seconds(),
+            **state_dict(states[s.name], runs.get(s.name), now=now),
+        }
+        for s in sources
+    ]

@@ -23,7 +23,7 @@ from typing import Protocol
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from crawler.arabic import normalize, search_text, search_token
+from crawler.arabic import search_text
 from storage.models import ArticleRecord
 
 #: Opening and closing marks put around matching words in snippets.
@@ -208,7 +208,7 @@ def stored_words(stored: str) -> list[tuple[int, int]]:
 @lru_cache(maxsize=1 << 16)
 def _word_keys(word: str) -> frozenset[str]:
     """Index keys of one stored word (usually one; NFKC can expand a ligature into several)."""
-    return frozenset(search_token(token) for token in _WORD.findall(normalize(word)))
+    return frozenset(search_text(word).split())
 
 
 def make_snippet(

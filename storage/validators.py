@@ -17,21 +17,23 @@ def get_validator(session: Session, url: str) -> HttpValidator | None:
     return session.get(HttpValidator, url)
 
 
-def save_validator(
-    session: Session, url: str, *, etag: str | None, last_modified: str | None, status: int | None = 200
-) -> None:
-    """Store (replace) the validators of ``url``; nothing is kept when both are missing."""
+#: The ``status`` kept with stored validators: they are only taken from a 200 answer.
+GOOD_STATUS = 200
+
+
+def save_validator(session: Session, url: str, *, etag: str | None, last_modified: str | None) -> None:
+    """Store (replace) the validators of ``url`` from a good (200) answer; nothing is kept when both are missing."""
     existing = session.get(HttpValidator, url)
     if etag is None and last_modified is None:
         if existing is not None:
             session.delete(existing)
         return
     if existing is None:
-        session.add(HttpValidator(url=url, etag=etag, last_modified=last_modified, status=status, checked_at=utcnow()))
-        return
+        existing = HttpValidator(url=url)
+        session.add(existing)
     existing.etag = etag
     existing.last_modified = last_modified
-    existing.status = status
+    existing.status = GOOD_STATUS
     existing.checked_at = utcnow()
 
 

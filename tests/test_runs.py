@@ -60,6 +60,30 @@ def test_run_verbs_refuse_unknown_counters_outcomes_and_runs(engine):
             finish_run(session, run_id + 99, "ok")
 
 
+def test_a_supervisor_closing_a_run_keeps_what_the_crawl_wrote_unless_it_overrides(engine):
+    """The scheduler closes the run of a crawl process that ended: ``only_if_running`` leaves the
+    crawl's own outcome in place, ``alive=False`` keeps its last heartbeat; a timeout overrides."""
+    with Session(engine) as session:
+        run_id = start_run(session, "a", pid=1, host="box")
+        heartbeat(session, run_id, pages_fetched=4)
+        session.commit()
+        run = get_run(session, run_id)
+        session.refresh(run)
+        last_beat = run.heartbeat_at
+        assert finish_run(session, run_id, "killed", message="by SIGKILL", only_if_running=True, alive=False)
+        assert not finish_run(session, run_id, "failed", message="exited 1", only_if_running=True, alive=False)
+        session.commit()
+        session.refresh(run)
+        assert (run.outcome, run.message, run.pages_fetched) == ("killed", "by SIGKILL", 4)
+        assert run.heartbeat_at == last_beat and run.finished_at is not None
+        assert finish_run(session, run_id, "timeout", message="time limit\nsecond line", alive=False)
+        session.commit()
+        session.refresh(run)
+        assert (run.outcome, run.message) == ("timeout", "time limit")
+        with pytest.raises(LookupError):
+            finish_run(session, run_id + 99, "failed", only_if_running=True)
+
+
 def test_list_runs_is_newest_first_and_filters_by_source_and_last_ok_start(engine):
     with Session(engine) as session:
         a = start_run(session, "a")

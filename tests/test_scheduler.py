@@ -387,3 +387,22 @@ def test_schedule_command_reports_a_bad_sources_file_in_one_line(env):
     result = CliRunner().invoke(main, ["schedule", "--sources", str(env.sources), "--db", env.db])
     assert result.exit_code != 0
     assert "needs at least one of feeds" in result.output and "Traceback" not in result.output
+
+
+def test_the_sources_command_reports_without_loading_the_scheduler(tmp_path):
+    """`akhbar sources` only reads the archive: it must not import APScheduler (nor the daemon)."""
+    sources = tmp_path / "sources.toml"
+    sources.write_text('[[sources]]\nname = "quiet"\nfeeds = ["http://127.0.0.1:9/feed.xml"]\n', encoding="utf-8")
+    probe = ("import json, sys\n"
+             "from click.testing import CliRunner\n"
+             "from crawler.cli import main\n"
+             "result = CliRunner().invoke(main, sys.argv[1:])\n"
+             "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('apscheduler', 'scheduler'))\n"
+             "print(json.dumps([result.exit_code, json.loads(result.output), loaded]))\n")
+    done = subprocess.run([sys.executable, "-c", probe, "sources", "--sources", str(sources),
+                           "--db", f"sqlite:///{tmp_path / 'archive.db'}", "--json"],
+                          cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    code, health, loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    assert code == 0 and [entry["name"] for entry in health] == ["quiet"] and health[0]["last_run"] is None
+    assert loaded == []

@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import click
 from click.testing import CliRunner
 from sitefixture import FixtureSite
 
@@ -34,6 +36,16 @@ sitemaps = ["{site.url}/sitemap_index.xml"]
 listings = [{{ url = "{site.url}/news/", next = "a[rel=next]" }}]
 interval = "5s"
 """, encoding="utf-8")
+    return path
+
+
+def offline_sources(path: Path, name: str, extra: str = "") -> Path:
+    """A sources file with one source whose feed is on a port of 127.0.0.1 where nothing listens."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    path.write_text(f'[[sources]]\nname = "{name}"\nfeeds = ["http://127.0.0.1:{port}/feed.xml"]\n{extra}',
+                    encoding="utf-8")
     return path
 
 
@@ -129,14 +141,7 @@ def test_killed_mid_crawl_and_restarted_it_stores_every_article_once(tmp_path):
 
 
 def test_without_network_each_failure_is_one_log_line_and_backed_off(tmp_path):
-    import socket
-
-    with socket.socket() as sock:  # a port on 127.0.0.1 where nothing listens
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    sources = tmp_path / "sources.toml"
-    sources.write_text(f'[[sources]]\nname = "offline"\nfeeds = ["http://127.0.0.1:{port}/feed.xml"]\n'
-                       'interval = "1s"\n', encoding="utf-8")
+    sources = offline_sources(tmp_path / "sources.toml", "offline", 'interval = "1s"\n')
     db = f"sqlite:///{tmp_path / 'archive.db'}"
     log = tmp_path / "schedule.log"
     proc = schedule(sources, db, log)
@@ -154,3 +159,28 @@ def test_without_network_each_failure_is_one_log_line_and_backed_off(tmp_path):
     assert "retry in 2s" in failures[0] and "retry in 4s" in failures[1]
     health = CliRunner().invoke(main, ["sources", "--sources", str(sources), "--db", db])
     assert "offline: failing x" in health.output and "last error" in health.output
+
+
+def test_the_crawl_records_its_own_pid_on_the_run_it_adopts(tmp_path):
+    """The dead-run check watches the pid on the run: the crawl writes its own there, whatever
+    process created the row (here a made-up pid 1, as if the scheduler's write had been lost)."""
+    from crawler.cli_support import archive_session
+    from storage.runs import start_run
+
+    sources = offline_sources(tmp_path / "sources.toml", "down")  # nothing to fetch: a short crawl
+    db = f"sqlite:///{tmp_path / 'archive.db'}"
+    with archive_session(click.Context(main), db) as session:
+        run_id = start_run(session, "down", trigger="schedule", pid=1)
+        session.commit()
+    crawl = subprocess.Popen(
+        [sys.executable, "-c", "from crawler.cli import main; main()", "crawl", "down", "--run-id", str(run_id),
+         "--trigger", "schedule", "--sources", str(sources), "--db", db, "--warc-dir", str(tmp_path / "warc"),
+         "--json", "--set", "RETRY_TIMES=0"],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = crawl.communicate(timeout=60)
+    finally:
+        if crawl.poll() is None:
+            crawl.kill()
+    assert json.loads(out)[0]["run_id"] == run_id, err
+    assert runs(db) == [(run_id, "failed", 0, crawl.pid)]

@@ -12,7 +12,7 @@ from storage import scheduling
 from storage.archive import utcnow
 from storage.db import make_engine, open_engine
 from storage.models import CrawlRun
-from storage.runs import heartbeat, start_run
+from storage.runs import finish_run, heartbeat, start_run
 
 LEASE = timedelta(seconds=30)
 HOST = "this-host"
@@ -166,18 +166,8 @@ def test_running_children_lists_the_runs_under_an_owners_leases(session):
     scheduling.set_last_run(session, "a", run_id)
     assert scheduling.running_children(session, f"{HOST}:1") == [(run_id, 4242)]
     assert scheduling.running_children(session, f"{HOST}:2") == []
-    scheduling.set_run_outcome(session, run_id, "ok", None)
+    finish_run(session, run_id, "ok")
     assert scheduling.running_children(session, f"{HOST}:1") == []
-
-
-def test_set_run_outcome_leaves_finished_runs_alone_unless_told(session):
-    run_id = _run(session, "a", pid=1, host=HOST)
-    assert scheduling.set_run_outcome(session, run_id, "interrupted", "stopped")
-    assert not scheduling.set_run_outcome(session, run_id, "killed", "by SIGKILL")
-    assert scheduling.set_run_outcome(session, run_id, "timeout", "time limit\nsecond line", only_if_running=False)
-    run = session.get(CrawlRun, run_id)
-    session.refresh(run)
-    assert (run.outcome, run.message) == ("timeout", "time limit")
 
 
 def test_pid_alive_and_owner_names():

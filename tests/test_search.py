@@ -153,6 +153,28 @@ def test_every_occurrence_in_the_window_is_marked_with_its_own_spelling():
     assert marked_words(snippet) == ["الحكومةَ", "حكومة"]
 
 
+#: One word written five ways (harakat, hamza, clitics, tatweel), beside words that only look alike.
+VARIANTS = "قالت الهيئةُ إنّ إعلانَ النتائج والإعلان الرسمي وإعلـــان اللجنة والإعلانات ﻻحقا الإعلام بالإعلان"
+
+
+@pytest.mark.parametrize("query", ["الإعلان", "اعلان", "إعلانٌ", "والأعلان", "وإعلان", "بالإعلان"])
+def test_any_spelling_of_the_query_finds_the_article_and_marks_every_spelling_of_the_word(tmp_path, query):
+    engine = open_engine(f"sqlite:///{tmp_path / 'variants.db'}")
+    with Session(engine) as s:
+        article_id = add_article(s, stored_article("بيان", VARIANTS, "https://news.example/variants")).article_id
+        s.commit()
+        hits = search(s, query)
+    engine.dispose()
+    assert [h.id for h in hits] == [article_id]
+    assert unmark(hits[0].snippet) == VARIANTS
+    # every spelling of the word, as published; not its plural, nor إعلام
+    assert marked_words(hits[0].snippet) == ["إعلانَ", "والإعلان", "وإعلـــان", "بالإعلان"]
+
+
+def test_a_ligature_in_the_stored_text_is_marked_under_the_plain_letters():
+    assert marked_words(make_snippet(VARIANTS, set(query_keys("لاحقا")))) == ["ﻻحقا"]
+
+
 def test_a_title_only_hit_gets_the_opening_words_unmarked():
     stored = " ".join(f"كلمة{i}" for i in range(40))
     snippet = make_snippet(stored, {"غائب"})
