@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
@@ -122,8 +123,7 @@ def visible_lines(doc: etree._Element) -> list[str]:
     """
     parts: list[str] = []
     _visible_text(doc, parts)
-    lines = (" ".join(line.split()) for line in "".join(parts).split("\n"))
-    return [line for line in lines if line]
+    return [" ".join(words) for line in "".join(parts).split("\n") if (words := line.split())]
 
 
 def _visible_text(el: etree._Element, parts: list[str]) -> None:
@@ -233,6 +233,7 @@ _META_MODIFIED = {
 }
 
 
+@lru_cache(maxsize=4096)  # pages repeat the same few hundred meta names
 def _meta_kind(key: str) -> tuple[str, float] | None:
     """Which date a meta key names: the known keys, then any '*publish*date/time*' or
     '*modif*/updat*' key."""
@@ -368,6 +369,10 @@ _LABEL_MODIFIED = re.compile(
 _LABEL_PUBLISHED = re.compile(
     r"(?<!\w)(?:تم\s+)?(?:نشر|نشرت|نشره|منشور|النشر|تاريخ\s+النشر|اضيف|published|posted|pub\s+date)(?!\w)")
 
+# The publication label's words anywhere in a line (no word boundaries): a line without them
+# cannot hold a date labelled as published, so it need not be parsed where only those count.
+_SAYS_PUBLISHED = re.compile(_LABEL_PUBLISHED.pattern.replace(r"(?<!\w)", "").replace(r"(?!\w)", ""))
+
 
 def _label(line: str, match: DateMatch, following: DateMatch | None, previous_end: int) -> str | None:
     """'published' / 'modified' when the line says so: the label before the date, or after
@@ -398,9 +403,10 @@ def _title_index(lines: list[str], title: str | None) -> int | None:
     key = normalize(title)
     if not key:
         return None
-    keys = [_line_key(line) for line in lines]
-    for i, k in enumerate(keys):
-        if k == key:
+    keys: list[str] = []
+    for i, line in enumerate(lines):  # the headline's own line, usually near the top: stop there
+        keys.append(_line_key(line))
+        if keys[i] == key:
             return i
     for i, k in enumerate(keys):
         if key in k and len(k) <= 2 * len(key) + 20:
@@ -442,6 +448,8 @@ def line_candidates(lines: list[str], title: str | None = None, *, base: datetim
             break
         if not _MAYBE_DATE.search(line):
             continue  # every date expression has a digit or a relative-time word
+        if i >= reach and not _SAYS_PUBLISHED.search(fold(line)[0]):
+            continue  # out there only a date labelled as the publication date can count
         matches = [m for m in parse_date_text(line, base=base, locale=locale) if _usable(m)]
         for j, m in enumerate(matches):
             following = matches[j + 1] if j + 1 < len(matches) else None

@@ -384,16 +384,20 @@ def _to_gregorian(cal: str, y: int, m: int, d: int) -> date | None:
 # --------------------------------------------------------------------------- pieces
 
 
+_UTC_AR = re.compile(r"ت\s*\.\s*غ")
+_NUMERIC_OFFSET = re.compile(r"([+-])\s*([0-9]{1,2})(?::?([0-9]{2}))?$")
+
+
 def parse_offset(tz: str) -> tzinfo | None:
     """A folded offset expression (``gmt+0400``, ``+03:00``, ``z``, ``بتوقيت مكه``) as a tzinfo."""
     tz = tz.strip().strip("()").strip()
-    for city, zone in _CITY_FOLDED.items():
-        if tz.endswith(city):
-            return ZoneInfo(zone)
-    if tz in ("z", "gmt", "utc") or re.fullmatch(r"ت\s*\.\s*غ", tz):
+    if tz in ("z", "gmt", "utc") or _UTC_AR.fullmatch(tz):
         return timezone.utc
-    m = re.search(r"([+-])\s*([0-9]{1,2})(?::?([0-9]{2}))?$", tz)
+    m = _NUMERIC_OFFSET.search(tz)  # the common case first: a city name never ends in a digit
     if not m:
+        for city, zone in _CITY_FOLDED.items():
+            if tz.endswith(city):
+                return ZoneInfo(zone)
         return None
     minutes = int(m.group(2)) * 60 + int(m.group(3) or 0)
     if minutes > 14 * 60:

@@ -93,40 +93,76 @@ def _contains(haystack: str, needle: str) -> bool:
     return bool(needle) and f" {needle} " in f" {haystack} "
 
 
-def _element_text(el: lxml.html.HtmlElement, sep: str = " ") -> str:
-    """Visible text of an element: scripts, styles and comments left out, pieces joined by ``sep``."""
-    parts: list[str] = []
+def _element_text(el: lxml.html.HtmlElement, sep: str = " ", memo: dict | None = None) -> str:
+    """Visible text of an element: scripts, styles and comments left out, pieces joined by ``sep``.
 
-    def walk(node: lxml.html.HtmlElement) -> None:
-        if not isinstance(node.tag, str) or node.tag in _INVISIBLE_TAGS:
-            return
-        if node.text:
-            parts.append(node.text)
-        for child in node:
-            walk(child)
+    ``memo`` (with ``sep=" "``) keeps the raw text of every element already read, for a caller
+    that reads many nested elements: each subtree is then walked once, not once per ancestor.
+    """
+    if memo is None:
+        parts: list[str] = []
+
+        def walk(node: lxml.html.HtmlElement) -> None:
+            if not isinstance(node.tag, str) or node.tag in _INVISIBLE_TAGS:
+                return
+            if node.text:
+                parts.append(node.text)
+            for child in node:
+                walk(child)
+                if child.tail:
+                    parts.append(child.tail)
+
+        walk(el)
+        return _text(sep.join(parts))
+    return _text(_raw_text(el, memo))
+
+
+def _raw_text(el: lxml.html.HtmlElement, memo: dict) -> str:
+    """The visible pieces of ``el`` joined by single spaces (what :func:`_element_text` cleans),
+    computed from the children's, which are kept in ``memo`` too."""
+    found = memo.get(el)
+    if found is not None:
+        return found
+    pieces: list[str] = []
+    if isinstance(el.tag, str) and el.tag not in _INVISIBLE_TAGS:
+        if el.text:
+            pieces.append(el.text)
+        for child in el:
+            inner = _raw_text(child, memo)
+            if inner:
+                pieces.append(inner)
             if child.tail:
-                parts.append(child.tail)
-
-    walk(el)
-    return _text(sep.join(parts))
+                pieces.append(child.tail)
+    memo[el] = text = " ".join(pieces)
+    return text
 
 
 def _marked_elements(
-    tree: lxml.html.HtmlElement, query: etree.XPath, test: Callable[[str, str], bool]
+    root: lxml.html.HtmlElement, attrs: tuple[str, ...], test: Callable[[str, str], bool]
 ) -> list[lxml.html.HtmlElement]:
-    """The elements, in page order, that carry an attribute (among those ``query`` returns, in
-    page order) for which ``test(name, value)`` holds.
+    """The elements, in page order, at or under ``root`` that carry one of ``attrs`` with a value
+    for which ``test(name, value)`` holds.
 
-    Reading attribute values first and touching only the elements that pass is much faster
-    than visiting every element, or than XPath's own ``translate``/``contains`` over the page.
+    The attribute values are read as plain strings first (no element is touched for them), each
+    distinct value is tested once, and one query then fetches the elements that carry a value
+    that passed: much faster than visiting every element of the page.
     """
-    found: list[lxml.html.HtmlElement] = []
-    for value in query(tree):
-        if test(value.attrname, value):
-            element = value.getparent()
-            if not found or found[-1] is not element:  # an element's attributes come together
-                found.append(element)
-    return found
+    wanted: list[tuple[str, str]] = []
+    for attr in attrs:
+        for value in set(_ATTR_VALUES[attr](root)):
+            if test(attr, value):
+                wanted.append((attr, value))
+    if not wanted:
+        return []
+    condition = " or ".join(f"@{attr}=$v{n}" for n, (attr, _) in enumerate(wanted))
+    values = {f"v{n}": value for n, (_, value) in enumerate(wanted)}
+    return root.xpath(f"descendant-or-self::*[{condition}]", **values)
+
+
+_ATTR_VALUES = {  # every value of one attribute at or under the context element, as plain strings
+    attr: etree.XPath(f"descendant-or-self::*/@{attr}", smart_strings=False)
+    for attr in ("class", "id", "aria-label", "itemtype", "rel", "itemprop")
+}
 
 
 def _join(url: str, base: str | None = None) -> str:
@@ -378,15 +414,19 @@ def _title_candidates(
     return [(source, text) for source, text in found if text]
 
 
+_CHROME_MARK = re.compile(r"footer|comment|navbar|menu|logo|sidebar")
+_ARTICLE_MARK = re.compile(r"article|entry|post|story|content|details?")
+
+
 def _in_page_chrome(el: lxml.html.HtmlElement) -> bool:
     """Inside the site's header bar, navigation, footer or a comment form."""
     for anc in el.iterancestors():
         if anc.tag in ("nav", "footer", "aside"):
             return True
         marks = f"{anc.get('class') or ''} {anc.get('id') or ''}".lower()
-        if re.search(r"footer|comment|navbar|menu|logo|sidebar", marks):
+        if _CHROME_MARK.search(marks):
             return True
-        if anc.tag == "header" and not re.search(r"article|entry|post|story|content|details?", marks):
+        if anc.tag == "header" and not _ARTICLE_MARK.search(marks):
             if not any(a.tag == "article" for a in anc.iterancestors()):
                 return True
     return False
@@ -553,7 +593,7 @@ def _jsonld_breadcrumbs(objects: list[dict[str, Any]]) -> list[tuple[str, bool]]
     return []
 
 
-_CRUMB_ATTRS = etree.XPath("//@class | //@id | //@aria-label | //@itemtype")  # anywhere in the document
+_CRUMB_ATTRS = ("class", "id", "aria-label", "itemtype")
 _CRUMB_CASE = str.maketrans("BREADCUM", "breadcum")
 
 
@@ -637,25 +677,20 @@ def _url_section(tree: lxml.html.HtmlElement, url: str | None) -> str | None:
     parts = [unquote(p) for p in _path(url).split("/") if p]
     if parts:
         parts = parts[:-1] if len(parts) > 1 else []  # the last piece is the article's own slug or id
-    if not parts:
-        return None
-    links: dict[str, str] = {}
-    for a in tree.iter("a"):
-        href = a.get("href")
-        if href:
-            path = unquote(_path(href, url)).rstrip("/")
-            text = _element_text(a)
-            if path and text and path not in links:
-                links[path] = text
-    found: str | None = None
+    words: list[tuple[str, str]] = []  # (path prefix, part) for the parts that could name a section
     prefix = ""
-    page_text: str | None = None  # the page's text (loose key), read only when a word needs it
     for part in parts:
         prefix += "/" + part
         word = part.lower()
-        if (word in _URL_GENERIC or any(c.isdigit() for c in word) or "." in word or _words(part.replace("-", " ")) > 4
-                or not any(c.isalpha() for c in word)):
-            continue
+        if not (word in _URL_GENERIC or any(c.isdigit() for c in word) or "." in word
+                or _words(part.replace("-", " ")) > 4 or not any(c.isalpha() for c in word)):
+            words.append((prefix, part))
+    if not words:
+        return None
+    links = _link_texts(tree, url, {p for prefix, part in words for p in (prefix, "/" + part)})
+    found: str | None = None
+    page_text: str | None = None  # the page's text (loose key), read only when a word needs it
+    for prefix, part in words:
         shown = _clean_section(links.get(prefix, "") or links.get("/" + part, ""))
         if shown:
             found = shown
@@ -668,6 +703,27 @@ def _url_section(tree: lxml.html.HtmlElement, url: str | None) -> str | None:
             if not _contains(page_text, _loose(spoken)):
                 continue
             found = _clean_section(spoken)
+    return found
+
+
+def _link_texts(tree: lxml.html.HtmlElement, base: str, paths: set[str]) -> dict[str, str]:
+    """For each of ``paths`` that the page links to, the text of the first such link that has one."""
+    ends = {path.rsplit("/", 1)[-1] for path in paths}
+    found: dict[str, str] = {}
+    for a in tree.iter("a"):
+        href = a.get("href")
+        if not href:
+            continue
+        plain = unquote(href.strip()).split("#", 1)[0].split("?", 1)[0].rstrip("/")
+        # a link reaches one of the paths only if its own path ends in that word, or it climbs
+        # to a parent folder ("." / ".." / an empty path): skip the rest without resolving them
+        if not (plain.endswith(".") or plain.rsplit("/", 1)[-1] in ends or not plain):
+            continue
+        path = unquote(_path(href, base)).rstrip("/")
+        if path in paths and path not in found:
+            text = _element_text(a)
+            if text:
+                found[path] = text
     return found
 
 
@@ -778,19 +834,19 @@ def _enclosing(el: lxml.html.HtmlElement, levels: int = 4) -> Iterator[lxml.html
         yield anc
 
 
-def _after(elements: list[lxml.html.HtmlElement], heading: lxml.html.HtmlElement | None) -> list[lxml.html.HtmlElement]:
-    """``elements`` reordered: those after the heading in page order first, then those before it."""
+def _after(
+    elements: list[lxml.html.HtmlElement], heading: lxml.html.HtmlElement | None, within: lxml.html.HtmlElement
+) -> list[lxml.html.HtmlElement]:
+    """``elements`` (under ``within``, as is the heading) reordered: those after the heading in page
+    order first, then those before it."""
     if heading is None:
         return elements
-    order = {el: n for n, el in enumerate(heading.getroottree().getroot().iter())}
+    order = {el: n for n, el in enumerate(within.iter())}
     mark = order.get(heading, 0)
     return [e for e in elements if order.get(e, 0) > mark] + [e for e in elements if order.get(e, 0) <= mark]
 
 
-_AUTHOR_ATTRS = etree.XPath(  # within the given element
-    "descendant-or-self::*/@rel | descendant-or-self::*/@itemprop"
-    " | descendant-or-self::*/@class | descendant-or-self::*/@id"
-)
+_AUTHOR_ATTRS = ("rel", "itemprop", "class", "id")
 
 
 def _names_author(attr: str, value: str) -> bool:
@@ -809,13 +865,13 @@ def _marked_author(
     tree: lxml.html.HtmlElement, heading: lxml.html.HtmlElement | None, names: list[str], reject: set[str]
 ) -> str | None:
     """Author from ``rel=author`` / ``itemprop=author`` / an element whose class or id names a byline."""
-    scope = _scope(heading, tree)
+    # Beside a known article, a credit elsewhere on the page is another story's: look in its scope.
+    scope = _scope(heading, tree) if heading is not None else tree
     marked = [
-        el for el in _marked_elements(tree, _AUTHOR_ATTRS, _names_author)
+        el for el in _marked_elements(scope, _AUTHOR_ATTRS, _names_author)
         if el.tag not in ("meta", "link", "script", "style", "body", "html")
     ]
-    if heading is not None:  # beside a known article, a credit elsewhere on the page is another story's
-        marked = _after([el for el in marked if el is scope or scope in el.iterancestors()], heading)
+    marked = _after(marked, heading, scope)
     for el in marked:
         if _in_page_chrome(el) or "Organization" in (el.get("itemtype") or ""):
             continue
@@ -839,13 +895,14 @@ def _arabic_byline(
     """A byline in the first blocks of the article: «كتب فلان», «بقلم: فلان», «حوار: فلان», «تقرير: ...»."""
     scope = _scope(heading, tree)
     read = 0  # characters of article text passed so far: a byline stands before the story gets going
-    for el in _after([e for e in scope.iter() if isinstance(e.tag, str)], heading):
+    texts: dict = {}  # raw visible text of the elements read so far (each subtree walked once)
+    for el in _after([e for e in scope.iter() if isinstance(e.tag, str)], heading, scope):
         if el.tag in _INVISIBLE_TAGS or el is scope:
             continue
         read += len((el.text or "").strip())
         if read > _BYLINE_REACH:
             break
-        text = _element_text(el)
+        text = _element_text(el, memo=texts)
         if not text or _in_page_chrome(el):
             continue
         if _words(text) <= 8 and _BYLINE_WORD.match(text) and not re.match(r"^by\b", text, re.IGNORECASE):
