@@ -37,6 +37,7 @@ from lxml import etree
 
 from crawler.arabic import normalize
 from crawler.datetext import DateMatch, fold, parse_date_text, parse_timestamp
+from crawler.metadata import page_metadata
 
 __all__ = [
     "DateCandidate",
@@ -146,19 +147,6 @@ def _visible_text(el: etree._Element, parts: list[str]) -> None:
 
 def _clean(text: str | None) -> str:
     return re.sub(r"\s+", " ", text or "").strip()
-
-
-def _headline(doc: etree._Element) -> str | None:
-    """The article's headline: the ``<h1>`` that the page's title (og:title or ``<title>``)
-    repeats, else the longest ``<h1>``, else the title itself (a logo can be an h1 too)."""
-    h1s = [t for t in (_clean(h.text_content()) for h in doc.iter("h1")) if t]
-    titles = [_clean(t) for t in doc.xpath("//meta[@property='og:title']/@content | //title/text()")]
-    titles = [normalize(t) for t in titles if t]
-    echoed = [h for h in h1s if any(normalize(h) and normalize(h) in t for t in titles)]
-    if echoed or h1s:
-        return max(echoed or h1s, key=len)
-    return next((_clean(t) for t in doc.xpath("//meta[@property='og:title']/@content | //title/text()")
-                 if _clean(t)), None)
 
 
 # --------------------------------------------------------------------------- JSON-LD
@@ -617,7 +605,7 @@ def _gather(html: str | None, doc: etree._Element | None, lines: list[str] | Non
         doc = _parse_html(html)
     if doc is not None:
         cands += html_candidates(doc, locale=locale, base=base)
-        title = title or _headline(doc)
+        title = title or page_metadata(doc).title  # the headline, by the same rules as the article's
         if lines is None:
             lines = visible_lines(doc)
     if lines:

@@ -424,7 +424,7 @@ def _month_of(expr: str, locale: str | None) -> tuple[str, int, bool] | None:
         return None
     if len(found) == 1:
         return found[0][1]
-    (n1, a), (n2, b) = found[0], found[1]
+    (n1, a), (_, b) = found[0], found[1]
     if a[:2] == b[:2]:
         return a[0], a[1], a[2] and b[2]
     levant = _levantine(locale)

@@ -990,19 +990,12 @@ def _description(meta: dict[str, list[str]], articles: list[dict[str, Any]], nam
     return None
 
 
-def _canonical(tree: lxml.html.HtmlElement, meta: dict[str, list[str]], url: str | None) -> str | None:
-    for link in tree.iter("link"):
-        if "canonical" in (link.get("rel") or "").lower().split() and (link.get("href") or "").strip():
-            return _join(link.get("href"), url) or None
-    og = _first(meta, "og:url")
-    return (_join(og, url) or None) if og else None
-
-
 # --------------------------------------------------------------------------- the page
 
 def _site_names(
     tree: lxml.html.HtmlElement,
-    meta: dict[str, list[str]], objects: list[dict[str, Any]], articles: list[dict[str, Any]], url: str | None
+    meta: dict[str, list[str]], objects: list[dict[str, Any]], articles: list[dict[str, Any]], url: str | None,
+    canonical: str | None,
 ) -> tuple[str | None, list[str]]:
     """The site's name to show, and every form of it for matching (loose keys)."""
     shown: list[str] = []
@@ -1021,7 +1014,6 @@ def _site_names(
     for handle in meta.get("twitter:site", []):
         if re.fullmatch(r"@?\w+", handle):
             forms.append(handle.lstrip("@").replace("_", " "))
-    canonical = _canonical(tree, meta, url)
     for link in [url, canonical] + meta.get("og:site_name", []) + meta.get("og:url", []):
         label = _domain_label(link) if link and ("/" in link or "." in link) else None
         if label:
@@ -1039,7 +1031,8 @@ def page_metadata(tree: lxml.html.HtmlElement, url: str | None = None) -> PageMe
     meta = _meta_map(tree)
     objects = _json_objects(tree)
     articles = [obj for obj in objects if _is_article(obj)]
-    site_name, names = _site_names(tree, meta, objects, articles, url)
+    canonical = page_canonical(tree, url or "")
+    site_name, names = _site_names(tree, meta, objects, articles, url, canonical)
 
     candidates = _title_candidates(tree, meta, articles)
     heading_el = _article_heading(tree, candidates, names)
@@ -1052,7 +1045,7 @@ def page_metadata(tree: lxml.html.HtmlElement, url: str | None = None) -> PageMe
         site_name = next(
             (_text(text)[a:b].strip() for _, text in candidates for a, b in _segments(_text(text))
              if _loose(_text(text)[a:b]) == repeated[0]), None)
-    section, section_source = _section(tree, meta, objects, articles, heading_el, title, names, url)
+    section, section_source = _section(tree, meta, objects, articles, heading_el, title, names, url or canonical)
     # What the title left beside the headline (site name, desk, section) is the page's furniture:
     # not an author, not a description, not a tag.
     furniture = names + [key for key in _title_leftovers(candidates, title) if key not in names]
@@ -1066,7 +1059,7 @@ def page_metadata(tree: lxml.html.HtmlElement, url: str | None = None) -> PageMe
         author=_author(tree, meta, articles, heading_el, furniture, reject),
         description=_description(meta, articles, furniture),
         tags=_tags(meta, articles, title, furniture),
-        canonical_url=page_canonical(tree, url or ""),
+        canonical_url=canonical,
     )
 
 
@@ -1092,9 +1085,9 @@ def _section(
     heading: lxml.html.HtmlElement | None,
     title: str | None,
     names: list[str],
-    url: str | None,
+    base: str | None,
 ) -> tuple[str | None, str | None]:
-    base = url or _canonical(tree, meta, None)
+    """The page's section and where it was read; ``base`` is the page's URL (or its canonical one)."""
     crumb = _pick_crumb(_jsonld_breadcrumbs(objects), title, names) or _pick_crumb(
         _html_breadcrumbs(tree, base), title, names)
     if crumb:
