@@ -23,7 +23,6 @@ Rules an archivist would recognise:
 """
 from __future__ import annotations
 
-import json
 import re
 from functools import lru_cache
 from collections import Counter
@@ -37,7 +36,7 @@ from lxml import etree
 
 from crawler.arabic import normalize
 from crawler.datetext import DateMatch, fold, parse_date_text, parse_timestamp
-from crawler.metadata import page_metadata
+from crawler.metadata import json_ld_blocks, page_metadata
 
 __all__ = [
     "DateCandidate",
@@ -187,13 +186,10 @@ def _walk_ld(obj: object, listed: bool, out: list[tuple[str, str, float]]) -> No
 def json_ld_candidates(doc: etree._Element, locale: str | None = None) -> list[DateCandidate]:
     """Dates from ``<script type="application/ld+json">`` blocks (malformed JSON read by pattern)."""
     found: list[tuple[str, str, float]] = []
-    for script in doc.iter("script"):
-        if "ld+json" not in (script.get("type") or "").lower():
-            continue
-        text = (script.text or "").strip()
-        try:
-            _walk_ld(json.loads(text, strict=False), False, found)
-        except ValueError:
+    for text, parsed in json_ld_blocks(doc):
+        if parsed is not None:
+            _walk_ld(parsed, False, found)
+        else:  # malformed JSON: read the dates by pattern
             for m in re.finditer(r'"(datePublished|dateCreated|dateModified)"\s*:\s*"([^"]+)"', text):
                 found.append((m.group(1), m.group(2), 0.8 + _LD_KEYS[m.group(1)][1]))
     out = []

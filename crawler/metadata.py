@@ -43,7 +43,7 @@ from lxml import etree
 from crawler.arabic import normalize
 from crawler.canonical import page_canonical
 
-__all__ = ["PageMeta", "page_metadata", "clean_title", "clean_author"]
+__all__ = ["PageMeta", "page_metadata", "clean_title", "clean_author", "json_ld_blocks"]
 
 
 @dataclass(frozen=True)
@@ -219,17 +219,24 @@ _JSON_JUNK = re.compile(r"^\s*(?:<!--|//\s*<!\[CDATA\[|<!\[CDATA\[)|(?:-->|//\s*
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
 
 
-def _json_documents(tree: lxml.html.HtmlElement) -> Iterator[Any]:
+def json_ld_blocks(tree: lxml.html.HtmlElement) -> Iterator[tuple[str, Any]]:
+    """Each ``<script type="application/ld+json">`` block of the page as (its text, its parse).
+
+    Comment and CDATA wrappers and trailing commas are forgiven; the parse is ``None`` for a
+    block that is still not JSON (a reader may then look for what it needs by pattern).
+    """
     for script in tree.iter("script"):
-        if (script.get("type") or "").strip().lower() != "application/ld+json" or not script.text:
+        if "ld+json" not in (script.get("type") or "").lower() or not script.text:
             continue
         raw = _JSON_JUNK.sub("", script.text.strip())
+        parsed = None
         for attempt in (raw, _TRAILING_COMMA.sub(r"\1", raw)):
             try:
-                yield json.loads(attempt, strict=False)
+                parsed = json.loads(attempt, strict=False)
                 break
             except ValueError:
                 continue
+        yield raw, parsed
 
 
 def _json_objects(tree: lxml.html.HtmlElement) -> list[dict[str, Any]]:
@@ -245,7 +252,7 @@ def _json_objects(tree: lxml.html.HtmlElement) -> list[dict[str, Any]]:
             if "@graph" in node:
                 walk(node["@graph"])
 
-    for doc in _json_documents(tree):
+    for _, doc in json_ld_blocks(tree):
         walk(doc)
     return out
 

@@ -308,3 +308,18 @@ def test_http_last_modified_is_the_last_resort():
 def test_url_dates(url, expected):
     found = url_candidates(url)
     assert (found[0].value.date().isoformat() if found else None) == expected
+
+
+def test_json_ld_blocks_are_read_through_their_wrappers_and_by_pattern_when_broken():
+    """Publishers wrap JSON-LD in HTML comments or CDATA and leave trailing commas; a block
+    that is still not JSON gives its dates by pattern, with less trust."""
+    wrapped = ('<script type="application/ld+json"><!--\n{"@type": "NewsArticle",'
+               ' "datePublished": "2024-03-05T08:00:00+02:00", "headline": "خبر",}\n--></script>')
+    resolved = resolve_dates(html=html_page(wrapped, "<h1>خبر</h1>"), fetched_at=datetime(2024, 6, 1))
+    assert resolved.published == "2024-03-05T08:00:00+02:00"
+    parsed = [c for c in resolved.candidates if c.source == "json-ld"]
+    assert [c.confidence for c in parsed] == [0.95]  # read as JSON: an article's own date
+    broken = '<script type="application/ld+json">{"datePublished": "2024-03-05", "x": }</script>'
+    resolved = resolve_dates(html=html_page(broken, "<h1>خبر</h1>"), fetched_at=datetime(2024, 6, 1))
+    assert resolved.published == "2024-03-05"
+    assert [c.confidence for c in resolved.candidates if c.source == "json-ld"] == [0.8]
