@@ -238,6 +238,16 @@ _FUNCTION_WORDS = frozenset(
 )
 # Characters a correct decoding of news text practically never contains.
 _MOJIBAKE = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd\u2500-\u259f\ue000-\uf8ff]")
+_ASCII_MOJIBAKE = bytes([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20), 0x7F])  # its ASCII part
+
+
+def _bad_chars(text: str) -> int:
+    """How many :data:`_MOJIBAKE` characters ``text`` holds (pure ASCII, the commonest case for
+    markup-heavy pages, is counted on its bytes, several times faster than the pattern)."""
+    if text.isascii():
+        raw = text.encode("ascii")
+        return len(raw) - len(raw.translate(None, _ASCII_MOJIBAKE))
+    return len(_MOJIBAKE.findall(text))
 
 
 @dataclass(frozen=True)
@@ -284,7 +294,7 @@ def _read_arabic(data: bytes, encoding: str) -> _ArabicReading:
                 evidence += 1
         elif n_arabic:
             mixed += 1
-    bad = len(_MOJIBAKE.findall(text)) + errors
+    bad = _bad_chars(text) + errors
     score = arabic + 2 * evidence - 5 * (mixed + bad)
     return _ArabicReading(encoding, text, score, evidence, arabic, len(words), mixed, bad)
 
@@ -317,7 +327,7 @@ def _check_text(text: str, encoding: str) -> None:
     """Refuse text that is mostly controls, NULs or replacement characters (binary junk)."""
     if not text.strip():
         raise DecodeError("no text: the document is empty or white space only")
-    bad = len(_MOJIBAKE.findall(text))
+    bad = _bad_chars(text)
     if bad > _JUNK_SHARE * len(text):
         raise DecodeError(
             f"not text: {bad / len(text):.0%} of the characters are control or undecodable bytes "

@@ -901,27 +901,33 @@ def _arabic_byline(
 ) -> str | None:
     """A byline in the first blocks of the article: «كتب فلان», «بقلم: فلان», «حوار: فلان», «تقرير: ...»."""
     scope = _scope(heading, tree)
+    elements = [e for e in scope.iter() if isinstance(e.tag, str)]  # page order; the heading among them
+    if heading is not None:  # what follows the heading first, then what comes before it
+        mark = elements.index(heading) + 1
+        elements = elements[mark:] + elements[:mark]
     read = 0  # characters of article text passed so far: a byline stands before the story gets going
     texts: dict = {}  # raw visible text of the elements read so far (each subtree walked once)
-    for el in _after([e for e in scope.iter() if isinstance(e.tag, str)], heading, scope):
+    for el in elements:
         if el.tag in _INVISIBLE_TAGS or el is scope:
             continue
         read += len((el.text or "").strip())
         if read > _BYLINE_REACH:
             break
         text = _element_text(el, memo=texts)
-        if not text or _in_page_chrome(el):
+        if not text:
             continue
-        if _words(text) <= 8 and _BYLINE_WORD.match(text) and not re.match(r"^by\b", text, re.IGNORECASE):
+        credit = _words(text) <= 8 and _BYLINE_WORD.match(text) and not re.match(r"^by\b", text, re.IGNORECASE)
+        opening = _BYLINE_AT_START.match(text) if el.tag == "p" else None
+        if not (credit or opening) or _in_page_chrome(el):
+            continue
+        if credit:
             author = clean_author(text, site_names=names)
             if author and 2 <= _words(author) <= 6 and normalize(author) not in reject:
                 return author
-        if el.tag == "p":
-            match = _BYLINE_AT_START.match(text)
-            if match:
-                author = clean_author(match.group(1), site_names=names)
-                if author and normalize(author) not in reject:
-                    return author
+        if opening:
+            author = clean_author(opening.group(1), site_names=names)
+            if author and normalize(author) not in reject:
+                return author
     return None
 
 

@@ -2,22 +2,27 @@
 
 The archive's output must not depend on how fast it was computed: langdetect's probabilities,
 the dates read from a shared parse, the folded text the date rules match, and trafilatura's
-text from a handed-over tree are each compared with the straightforward computation.
+text from the shared parse handed over, the junk count, are each compared with the straightforward computation.
 """
 from __future__ import annotations
 
+import gzip
 from datetime import datetime, timezone
 from pathlib import Path
 
 import lxml.html
 import pytest
+import trafilatura
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from langdetect.detector import Detector
 from langdetect.lang_detect_exception import LangDetectException
 from lxml import etree
 
 from crawler.datetext import _fold_char, fold
+from crawler.decode import _MOJIBAKE, _bad_chars, decode_html
 from crawler.dates import line_candidates, resolve_dates, visible_lines
-from crawler.extract import extract
+from crawler.extract import _TRAFILATURA_OPTIONS, extract
 from crawler.language import _FastDetector, _profiles
 
 LANG = Path(__file__).parent / "fixtures" / "lang"
@@ -103,3 +108,23 @@ def test_extract_gives_the_same_article_twice():
     second = extract(data, "https://example.com/news/2024/05/20/x", kind="html", fetched_at=FETCHED)
     assert first == second
     assert first.published == "2024-05-20T09:30:00+03:00"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab \t\n\r\x0b\x0c\x00\x07\x1f\x7f\x80\x9fé\ufffd\u2500\ue000ع"))))
+def test_junk_count_on_bytes_equals_the_pattern_count(text):
+    """The byte-level count of control characters used for ASCII text is the pattern's count."""
+    assert _bad_chars(text) == len(_MOJIBAKE.findall(text))
+
+
+@pytest.mark.parametrize("name", ["fundus_lbcgroup_2026_01_08", "htmldate_albayan_ae_1623715966",
+                                  "htmldate_aryanews_fa_1641304459"])
+def test_the_shared_parse_gives_trafilatura_the_text_of_its_own_parse(name):
+    """extract_html parses once with trafilatura's loader and hands that tree on: trafilatura must
+    answer as it does for the page source, and leave the shared tree as it was."""
+    html = decode_html(gzip.decompress((Path(__file__).parent / "fixtures" / "pages" / f"{name}.html.gz").read_bytes())).text
+    tree = trafilatura.load_html(html)
+    before = etree.tostring(tree)
+    from_tree = trafilatura.extract(tree, **_TRAFILATURA_OPTIONS)
+    assert from_tree and from_tree == trafilatura.extract(html, **_TRAFILATURA_OPTIONS)
+    assert etree.tostring(tree) == before
