@@ -30,3 +30,8 @@ def test_every_akhbar_command_the_readme_shows_exists():
     listing = CliRunner().invoke(main, ["--help"]).output
     for command in shown:
         assert re.search(rf"^\s+{command}\b", listing, re.MULTILINE), command
+
+
+def test_each_section_appears_once():
+    headings = re.findall(r"^#{1,3} .+$", README, re.MULTILINE)
+    assert len(headings) == len(set(headings)) and len(headings) >= 8
