@@ -24,10 +24,10 @@ Rules an archivist would recognise:
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -142,10 +142,6 @@ def _visible_text(el: etree._Element, parts: list[str]) -> None:
             parts.append(child.tail)
     if block:
         parts.append("\n")
-
-
-def _clean(text: str | None) -> str:
-    return re.sub(r"\s+", " ", text or "").strip()
 
 
 # --------------------------------------------------------------------------- JSON-LD
@@ -350,12 +346,11 @@ def url_candidates(url: str | None) -> list[DateCandidate]:
 
 _LABEL_MODIFIED = re.compile(
     r"(?<!\w)(?:[وب]?ال)?(?:تحديث|محدث|محدثه|تعديل|عدل|updated?|modified|last\s+update)(?!\w)")
-_LABEL_PUBLISHED = re.compile(
-    r"(?<!\w)(?:تم\s+)?(?:نشر|نشرت|نشره|منشور|النشر|تاريخ\s+النشر|اضيف|published|posted|pub\s+date)(?!\w)")
-
-# The publication label's words anywhere in a line (no word boundaries): a line without them
-# cannot hold a date labelled as published, so it need not be parsed where only those count.
-_SAYS_PUBLISHED = re.compile(_LABEL_PUBLISHED.pattern.replace(r"(?<!\w)", "").replace(r"(?!\w)", ""))
+_PUBLISHED_WORDS = r"(?:تم\s+)?(?:نشر|نشرت|نشره|منشور|النشر|تاريخ\s+النشر|اضيف|published|posted|pub\s+date)"
+_LABEL_PUBLISHED = re.compile(rf"(?<!\w){_PUBLISHED_WORDS}(?!\w)")
+# The same words anywhere in a line (no word boundaries): a line without them cannot hold a date
+# labelled as published, so it need not be parsed where only those count.
+_SAYS_PUBLISHED = re.compile(_PUBLISHED_WORDS)
 
 
 def _label(line: str, match: DateMatch, following: DateMatch | None, previous_end: int) -> str | None:

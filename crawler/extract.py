@@ -141,14 +141,12 @@ def extract_html(
     # instructions dropped), read by every stage below and then handed to trafilatura, which
     # copies it rather than parsing the page a second time.
     tree = trafilatura.load_html(html)
-    if tree is None:  # trafilatura takes it for no HTML page at all; lxml may still read it
+    readable = tree is not None  # else trafilatura takes it for no HTML page and finds no text in it
+    if tree is None:  # lxml may still read its metadata and dates
         try:
             tree = lxml.html.fromstring(html)
         except (etree.ParserError, ValueError) as exc:
             raise ExtractionError(f"not an HTML page ({exc})") from exc
-        main_input: object = html
-    else:
-        main_input = tree
     # Every stage below walks this tree; holding a Python proxy for each element lets them reuse
     # the proxies instead of having lxml build (and class-look-up) new ones on every walk.
     elements = list(tree.getroottree().getroot().iter())
@@ -167,7 +165,7 @@ def extract_html(
         locale=locale,
     )
     del elements
-    main = trafilatura.extract(main_input, url=url, **_TRAFILATURA_OPTIONS)
+    main = trafilatura.extract(tree, url=url, **_TRAFILATURA_OPTIONS) if readable else None
     paragraphs, _dropped = clean_paragraphs((main or "").split("\n"), title=meta.title, link_texts=link_texts)
     return _finish(
         url=url,

@@ -96,30 +96,15 @@ def _contains(haystack: str, needle: str) -> bool:
 def _element_text(el: lxml.html.HtmlElement, sep: str = " ", memo: dict | None = None) -> str:
     """Visible text of an element: scripts, styles and comments left out, pieces joined by ``sep``.
 
-    ``memo`` (with ``sep=" "``) keeps the raw text of every element already read, for a caller
-    that reads many nested elements: each subtree is then walked once, not once per ancestor.
+    ``memo`` keeps the joined pieces of every element read, for a caller that reads many nested
+    elements (always with the same ``sep``): each subtree is then walked once, not once per ancestor.
     """
-    if memo is None:
-        parts: list[str] = []
-
-        def walk(node: lxml.html.HtmlElement) -> None:
-            if not isinstance(node.tag, str) or node.tag in _INVISIBLE_TAGS:
-                return
-            if node.text:
-                parts.append(node.text)
-            for child in node:
-                walk(child)
-                if child.tail:
-                    parts.append(child.tail)
-
-        walk(el)
-        return _text(sep.join(parts))
-    return _text(_raw_text(el, memo))
+    return _text(_raw_text(el, sep, {} if memo is None else memo))
 
 
-def _raw_text(el: lxml.html.HtmlElement, memo: dict) -> str:
-    """The visible pieces of ``el`` joined by single spaces (what :func:`_element_text` cleans),
-    computed from the children's, which are kept in ``memo`` too."""
+def _raw_text(el: lxml.html.HtmlElement, sep: str, memo: dict) -> str:
+    """The visible pieces of ``el`` joined by ``sep`` (what :func:`_element_text` cleans), built
+    from its children's, which are kept in ``memo`` too."""
     found = memo.get(el)
     if found is not None:
         return found
@@ -128,12 +113,12 @@ def _raw_text(el: lxml.html.HtmlElement, memo: dict) -> str:
         if el.text:
             pieces.append(el.text)
         for child in el:
-            inner = _raw_text(child, memo)
+            inner = _raw_text(child, sep, memo)
             if inner:
                 pieces.append(inner)
             if child.tail:
                 pieces.append(child.tail)
-    memo[el] = text = " ".join(pieces)
+    memo[el] = text = sep.join(pieces)
     return text
 
 

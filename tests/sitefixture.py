@@ -125,6 +125,18 @@ class FixtureSite:
             origin=entry.get("origin"),
         )
 
+    def write_sources(self, path: Path, name: str = "fixture", **fields: str) -> Path:
+        """A sources file with one outlet, this site (started): its two feeds, its sitemap index and its
+        news listing, plus ``fields`` (``timezone="Africa/Cairo"``, ``interval="5s"`` ...)."""
+        extra = "".join(f'{key} = "{value}"\n' for key, value in fields.items())
+        path.write_text(f"""[[sources]]
+name = "{name}"
+feeds = ["{self.url}/feed.xml", "{self.url}/atom.xml"]
+sitemaps = ["{self.url}/sitemap_index.xml"]
+listings = [{{ url = "{self.url}/news/", next = "a[rel=next]" }}]
+{extra}""", encoding="utf-8")
+        return path
+
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> FixtureSite:
         handler = type("FixtureHandler", (_Handler,), {"site": self})

@@ -37,17 +37,6 @@ REPORT_KEYS = {"run_id", "source", "outcome", "pages_fetched", "not_modified", "
                "articles_rejected", "skipped_seen", "errors", "bytes"}
 
 
-def write_sources(site: FixtureSite, path: Path, name: str = "fixture") -> Path:
-    path.write_text(f"""[[sources]]
-name = "{name}"
-feeds = ["{site.url}/feed.xml", "{site.url}/atom.xml"]
-sitemaps = ["{site.url}/sitemap_index.xml"]
-listings = [{{ url = "{site.url}/news/", next = "a[rel=next]" }}]
-timezone = "Africa/Cairo"
-""", encoding="utf-8")
-    return path
-
-
 def akhbar(*args: str, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", "from crawler.cli import main; main()", *args],
                           cwd=REPO, capture_output=True, text=True, timeout=120, **kwargs)
@@ -88,7 +77,7 @@ def first_crawl(tmp_path_factory):
             record(entry)
 
         site.record = timed
-        sources = write_sources(site, tmp / "sources.toml")
+        sources = site.write_sources(tmp / "sources.toml", timezone="Africa/Cairo")
         db = f"sqlite:///{tmp / 'archive.db'}"
         code, report = crawl(sources, db, tmp / "warc")
         yield {"site": site, "db": db, "warc": tmp / "warc", "code": code, "report": report, "log": site.log,
@@ -169,7 +158,7 @@ def test_runs_lists_the_crawl(first_crawl):
 
 def test_the_next_crawls_fetch_only_what_is_new(fixture_site, tmp_path):
     site = fixture_site
-    sources = write_sources(site, tmp_path / "sources.toml")
+    sources = site.write_sources(tmp_path / "sources.toml", timezone="Africa/Cairo")
     db, warc = f"sqlite:///{tmp_path / 'archive.db'}", tmp_path / "warc"
     code, _ = crawl(sources, db, warc)
     assert code == 0
@@ -193,7 +182,7 @@ def test_the_next_crawls_fetch_only_what_is_new(fixture_site, tmp_path):
 
 def test_scrapy_crawl_runs_one_spider_from_the_repo_root(fixture_site, tmp_path):
     site = fixture_site
-    sources = write_sources(site, tmp_path / "sources.toml", name="feeds-only")
+    sources = site.write_sources(tmp_path / "sources.toml", name="feeds-only", timezone="Africa/Cairo")
     db = f"sqlite:///{tmp_path / 'archive.db'}"
     result = subprocess.run(
         [sys.executable, "-m", "scrapy", "crawl", "feed", "-a", "source=feeds-only", "-a", f"sources={sources}",
@@ -230,7 +219,7 @@ def test_an_unreachable_source_fails_the_run_it_was_given(tmp_path):
 
 def test_sigterm_stops_the_crawl_cleanly_and_the_next_one_finishes_the_job(fixture_site, tmp_path):
     site = fixture_site
-    sources = write_sources(site, tmp_path / "sources.toml")
+    sources = site.write_sources(tmp_path / "sources.toml", timezone="Africa/Cairo")
     db, warc = f"sqlite:///{tmp_path / 'archive.db'}", tmp_path / "warc"
     slow = ["--set", "DOWNLOAD_DELAY=0.5", "--set", "AUTOTHROTTLE_ENABLED=false", "--set", "AKHBAR_HEARTBEAT_SECONDS=0.2",
             "--set", "CONCURRENT_REQUESTS_PER_DOMAIN=1"]

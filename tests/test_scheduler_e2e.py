@@ -28,17 +28,6 @@ CRAWL_SETTINGS = ["--set", "DOWNLOAD_DELAY=0.3", "--set", "AUTOTHROTTLE_START_DE
                   "--set", "AKHBAR_RETRY_BACKOFF_BASE=0.1", "--set", "AKHBAR_HEARTBEAT_SECONDS=0.5"]
 
 
-def write_sources(site: FixtureSite, path: Path) -> Path:
-    path.write_text(f"""[[sources]]
-name = "fixture"
-feeds = ["{site.url}/feed.xml", "{site.url}/atom.xml"]
-sitemaps = ["{site.url}/sitemap_index.xml"]
-listings = [{{ url = "{site.url}/news/", next = "a[rel=next]" }}]
-interval = "5s"
-""", encoding="utf-8")
-    return path
-
-
 def offline_sources(path: Path, name: str, extra: str = "") -> Path:
     """A sources file with one source whose feed is on a port of 127.0.0.1 where nothing listens."""
     with socket.socket() as sock:
@@ -83,7 +72,7 @@ def test_killed_mid_crawl_and_restarted_it_stores_every_article_once(tmp_path):
     db = f"sqlite:///{tmp_path / 'archive.db'}"
     with FixtureSite() as site:
         expected = len(site.article_urls())
-        sources = write_sources(site, tmp_path / "sources.toml")
+        sources = site.write_sources(tmp_path / "sources.toml", interval="5s")
         first = schedule(sources, db, log)
         try:
             # it starts crawling by itself; kill it with its crawl once some articles are in
