@@ -21,6 +21,7 @@ from crawler.article import Article
 from crawler.boilerplate import clean_paragraphs, segment_text_page
 from crawler.dates import resolve_dates
 from crawler.decode import DecodeError, decode_html, decode_text, header_value
+from crawler.htmltree import load_html
 from crawler.language import detect_language
 from crawler.metadata import page_metadata
 
@@ -137,19 +138,15 @@ def extract_html(
     http_last_modified: str | None = None,
 ) -> Article:
     """Extract the article from a decoded HTML page."""
-    # One parse, trafilatura's own (its loader, its parser settings: comments and processing
-    # instructions dropped), read by every stage below and then handed to trafilatura, which
-    # copies it rather than parsing the page a second time.
-    tree = trafilatura.load_html(html)
+    # One parse, by trafilatura's loader rules (crawler.htmltree), read by every stage below and
+    # then handed to trafilatura, which copies it rather than parsing the page a second time.
+    tree = load_html(html)
     readable = tree is not None  # else trafilatura takes it for no HTML page and finds no text in it
     if tree is None:  # lxml may still read its metadata and dates
         try:
             tree = lxml.html.fromstring(html)
         except (etree.ParserError, ValueError) as exc:
             raise ExtractionError(f"not an HTML page ({exc})") from exc
-    # Every stage below walks this tree; holding a Python proxy for each element lets them reuse
-    # the proxies instead of having lxml build (and class-look-up) new ones on every walk.
-    elements = list(tree.getroottree().getroot().iter())
     meta = page_metadata(tree, url)
     link_texts = [a.text_content() for a in tree.iter("a")]
     dates = resolve_dates(
@@ -164,7 +161,6 @@ def extract_html(
         timezone=timezone,
         locale=locale,
     )
-    del elements
     main = trafilatura.extract(tree, url=url, **_TRAFILATURA_OPTIONS) if readable else None
     paragraphs, _dropped = clean_paragraphs((main or "").split("\n"), title=meta.title, link_texts=link_texts)
     return _finish(

@@ -2,7 +2,8 @@
 
 The archive's output must not depend on how fast it was computed: langdetect's probabilities,
 the dates read from a shared parse, the folded text the date rules match, and trafilatura's
-text from the shared parse handed over, the junk count, are each compared with the straightforward computation.
+text from the shared parse handed over, the parse itself, the junk count, are each compared with the
+straightforward computation.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from crawler.datetext import _fold_char, fold
 from crawler.decode import _MOJIBAKE, _bad_chars, decode_html
 from crawler.dates import line_candidates, resolve_dates, visible_lines
 from crawler.extract import _TRAFILATURA_OPTIONS, extract
+from crawler.htmltree import load_html
 from crawler.language import _FastDetector, _profiles
 
 LANG = Path(__file__).parent / "fixtures" / "lang"
@@ -120,11 +122,48 @@ def test_junk_count_on_bytes_equals_the_pattern_count(text):
 @pytest.mark.parametrize("name", ["fundus_lbcgroup_2026_01_08", "htmldate_albayan_ae_1623715966",
                                   "htmldate_aryanews_fa_1641304459"])
 def test_the_shared_parse_gives_trafilatura_the_text_of_its_own_parse(name):
-    """extract_html parses once with trafilatura's loader and hands that tree on: trafilatura must
-    answer as it does for the page source, and leave the shared tree as it was."""
-    html = decode_html(gzip.decompress((Path(__file__).parent / "fixtures" / "pages" / f"{name}.html.gz").read_bytes())).text
-    tree = trafilatura.load_html(html)
+    """extract_html parses once, by trafilatura's loader rules, and hands that tree on: trafilatura
+    must answer as it does for the page source, and leave the shared tree as it was."""
+    html = _page(name)
+    tree = load_html(html)
     before = etree.tostring(tree)
     from_tree = trafilatura.extract(tree, **_TRAFILATURA_OPTIONS)
     assert from_tree and from_tree == trafilatura.extract(html, **_TRAFILATURA_OPTIONS)
     assert etree.tostring(tree) == before
+
+
+def _page(name: str) -> str:
+    return decode_html(gzip.decompress((Path(__file__).parent / "fixtures" / "pages" / f"{name}.html.gz").read_bytes())).text
+
+
+PAGES = sorted(p.name.removesuffix(".html.gz") for p in (Path(__file__).parent / "fixtures" / "pages").glob("*.html.gz"))
+ODD_MARKUP = [
+    "", "   ", "plain text, no markup at all", "<p>a lone fragment</p>", "<div><p>one</p><p>two</p></div>",
+    '<?xml version="1.0" encoding="utf-8"?><html><body><p>declared</p></body></html>',
+    "<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0//EN\">\n<html><body><p>x</p></body></html>",
+    "<html/>\n<body><p>self-closed html</p></body>", "<html><body><p>control\x01\x0bchars\ud800</p></body></html>",
+    "<html><body><form action=/s><input name=q><select><option>a</option></select><textarea>t</textarea>"
+    "<label>l</label></form><!-- gone --><?pi gone?></body></html>",
+]
+
+
+@pytest.mark.parametrize("html", [pytest.param(n, id=n) for n in PAGES] + ODD_MARKUP)
+def test_the_page_parse_is_trafilaturas_parse(html):
+    """crawler.htmltree reads a page as trafilatura.load_html does: the same tree (or the same
+    refusal), with the same element classes, only looked up faster."""
+    if html in PAGES:
+        html = _page(html)
+    ours, theirs = load_html(html), trafilatura.load_html(html)
+    if theirs is None:
+        assert ours is None
+        return
+    assert etree.tostring(ours, encoding="unicode") == etree.tostring(theirs, encoding="unicode")
+    assert [type(el) for el in ours.iter()] == [type(el) for el in theirs.iter()]
+
+
+def test_visible_lines_break_at_blocks_and_only_there():
+    doc = lxml.html.fromstring(
+        "<html><body><div>one<span> two</span><br>three<o:p>four</o:p></div><fb:like>five</fb:like>"
+        "<table><tr><td>six</td><td>seven</td></tr></table><select><option>hidden</option></select>tail"
+        "<noscript>hidden</noscript><p>a&nbsp;b\t c</p></body></html>")
+    assert visible_lines(doc) == ["one two", "threefour", "five", "six", "seven", "tail", "a b c"]
