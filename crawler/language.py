@@ -29,8 +29,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from collections.abc import Callable
 from functools import lru_cache
 
+import numpy as np
 from langdetect.detector import Detector
 from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 from langdetect.lang_detect_exception import ErrorCode, LangDetectException
@@ -125,13 +127,33 @@ def _word_ngrams(word: str, spaced: bool) -> tuple[str, ...]:
 _SPACES = re.compile(" +")
 
 
+@lru_cache(maxsize=4)
+def _rows(factory: DetectorFactory) -> Callable[[str], np.ndarray]:
+    """The profile row (one probability per language) of an n-gram, as a read-only array, for the
+    profiles of ``factory``; the n-grams drawn most recently are kept (news reuses its words)."""
+    table = factory.word_lang_prob_map
+
+    @lru_cache(maxsize=16384)
+    def row(ngram: str) -> np.ndarray:
+        values = np.array(table[ngram], dtype=np.float64)
+        values.flags.writeable = False
+        return values
+
+    return row
+
+
 class _FastDetector(Detector):
     """langdetect's :class:`Detector` with its hot loops (append, n-grams, trials) written tighter.
 
     Same n-grams in the same order, the same random draws and the same floating-point
     operations in the same order as langdetect 1.0.9, so the probabilities are identical;
-    only the Python overhead (per-character method calls, index loops) is gone.
+    only the Python overhead (per-character method calls, per-language loops, which numpy runs)
+    is gone.
     """
+
+    def __init__(self, factory: DetectorFactory) -> None:
+        super().__init__(factory)
+        self._row = _rows(factory)
 
     def append(self, text: str) -> None:
         text = NGram.normalize_vi(self.MAIL_RE.sub(" ", self.URL_RE.sub(" ", text)))
@@ -153,32 +175,32 @@ class _FastDetector(Detector):
         ngrams = self._extract_ngrams()
         if not ngrams:
             raise LangDetectException(ErrorCode.CantDetectError, "No features in text.")
-        known = self.word_lang_prob_map
-        self.langprob = [0.0] * len(self.langlist)
+        row = self._row
+        choice = self.random.choice
+        langprob = [0.0] * len(self.langlist)
         self.random.seed(self.seed)
         for _ in range(self.n_trial):
-            prob = self._init_probability()
+            prob = np.array(self._init_probability(), dtype=np.float64)
             alpha = self.alpha + self.random.gauss(0.0, 1.0) * self.ALPHA_WIDTH
             weight = alpha / self.BASE_FREQ
             # langdetect draws one n-gram per step and normalises after steps 0, 5, 10, ...; the
             # draws do not depend on the probabilities, so the five steps between two checks are
-            # drawn together and applied in one pass, multiplying in the same order as step by step.
+            # drawn together.  Each array operation is the very float operation langdetect makes
+            # per language, in the same order (numpy multiplies and divides element by element;
+            # the total is Python's own sum over the values, as langdetect takes it).
             last = 0
-            rows = [known[self.random.choice(ngrams)]]
+            draws = [choice(ngrams)]
             while True:
-                if len(rows) == 1:
-                    prob = [p * (weight + a) for p, a in zip(prob, rows[0])]
-                else:
-                    prob = [p * (weight + a) * (weight + b) * (weight + c) * (weight + d) * (weight + e)
-                            for p, a, b, c, d, e in zip(prob, *rows)]
-                total = sum(prob)
-                prob = [p / total for p in prob]
-                if max(0.0, *prob) > self.CONV_THRESHOLD or last >= self.ITERATION_LIMIT:
+                for ngram in draws:
+                    prob *= weight + row(ngram)
+                prob /= sum(prob.tolist())
+                if prob.max() > self.CONV_THRESHOLD or last >= self.ITERATION_LIMIT:
                     break
                 last += 5
-                rows = [known[self.random.choice(ngrams)] for _ in range(5)]
-            for j in range(len(self.langprob)):
-                self.langprob[j] += prob[j] / self.n_trial
+                draws = [choice(ngrams) for _ in range(5)]
+            for j, p in enumerate(prob.tolist()):
+                langprob[j] += p / self.n_trial
+        self.langprob = langprob
 
 
 class LanguageDetector:

@@ -40,18 +40,31 @@ TEXTS = [
 ]
 
 
-def _probabilities(cls: type[Detector], text: str) -> list[tuple[str, float]] | str:
+def _probabilities(cls: type[Detector], text: str) -> tuple[list[tuple[str, float]], list[float]] | str:
+    """The languages langdetect reports and its probability for every language, to the last bit."""
     detector = cls(_profiles())
     detector.set_max_text_length(3000)
     detector.append(text)
     try:
-        return [(p.lang, p.prob) for p in detector.get_probabilities()]
+        return [(p.lang, p.prob) for p in detector.get_probabilities()], list(detector.langprob)
     except LangDetectException as exc:
         return str(exc)
 
 
-@pytest.mark.parametrize("text", TEXTS + [p.read_text("utf-8")[:4000] for p in sorted(LANG.glob("*.txt"))[:4]])
+@pytest.mark.parametrize("text", [pytest.param(t, id=f"text{n}") for n, t in enumerate(TEXTS)]
+                         + [pytest.param(p.read_text("utf-8")[:4000], id=p.name) for p in sorted(LANG.glob("*.txt"))])
 def test_fast_detector_gives_langdetects_exact_probabilities(text):
+    assert _probabilities(_FastDetector, text) == _probabilities(Detector, text)
+
+
+_WORDS = "the of and news la le de que el en der die und zu في على من إلى از در که را".split()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(_WORDS), min_size=1, max_size=40))
+def test_fast_detector_matches_langdetect_on_mixed_short_text(words):
+    """Short mixed text takes langdetect many draws to settle: the trial loop is exercised long."""
+    text = " ".join(words)
     assert _probabilities(_FastDetector, text) == _probabilities(Detector, text)
 
 
