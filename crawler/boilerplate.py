@@ -117,7 +117,9 @@ _CLOSERS = "\"'”’»)]}›> \t"
 _ARABIC_LETTER = re.compile("[\u0621-\u064a]")
 
 
+@lru_cache(maxsize=8192)
 def word_count(line: str) -> int:
+    """Words in ``line`` (remembered: the filter asks several times about the same line)."""
     return len(_WORD.findall(line))
 
 
@@ -161,12 +163,12 @@ def classify_line(line: str, *, arabic_page: bool = True) -> Verdict | None:
     bare = norm.strip(" :：-–—|•*»«>")
     if bare in _NAV_WORDS or re.fullmatch(r"(?:[«»<>‹›]+\s*)?(?:السابق|التالي)(?:\s*[«»<>‹›]+)?", norm):
         return Verdict("navigation", carries_next=True)
-    if _READ_ALSO.search(norm) and words <= 40:
+    if words <= 40 and _READ_ALSO.search(norm):
         # «اقرأ أيضاً: <headline>» carries its headline on the same line; a bare lead-in carries the next.
         return Verdict("read-also", carries_next=word_count(re.sub(_READ_ALSO, "", norm)) == 0)
-    if _RELATED_HEAD.search(norm) and words <= 8:
+    if words <= 8 and _RELATED_HEAD.search(norm):
         return Verdict("related", carries_next=True)
-    if _TAGS_HEAD.match(norm) and words <= 30:
+    if words <= 30 and _TAGS_HEAD.match(norm):
         return Verdict("tags", carries_next=not _TAGS_HEAD.sub("", norm).strip())
     if words <= 12 and _SHARE.search(norm):
         return Verdict("share")

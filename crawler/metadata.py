@@ -81,7 +81,7 @@ def _text(value: Any) -> str:
 
 def _loose(text: str) -> str:
     """Comparison key that also ignores punctuation and quote marks."""
-    return _SPACE.sub(" ", _NON_WORD.sub(" ", normalize(text))).strip()
+    return " ".join(_NON_WORD.sub(" ", normalize(text)).split())
 
 
 def _words(text: str) -> int:

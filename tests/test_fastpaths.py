@@ -14,12 +14,13 @@ from pathlib import Path
 import lxml.html
 import pytest
 import trafilatura
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from langdetect.detector import Detector
 from langdetect.lang_detect_exception import LangDetectException
 from lxml import etree
 
+from crawler.arabic import _INVISIBLE, _LETTERS, _MARKS, normalize
 from crawler.datetext import _fold_char, fold
 from crawler.decode import _MOJIBAKE, _bad_chars, decode_html
 from crawler.dates import line_candidates, resolve_dates, visible_lines
@@ -180,3 +181,39 @@ def test_visible_lines_break_at_blocks_and_only_there():
         "<table><tr><td>six</td><td>seven</td></tr></table><select><option>hidden</option></select>tail"
         "<noscript>hidden</noscript><p>a&nbsp;b\t c</p></body></html>")
     assert visible_lines(doc) == ["one two", "threefour", "five", "six", "seven", "tail", "a b c"]
+
+
+def _reference_normalize(text: str) -> str:
+    """The normalisation spelled out step by step, as the archive's hashes were first made."""
+    import re
+    import unicodedata
+
+    s = unicodedata.normalize("NFKC", text).casefold()
+    s = _MARKS.sub("", _INVISIBLE.sub("", s)).translate(_LETTERS)
+    s = unicodedata.normalize("NFKC", s)
+    s = _MARKS.sub("", _INVISIBLE.sub("", s)).translate(_LETTERS)
+    return re.sub(r"\s+", " ", s).strip()
+
+
+_NORMALIZE_ALPHABET = list(
+    "ابتثجحخدذرزسشصضطظعغفقكلمنهويءآأإؤئىةٱکیۀے٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹0123456789aeZéÉ.,«»؟\u0301\u0308"
+    "\u064b\u064c\u064e\u0650\u0651\u0652\u0653\u0654\u0655\u0670\u0640\u200b\u200c\u200d\u200e\u200f"
+    "\u061c\u202b\u2067\ufeff\u00ad\ufdf2\ufefb\ufe8d\u0627\u0653\u0627\u0654"
+    " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\u00a0\u1680\u2003\u2028\u202f\u3000"
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from(_NORMALIZE_ALPHABET), max_size=60))
+@example("e\u200d\u0301")  # the removed joiner no longer blocks the accent: NFKC recomposes é
+@example("\ufefb\u0640\u0651 \u00a0\u0661\u06f2")
+def test_normalize_equals_the_step_by_step_normalisation(text):
+    """The content hash depends on every bit of the key: the fast normalisation must be the
+    step-by-step one on Arabic letters, marks, ligatures, digits, bidi marks and white space."""
+    assert normalize(text) == _reference_normalize(text)
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in LANG.glob("*.txt")))
+def test_normalize_equals_the_step_by_step_normalisation_on_real_text(name):
+    text = (LANG / name).read_text("utf-8")
+    assert normalize(text) == _reference_normalize(text)
