@@ -90,6 +90,12 @@ _FOLD_MULTI: set[int] = set()  # code points that fold to no character or to sev
 def fold(text: str) -> tuple[str, list[int]]:
     """Fold ``text`` for matching; return the folded string and, per folded character,
     the index of the original character it came from."""
+    folded, index = _fold(text)
+    return folded, list(range(len(text))) if index is None else index
+
+
+def _fold(text: str) -> tuple[str, list[int] | None]:
+    """:func:`fold`, with ``None`` for the index when every character folds to exactly one."""
     chars = set(text)
     if len(_FOLD_TABLE) > 65536:  # keep the memo bounded (a page uses a few hundred characters)
         _FOLD_TABLE.clear()
@@ -102,7 +108,7 @@ def fold(text: str) -> tuple[str, list[int]]:
             if len(folded) != 1:
                 _FOLD_MULTI.add(code)
     if _FOLD_MULTI.isdisjoint(map(ord, chars)):  # one character for one: translate, indexes unchanged
-        return text.translate(_FOLD_TABLE), list(range(len(text)))
+        return text.translate(_FOLD_TABLE), None
     out: list[str] = []
     index: list[int] = []
     for i, ch in enumerate(text):
@@ -318,6 +324,11 @@ _REL_WORDS: list[tuple[re.Pattern[str], int, bool]] = [
     (re.compile(rf"(?<!\w){_f('اليوم')}(?!\w)"), 0, True),
 ]
 _PERSIAN_LETTERS = re.compile("[\u067e\u0686\u0698\u06af\u06cc\u06a9]")
+# What each family of expressions cannot do without (see parse_date_text): a month name as _M
+# matches it, an ASCII digit (the folded form of every digit), the words of _REL_AGO and _REL_WORDS.
+_ANY_MONTH = re.compile(_M)
+_ANY_DIGIT = re.compile("[0-9]")
+_RELATIVE_WORD = re.compile("|".join(map(re.escape, (_f("منذ"), _f("قبل"), _f("أمس"), _f("البارحة"), _f("اليوم")))))
 
 
 # --------------------------------------------------------------------------- calendars
@@ -594,7 +605,8 @@ def _relative_value(base: datetime, amounts: dict[str, int]) -> tuple[datetime, 
 
 def _relative(folded: str, src: str, index: list[int], base: datetime) -> list[_Raw]:
     out: list[_Raw] = []
-    spans = [(m.start(), m.end(), m.group("seq")) for m in _REL_AGO.finditer(folded)]
+    worded = _RELATIVE_WORD.search(folded) is not None  # else neither _REL_AGO nor _REL_WORDS can match
+    spans = [(m.start(), m.end(), m.group("seq")) for m in _REL_AGO.finditer(folded)] if worded else []
     bare = _REL_BARE.match(folded)
     if bare and not spans:
         spans.append((bare.start("seq"), bare.end("seq"), bare.group("seq")))
@@ -607,7 +619,7 @@ def _relative(folded: str, src: str, index: list[int], base: datetime) -> list[_
         value, precision = _relative_value(base, amounts)
         out.append(_Raw(s, e, value, precision, "gregorian", relative=True))
     whole = folded.strip()
-    for rx, days, restricted in _REL_WORDS:
+    for rx, days, restricted in _REL_WORDS if worded else ():
         for m in rx.finditer(folded):
             if restricted and m.group(0) != whole and not _TIME_AFTER.match(folded, m.end()):
                 continue
@@ -664,11 +676,18 @@ def parse_date_text(text: str, *, base: datetime | None = None, locale: str | No
     """
     if base is None:
         base = datetime.now()
-    folded, index = fold(text)
+    folded, index = _fold(text)
     if not folded:
         return []
-    aligned = text_at(text, index)
-    raws = _named(folded, aligned, locale, base) + _numeric(folded, aligned, locale)
+    aligned = text if index is None else text_at(text, index)
+    if index is None:
+        index = list(range(len(text)))
+    # Each family of expressions is looked for only where the words it cannot do without appear:
+    # a month name for the named dates, a digit for the numeric ones, an ago / yesterday / today
+    # word for the relative ones (a bare duration must fill the whole text, and is tried always).
+    raws = _named(folded, aligned, locale, base) if _ANY_MONTH.search(folded) else []
+    if _ANY_DIGIT.search(folded):
+        raws += _numeric(folded, aligned, locale)
     raws += _relative(folded, text, index, base)
     raws = [_attach_time(r, folded) for r in raws]
     matches: list[DateMatch] = []
