@@ -75,8 +75,7 @@ def _text(value: Any) -> str:
     """Decode HTML entities once, collapse white space and trim invisible marks at both ends."""
     if not isinstance(value, str):
         return ""
-    s = _SPACE.sub(" ", html.unescape(value))
-    return s.strip(" " + _EDGE_MARKS)
+    return " ".join(html.unescape(value).split()).strip(" " + _EDGE_MARKS)
 
 
 def _loose(text: str) -> str:
