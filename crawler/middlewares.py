@@ -29,6 +29,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from sqlalchemy.orm import Session
 from twisted.internet import task
 
+from crawler.decode import header_value
 from crawler.pipelines import archive_engine, count, counters
 from crawler.warc import WarcWriter
 
@@ -38,13 +39,12 @@ log = logging.getLogger(__name__)
 # --- waiting before a retry (pure) ---------------------------------------------------------
 
 
-def parse_retry_after(value: str | bytes | None, now: datetime | None = None) -> float | None:
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` value (delay-seconds or an HTTP-date); ``None`` if absent
     or unreadable.  A date in the past means 0."""
     if value is None:
         return None
-    text = value.decode("latin-1") if isinstance(value, bytes) else value
-    text = text.strip()
+    text = value.strip()
     if not text:
         return None
     if text.isdigit():
@@ -91,7 +91,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
     async def process_response(self, request: Request, response: Response) -> Request | Response:  # type: ignore[override]
         result = super().process_response(request, response)
         if isinstance(result, Request):
-            await self._wait(result, parse_retry_after(response.headers.get("Retry-After")))
+            await self._wait(result, parse_retry_after(header_value(response.headers, "Retry-After")))
         return result
 
     async def process_exception(self, request: Request, exception: Exception) -> Request | Response | None:  # type: ignore[override]

@@ -13,7 +13,7 @@ import pytest
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError, DownloadTimeoutError, IgnoreRequest
-from scrapy.http import HtmlResponse, Response, XmlResponse
+from scrapy.http import Headers, HtmlResponse, Response, XmlResponse
 from scrapy.settings import Settings
 from scrapy.spidermiddlewares.httperror import HttpError
 from sqlalchemy.orm import Session
@@ -21,6 +21,7 @@ from twisted.internet.error import DNSLookupError, TimeoutError
 from twisted.python.failure import Failure
 
 from crawler.canonical import canonicalize_url
+from crawler.decode import header_value
 from crawler.ingest import RawDocument
 from crawler.items import PageItem
 from crawler.middlewares import CONDITIONAL_KEY, WARC_KEY, parse_retry_after, retry_delay, run_outcome
@@ -282,7 +283,7 @@ def test_retry_delay_backs_off_and_honours_retry_after():
     assert retry_delay(1, 86_400.0, base=2.0, retry_after_cap=600.0) == 600.0
     now = datetime(2024, 5, 13, 6, 0, tzinfo=timezone.utc)
     assert parse_retry_after("120") == 120.0
-    assert parse_retry_after(b"7") == 7.0
+    assert parse_retry_after(header_value(Headers({"Retry-After": "7"}), "Retry-After")) == 7.0  # Scrapy's bytes
     assert parse_retry_after("Mon, 13 May 2024 06:01:30 GMT", now=now) == 90.0
     assert parse_retry_after("Mon, 13 May 2024 05:00:00 GMT", now=now) == 0.0
     assert parse_retry_after("soon") is None and parse_retry_after(None) is None and parse_retry_after(" ") is None
