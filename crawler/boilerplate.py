@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from crawler.arabic import arabic_share, normalize
+from crawler.datetext import CALENDAR_WORDS
 
 # A line is normalised by several rules in turn (classify_line, is_date_line, the title and link
 # checks); remembering the last few hundred keys makes that one pass per line.
@@ -79,22 +80,11 @@ _COUNTER_WORDS = r"(?:مشاهده|مشاهدات|قراءه|قراءات|تعل
 _COUNTER = re.compile(rf"^(?:{_COUNTER_WORDS}\s*[:：]?\s*)?[\d.,]+\s*[kmكم]?(?:\s*{_COUNTER_WORDS})?$")
 
 # --- date/time-only lines ----------------------------------------------------------------------
-_MONTHS = (
-    "يناير|فبراير|مارس|ابريل|مايو|يونيو|يوليو|اغسطس|سبتمبر|اكتوبر|نوفمبر|ديسمبر|"
-    "كانون|شباط|اذار|نيسان|ايار|حزيران|تموز|اب|ايلول|تشرين|"
-    "جانفي|فيفري|افريل|ماي|جوان|جويليه|اوت|يوليوز|غشت|شتنبر|نونبر|دجنبر|"
-    "محرم|صفر|ربيع|جمادي|رجب|شعبان|رمضان|شوال|ذو|القعده|الحجه|"
-    "january|february|march|april|may|june|july|august|september|october|november|december|"
-    "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
-)
-_DAYS = "السبت|الاحد|الاثنين|الإثنين|الثلاثاء|الاربعاء|الخميس|الجمعه|saturday|sunday|monday|tuesday|wednesday|thursday|friday"
-_DATE_LABELS = (  # single words that go with a date in a dateline or a publication stamp
+_DATE_LABELS = frozenset((  # single words that go with a date in a dateline or a publication stamp
     "نشر|نشرت|نشره|النشر|تم|تاريخ|بتاريخ|اخر|تحديث|التحديث|محدث|في|الموافق|الساعه|"
-    "صباحا|مساء|ص|م|هـ|ه|gmt|utc|بتوقيت|مكه|القاهره|بيروت|غرينتش|published|updated|on|at|am|pm|منذ|"
+    "صباحا|مساء|ص|م|هـ|ه|ق|ب|ظ|gmt|utc|بتوقيت|مكه|القاهره|بيروت|غرينتش|published|updated|on|at|am|pm|منذ|"
     "الاول|الثاني|الاخر|الاولي|الثانيه|الاخره|time|date|دقيقه|دقائق|ساعه|ساعات|يوم|ايام|قبل"
-)
-_DATE_TOKEN = re.compile(rf"^(?:\d+|{_MONTHS}|{_DAYS}|{_DATE_LABELS})$")
-_NAMED_DATE = re.compile(rf"^(?:{_MONTHS}|{_DAYS})$")
+).split("|"))
 _DATE_SPLIT = re.compile(r"[\s/\\\-–—,،:|.()\[\]]+")
 
 
@@ -104,11 +94,11 @@ def is_date_line(line: str) -> bool:
     tokens = [t for t in _DATE_SPLIT.split(norm) if t]
     if not tokens or len(tokens) > 14:
         return False
-    digits = sum(t.isdigit() for t in tokens)
-    named = any(_NAMED_DATE.match(t) for t in tokens)
+    digits = sum(t.isdecimal() for t in tokens)
+    named = any(t in CALENDAR_WORDS for t in tokens)  # month and day names: the date module's own
     if digits == 0 or (digits == 1 and not named):
         return False  # a lone number is a counter, not a date
-    return all(_DATE_TOKEN.match(t) for t in tokens)
+    return all(t.isdecimal() or t in CALENDAR_WORDS or t in _DATE_LABELS for t in tokens)
 
 
 # --- shapes --------------------------------------------------------------------------------------
@@ -224,6 +214,16 @@ def _short_link_keys(lines: Sequence[str], link_texts: Iterable[str]) -> set[str
 
 
 # --- HTML path: clean what the extractor kept ------------------------------------------------------
+_KICKER_LINES = 2
+_KICKER_WORDS = 12
+
+
+def _only_kickers(lines: Sequence[str]) -> bool:
+    """At most two short lines that are not prose: what may stand above a headline."""
+    return len(lines) <= _KICKER_LINES and all(
+        word_count(line) <= _KICKER_WORDS and not ends_sentence(line) for line in lines)
+
+
 def clean_paragraphs(
     paragraphs: Sequence[str],
     *,
@@ -246,7 +246,11 @@ def clean_paragraphs(
     while i < len(lines):
         line = lines[i]
         verdict = classify_line(line, arabic_page=arabic_page)
-        if verdict is None and not kept and title_key and _line_key(line) == title_key:
+        if verdict is None and title_key and _line_key(line) == title_key and _only_kickers(kept):
+            # The headline repeated at the top of the text: it and the short lines above it (a
+            # kicker, a section label) are the page's header, not the article's body.
+            dropped.extend((k, "kicker") for k in kept)
+            kept.clear()
             verdict = Verdict("title")
         if (verdict is None and word_count(line) <= 6 and not is_paragraph(line)
                 and not _BARE_URL.match(line) and _line_key(line) in links):

@@ -40,6 +40,7 @@ from hijridate import Hijri
 from crawler.arabic import normalize
 
 __all__ = [
+    "CALENDAR_WORDS",
     "DateMatch",
     "fold",
     "hijri_to_gregorian",
@@ -268,6 +269,13 @@ _CITY_ZONES: dict[str, str] = {
     "جرينتش": "UTC", "غرينيتش": "UTC",
 }
 _CITY_FOLDED = {_f(k): v for k, v in _CITY_ZONES.items()}
+
+CALENDAR_WORDS = frozenset(
+    word for name in (*_MONTHS, *_DAYS) for word in name.split() if not word.isdecimal()
+)
+"""Every word of the month and weekday names read here (Gregorian in its Arabic, Levantine, Maghrebi
+and English spellings, Hijri, Solar Hijri), folded as :func:`crawler.arabic.normalize` folds them:
+what tells a line that is only a date from a line of text."""
 
 # --------------------------------------------------------------------------- regexes
 

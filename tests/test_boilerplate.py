@@ -119,8 +119,26 @@ def test_short_lines_repeated_around_the_article_are_dropped():
 def test_date_lines():
     assert is_date_line("الخميس 17 يوليو 2025")
     assert is_date_line("14 كانون الثاني 2024 | 10:30")
+    assert is_date_line("الأحد 12 ربيع الأول 1445 هـ - 10:30 ص")  # Hijri
+    assert is_date_line("السبت 5 جويلية 2025")  # Maghrebi month name
+    assert is_date_line("2 تیر 1399 - 12:09:08 ب.ظ")  # Solar Hijri, with the Persian afternoon mark
     assert not is_date_line("5")
     assert not is_date_line("قتل 5 أشخاص في 3 أيام")
+    assert not is_date_line("رمضان 2024 شهر الخير والبركة")
+
+
+def test_a_kicker_and_the_repeated_headline_at_the_top_are_header_not_body():
+    title = "الحكومة تقر الموازنة العامة"
+    kept, dropped = clean_paragraphs(["وزير المالية:", "الحكومة تقر الموازنة العامة", "12 مايو 2024", PARA], title=title)
+    assert kept == [PARA]
+    assert [reason for _, reason in dropped] == ["kicker", "title", "date"]
+
+
+def test_lines_above_a_headline_repeated_further_down_stay():
+    title = "الحكومة تقر الموازنة العامة"
+    paragraphs = [PARA, "تفاصيل الموازنة", "الحكومة تقر الموازنة العامة", PARA + " ثانية."]
+    kept, _ = clean_paragraphs(paragraphs, title=title)
+    assert kept == paragraphs  # prose came first: the headline quoted later is the article's own
 
 
 def test_addresses_written_out_in_the_text_are_kept_even_when_linked():
