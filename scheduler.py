@@ -60,7 +60,7 @@ from crawler.schedule_policy import DEFAULT_POLICY, FAILED_OUTCOMES, Limits, Pol
 from crawler.sources import Source, SourcesError, load_sources, parse_interval
 from storage import scheduling
 from storage.archive import utcnow
-from storage.db import make_engine, open_engine
+from storage.db import make_engine, one_at_a_time, open_engine
 from storage.runs import HEARTBEAT_SECONDS, finish_run, get_run, set_run_pid, start_run
 
 __all__ = ["Daemon", "Settings", "job_id", "limits_of", "run_source"]
@@ -442,7 +442,7 @@ class Daemon:
         sources = load_sources(self.settings.sources_file)  # a broken file stops the start, with its one line
         self.engine = open_engine(self.settings.db_url)
         self.housekeeping(force=True)
-        jobstore = SQLAlchemyJobStore(engine=make_engine(self.settings.db_url))
+        jobstore = job_store(self.settings.db_url)
         self.executor = _CountingExecutor(self.settings.workers)
         self.scheduler = BackgroundScheduler(
             jobstores={"default": jobstore},
@@ -661,6 +661,16 @@ class Daemon:
             return False
         self._config_seen = key
         return True
+
+
+def job_store(db_url: str) -> SQLAlchemyJobStore:
+    """APScheduler's job store in the archive, its table created one process at a time: APScheduler
+    checks for the table, then creates it, and two schedulers starting together on a new archive
+    would both try to create it."""
+    store = SQLAlchemyJobStore(engine=make_engine(db_url))
+    with one_at_a_time(store.engine) as connection:
+        store.jobs_t.create(connection, checkfirst=True)
+    return store
 
 
 # --- the command --------------------------------------------------------------

@@ -15,6 +15,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 #: Environment variable naming the archive database when no ``--db`` is given.
@@ -128,19 +130,28 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Run ``alembic upgrade`` on ``engine`` in one transaction.
+@contextmanager
+def one_at_a_time(engine: Engine) -> Iterator[Connection]:
+    """A transaction that processes sharing the archive enter one after the other, for schema work
+    (migrations, the scheduler's job table), which is check-then-create by nature.
 
-    On SQLite the transaction takes the write lock first (``BEGIN IMMEDIATE``), so processes
-    opening a new archive at the same moment migrate it once, one after the other.
+    On SQLite it takes the write lock first (``BEGIN IMMEDIATE``); the others wait for it
+    (``busy_timeout``), then find the work done.  Committed when the block ends.
     """
     with engine.connect() as connection:
         if connection.dialect.name == "sqlite":
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+        yield connection
+        connection.commit()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Run ``alembic upgrade`` on ``engine`` in one transaction, one process at a time
+    (:func:`one_at_a_time`): processes opening a new archive at the same moment migrate it once."""
+    with one_at_a_time(engine) as connection:
         config = alembic_config()
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
-        connection.commit()
 
 
 def open_engine(url: str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Engine:

@@ -22,12 +22,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from crawler.cli import main
 from crawler.schedule_policy import Policy
-from scheduler import Daemon, Settings, job_id
+from scheduler import Daemon, Settings, job_id, job_store
 from storage import scheduling
 from storage.db import make_engine, open_engine
 from storage.models import CrawlRun
@@ -294,6 +294,34 @@ def _daemon_process(env: Env, **settings) -> subprocess.Popen:
         f"poll={s.poll}, crawl_command={s.crawl_command!r}))\n"
     )
     return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_schedulers_starting_together_on_a_new_archive_create_the_job_table_once(tmp_path):
+    """APScheduler checks for its table, then creates it: schedulers starting at the same moment
+    on a new archive must not both create it (the loser would crash at start)."""
+    workers, rounds = 6, 5
+    for n in range(rounds):
+        url = f"sqlite:///{tmp_path / f'new{n}.db'}"
+        open_engine(url).dispose()
+        start = threading.Barrier(workers, timeout=60)
+        errors: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                start.wait()
+                job_store(url).engine.dispose()
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work) for _ in range(workers)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        engine = make_engine(url)
+        assert "apscheduler_jobs" in inspect(engine).get_table_names()
+        engine.dispose()
 
 
 def test_two_schedulers_on_one_archive_never_run_a_source_twice_at_once(env):
