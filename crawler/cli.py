@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from crawler.cli_support import AkhbarGroup, archive_session, db_option, echo_json
 from crawler.crawl_cli import crawl_cmd, runs_cmd
-from crawler.extract import ExtractionError, extract
 from crawler.schedule_cli import schedule_cmd, sources_cmd
 
 
@@ -32,6 +31,8 @@ def main(db: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def extract_cmd(path: Path, url: str | None, as_json: bool) -> None:
     """Extract the article from one saved page (.html or .txt) and print it; stores nothing."""
+    from crawler.extract import ExtractionError, extract  # here: the archive's commands need no extractor
+
     try:
         data = path.read_bytes()
     except OSError as exc:

@@ -128,3 +128,24 @@ def test_a_file_that_is_not_an_archive_is_a_one_line_error_and_left_alone(tmp_pa
     assert result.exit_code != 0
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.output
     assert path.read_text(encoding="utf-8") == "not a database"
+
+
+def test_archive_commands_answer_without_loading_the_extractor(tmp_path):
+    """search, show and stats only read the archive: trafilatura, langdetect, numpy and Scrapy stay unloaded,
+    so a query answers without paying for them."""
+    import subprocess
+    import sys
+
+    probe = ("import json, sys\n"
+             "from click.testing import CliRunner\n"
+             "from crawler.cli import main\n"
+             "codes = [CliRunner().invoke(main, ['--db', sys.argv[1], *args.split(), '--json']).exit_code\n"
+             "         for args in ('stats', 'search الاسد', 'show 1')]\n"
+             "heavy = ('trafilatura', 'langdetect', 'numpy', 'scrapy', 'apscheduler')\n"
+             "print(json.dumps([codes, sorted({m.split('.')[0] for m in sys.modules} & set(heavy))]))\n")
+    done = subprocess.run([sys.executable, "-c", probe, f"sqlite:///{tmp_path / 'archive.db'}"],
+                          cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    codes, loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    assert codes[:2] == [0, 0] and codes[2] != 0  # an empty archive: nothing to show, a clean error
+    assert loaded == []
