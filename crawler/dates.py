@@ -35,7 +35,7 @@ import lxml.html
 from lxml import etree
 
 from crawler.arabic import normalize
-from crawler.datetext import DateMatch, fold, parse_date_text, parse_timestamp
+from crawler.datetext import DateMatch, fold_text, parse_date_text, parse_timestamp
 from crawler.metadata import json_ld_blocks, page_metadata
 
 __all__ = [
@@ -352,13 +352,13 @@ _SAYS_PUBLISHED = re.compile(_PUBLISHED_WORDS)
 def _label(line: str, match: DateMatch, following: DateMatch | None, previous_end: int) -> str | None:
     """'published' / 'modified' when the line says so: the label before the date, or after
     it when no other date follows."""
-    before = fold(line[previous_end:match.start])[0]
+    before = fold_text(line[previous_end:match.start])
     hits = [(m.start(), "modified") for m in _LABEL_MODIFIED.finditer(before)]
     hits += [(m.start(), "published") for m in _LABEL_PUBLISHED.finditer(before)]
     if hits:
         return max(hits)[1]
     if following is None:
-        after = fold(line[match.end:])[0]
+        after = fold_text(line[match.end:])
         if _LABEL_MODIFIED.search(after):
             return "modified"
         if _LABEL_PUBLISHED.search(after):
@@ -394,7 +394,7 @@ def _title_index(lines: list[str], title: str | None) -> int | None:
 
 def _lone(line: str, match: DateMatch) -> bool:
     """The line is essentially this date (a stamp), not a sentence that mentions it."""
-    rest = fold(line[:match.start] + line[match.end:])[0]
+    rest = fold_text(line[:match.start] + line[match.end:])
     return len(re.sub(r"[\W\d_]+", "", rest)) <= 12
 
 
@@ -423,7 +423,7 @@ def line_candidates(lines: list[str], title: str | None = None, *, base: datetim
             break
         if not _MAYBE_DATE.search(line):
             continue  # every date expression has a digit or a relative-time word
-        if i >= reach and not _SAYS_PUBLISHED.search(fold(line)[0]):
+        if i >= reach and not _SAYS_PUBLISHED.search(fold_text(line)):
             continue  # out there only a date labelled as the publication date can count
         matches = [m for m in parse_date_text(line, base=base, locale=locale) if _usable(m)]
         for j, m in enumerate(matches):

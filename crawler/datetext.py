@@ -43,6 +43,7 @@ __all__ = [
     "CALENDAR_WORDS",
     "DateMatch",
     "fold",
+    "fold_text",
     "hijri_to_gregorian",
     "jalali_to_gregorian",
     "parse_date_text",
@@ -120,8 +121,12 @@ def _fold(text: str) -> tuple[str, list[int] | None]:
     return "".join(out), index
 
 
-def _f(word: str) -> str:
-    return fold(word)[0]
+def fold_text(text: str) -> str:
+    """The folded string of :func:`fold`, for a caller that needs no index."""
+    return _fold(text)[0]
+
+
+_f = fold_text
 
 
 def _alt(words: list[str]) -> str:
@@ -687,9 +692,10 @@ def parse_date_text(text: str, *, base: datetime | None = None, locale: str | No
     folded, index = _fold(text)
     if not folded:
         return []
-    aligned = text if index is None else text_at(text, index)
-    if index is None:
-        index = list(range(len(text)))
+    if index is None:  # one character for one: the text itself is aligned
+        aligned, index = text, list(range(len(text)))
+    else:
+        aligned = text_at(text, index)
     # Each family of expressions is looked for only where the words it cannot do without appear:
     # a month name for the named dates, a digit for the numeric ones, an ago / yesterday / today
     # word for the relative ones (a bare duration must fill the whole text, and is tried always).
@@ -752,7 +758,7 @@ def parse_timestamp(value: str, *, locale: str | None = None,
     """
     if not value or not value.strip():
         return None
-    folded = fold(value)[0].strip()
+    folded = fold_text(value).strip()
     m = _ISO.match(folded)
     if m and 1600 <= int(m.group("y")) <= 2999 and (m.group("s") or len(folded) >= 8):
         try:

@@ -63,7 +63,6 @@ class PageMeta:
 
 # --------------------------------------------------------------------------- text helpers
 
-_SPACE = re.compile(r"\s+")
 _EDGE_MARKS = "\u200b\u200c\u200d\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"
 _INVISIBLE_TAGS = {"script", "style", "noscript", "template"}
 _NON_WORD = re.compile(r"[\W_]+")

@@ -21,7 +21,7 @@ from langdetect.lang_detect_exception import LangDetectException
 from lxml import etree
 
 from crawler.arabic import _INVISIBLE, _LETTERS, _MARKS, normalize
-from crawler.datetext import _fold_char, fold
+from crawler.datetext import _fold_char, fold, fold_text
 from crawler.decode import _MOJIBAKE, _bad_chars, decode_html
 from crawler.dates import line_candidates, resolve_dates, visible_lines
 from crawler.extract import _TRAFILATURA_OPTIONS, extract
@@ -116,6 +116,7 @@ def test_fold_maps_every_folded_character_to_its_source(text):
     folded, index = fold(text)
     assert folded == "".join(_fold_char(ch) for ch in text)
     assert index == [i for i, ch in enumerate(text) for _ in _fold_char(ch)]
+    assert fold_text(text) == folded
 
 
 def test_extract_gives_the_same_article_twice():
