@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import time
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -23,7 +24,7 @@ from typing import Any
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from sqlalchemy.orm import Session
@@ -37,6 +38,9 @@ log = logging.getLogger(__name__)
 
 
 # --- waiting before a retry (pure) ---------------------------------------------------------
+
+#: How often a retry's backoff looks whether the crawl is being stopped.
+_STOP_CHECK_SECONDS = 0.25
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -104,10 +108,18 @@ class BackoffRetryMiddleware(RetryMiddleware):
         attempt = int(retry.meta.get("retry_times", 1))
         delay = retry_delay(attempt, retry_after, base=self.base, cap=self.cap, retry_after_cap=self.retry_after_cap)
         count(self.crawler, "retries")
-        if delay > 0:
-            from twisted.internet import reactor
+        await self._sleep(delay)
+        if not self.crawler.crawling:  # stopping: a retry now would only hold up the shutdown
+            raise IgnoreRequest(f"crawl stopping: retry of {retry.url} dropped")
 
-            await maybe_deferred_to_future(task.deferLater(reactor, delay, lambda: None))
+    async def _sleep(self, delay: float) -> None:
+        """Wait ``delay`` seconds, or less when the crawl is stopped meanwhile (SIGTERM, a time limit):
+        a backoff of up to minutes must not keep a stopping crawl alive until it is killed."""
+        from twisted.internet import reactor
+
+        end = time.monotonic() + delay
+        while self.crawler.crawling and (left := end - time.monotonic()) > 0:
+            await maybe_deferred_to_future(task.deferLater(reactor, min(left, _STOP_CHECK_SECONDS), lambda: None))
 
 
 # --- conditional GET -----------------------------------------------------------------------

@@ -217,6 +217,47 @@ def test_an_unreachable_source_fails_the_run_it_was_given(tmp_path):
     assert run["id"] == run_id and run["outcome"] == "failed" and "connection_refused" in run["message"]
 
 
+def test_sigterm_does_not_wait_out_a_retry_backoff(tmp_path):
+    """A crawl waiting to retry an unreachable outlet (here a 60 s backoff) stops within seconds on
+    SIGTERM, as interrupted: the pending retry is dropped, not waited for until the crawl is killed."""
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    sources = tmp_path / "sources.toml"
+    sources.write_text(f'[[sources]]\nname = "down"\nfeeds = ["http://127.0.0.1:{port}/feed.xml"]\n', encoding="utf-8")
+    db = f"sqlite:///{tmp_path / 'archive.db'}"
+    child = subprocess.Popen(
+        [sys.executable, "-c", "from crawler.cli import main; main()", "crawl", "--sources", str(sources), "--db", db,
+         "--warc-dir", str(tmp_path / "warc"), "--json", "--set", "AKHBAR_RETRY_BACKOFF_BASE=60",
+         "--set", "AKHBAR_HEARTBEAT_SECONDS=0.2"],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "archive.db").exists() or not _runs(db):  # the crawl has begun
+            assert time.monotonic() < deadline and child.poll() is None
+            time.sleep(0.1)
+        time.sleep(2)  # the refused connection is in its first backoff by now
+        stopped = time.monotonic()
+        child.send_signal(signal.SIGTERM)
+        out, err = child.communicate(timeout=60)
+        took = time.monotonic() - stopped
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == 128 + signal.SIGTERM, err
+    assert took < 10, f"stopping took {took:.1f}s"
+    (run,) = json.loads(out)
+    assert run["outcome"] == "interrupted"
+
+
+def _runs(db: str) -> list:
+    with sqlite3.connect(db.removeprefix("sqlite:///")) as conn:
+        try:
+            return conn.execute("SELECT id FROM crawl_runs").fetchall()
+        except sqlite3.OperationalError:  # the schema is not there yet
+            return []
+
+
 def test_sigterm_stops_the_crawl_cleanly_and_the_next_one_finishes_the_job(fixture_site, tmp_path):
     site = fixture_site
     sources = site.write_sources(tmp_path / "sources.toml", timezone="Africa/Cairo")
