@@ -76,11 +76,18 @@ def main() -> int:
     args = ap.parse_args()
     if args.cmd == "write":
         snap = snapshot(args.realpages)
-        args.out.write_text(json.dumps(snap, ensure_ascii=False, indent=0, sort_keys=True), encoding="utf-8")
+        try:
+            args.out.write_text(json.dumps(snap, ensure_ascii=False, indent=0, sort_keys=True), encoding="utf-8")
+        except OSError as exc:
+            print(f"snapshot: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
         print(f"{len(snap)} cases written to {args.out}")
         return 0
-    before = json.loads(args.before.read_text(encoding="utf-8"))
-    after = json.loads(args.after.read_text(encoding="utf-8"))
+    try:
+        before, after = (json.loads(path.read_text(encoding="utf-8")) for path in (args.before, args.after))
+    except (OSError, ValueError) as exc:
+        print(f"snapshot: cannot read a snapshot: {exc}", file=sys.stderr)
+        return 2
     diff = compare(before, after)
     print("\n".join(diff) if diff else f"{len(before)} cases, none differ")
     return 1 if diff else 0
