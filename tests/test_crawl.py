@@ -196,12 +196,18 @@ def test_scrapy_crawl_runs_one_spider_from_the_repo_root(fixture_site, tmp_path)
     assert list((tmp_path / "warc").glob("*.warc.gz"))
 
 
-def test_an_unreachable_source_fails_the_run_it_was_given(tmp_path):
-    with socket.socket() as sock:  # a port nobody listens on
+def _unreachable_source(tmp_path: Path) -> Path:
+    """A sources file with one source, "down", whose feed is on a loopback port nobody listens on."""
+    with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     sources = tmp_path / "sources.toml"
     sources.write_text(f'[[sources]]\nname = "down"\nfeeds = ["http://127.0.0.1:{port}/feed.xml"]\n', encoding="utf-8")
+    return sources
+
+
+def test_an_unreachable_source_fails_the_run_it_was_given(tmp_path):
+    sources = _unreachable_source(tmp_path)
     db = f"sqlite:///{tmp_path / 'archive.db'}"
     engine = open_engine(db)
     with Session(engine) as session:
@@ -220,11 +226,7 @@ def test_an_unreachable_source_fails_the_run_it_was_given(tmp_path):
 def test_sigterm_does_not_wait_out_a_retry_backoff(tmp_path):
     """A crawl waiting to retry an unreachable outlet (here a 60 s backoff) stops within seconds on
     SIGTERM, as interrupted: the pending retry is dropped, not waited for until the crawl is killed."""
-    with socket.socket() as sock:  # a port nobody listens on
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    sources = tmp_path / "sources.toml"
-    sources.write_text(f'[[sources]]\nname = "down"\nfeeds = ["http://127.0.0.1:{port}/feed.xml"]\n', encoding="utf-8")
+    sources = _unreachable_source(tmp_path)
     db = f"sqlite:///{tmp_path / 'archive.db'}"
     child = subprocess.Popen(
         [sys.executable, "-c", "from crawler.cli import main; main()", "crawl", "--sources", str(sources), "--db", db,
