@@ -15,7 +15,7 @@
   SOURCE --run-id N --trigger schedule ...`` in a subprocess (Twisted's reactor cannot restart in
   one process), renews the lease while the child lives, stops it at the time limit (``timeout``),
   records ``killed`` if it died of a signal, releases the lease, updates the source's health and
-  adaptive interval (:mod:`crawler.schedule_policy`) and returns the next run time, which the
+  adaptive interval (:mod:`crawler.core.schedule_policy`) and returns the next run time, which the
   daemon writes into the job.  A source that fails never stops the others.
 - **Leases.**  Two schedulers on one archive never crawl one source at the same time: the lease
   is a compare-and-set in the database, and a source is only run when its ``next_run_at`` is due,
@@ -56,8 +56,8 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from crawler.schedule_policy import DEFAULT_POLICY, FAILED_OUTCOMES, Limits, Policy, first_delay, jitter, next_delay
-from crawler.sources import Source, SourcesError, load_sources, parse_interval
+from crawler.core.schedule_policy import DEFAULT_POLICY, FAILED_OUTCOMES, Limits, Policy, first_delay, jitter, next_delay
+from crawler.core.sources import Source, SourcesError, load_sources, parse_interval
 from storage import scheduling
 from storage.archive import utcnow
 from storage.db import make_engine, one_at_a_time, open_engine

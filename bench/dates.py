@@ -27,9 +27,9 @@ from pathlib import Path
 import htmldate
 import trafilatura
 
-from crawler.dates import resolve_dates
-from crawler.extract import extract
-from crawler.datetext import _subtract, parse_date_text
+from crawler.core.dates import resolve_dates
+from crawler.core.extract import extract
+from crawler.core.datetext import _subtract, parse_date_text
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS = ("akhbar", "htmldate", "trafilatura")

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import trafilatura
 
-from crawler.evaluate import token_prf as prf
-from crawler.evaluate import without_video_player
-from crawler.extract import extract
+from crawler.core.evaluate import token_prf as prf
+from crawler.core.evaluate import without_video_player
+from crawler.core.extract import extract
 
 ROOT = Path(__file__).resolve().parent.parent
 

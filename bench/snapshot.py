@@ -18,7 +18,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from crawler.extract import extract
+from crawler.core.extract import extract
 
 ROOT = Path(__file__).resolve().parent.parent
 FETCHED = datetime(2026, 1, 10, 12)

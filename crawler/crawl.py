@@ -18,7 +18,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 from sqlalchemy.orm import Session
 
-from crawler.sources import Source
+from crawler.core.sources import Source
 from spiders.base import default_warc_dir
 from spiders.source import spider_for
 

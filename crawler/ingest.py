@@ -13,10 +13,10 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from crawler.article import Article
-from crawler.canonical import canonicalize_url
-from crawler.decode import header_value
-from crawler.extract import ExtractionError, extract
+from crawler.core.article import Article
+from crawler.core.canonical import canonicalize_url
+from crawler.core.decode import header_value
+from crawler.core.extract import ExtractionError, extract
 from storage import archive
 from storage.models import Document
 
@@ -54,7 +54,7 @@ class IngestResult:
 
 
 def fetched_url(url: str | None) -> str | None:
-    """The URL a document is recorded under: canonical (:func:`crawler.canonical.canonicalize_url`),
+    """The URL a document is recorded under: canonical (:func:`crawler.core.canonical.canonicalize_url`),
     so a crawl, a replay of its WARC and the seen-URL check all speak of one address."""
     if not url:
         return None

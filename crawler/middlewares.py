@@ -30,9 +30,9 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from sqlalchemy.orm import Session
 from twisted.internet import task
 
-from crawler.decode import header_value
+from crawler.core.decode import header_value
 from crawler.pipelines import archive_engine, count, counters
-from crawler.warc import WarcWriter
+from crawler.capture.warc import WarcWriter
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from scrapy.crawler import Crawler
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from crawler.decode import header_value
+from crawler.core.decode import header_value
 from crawler.ingest import IngestResult, fetched_url, ingest
 from crawler.items import PageItem
 

@@ -28,14 +28,14 @@ from twisted.internet.error import (
 )
 from twisted.python.failure import Failure
 
-from crawler.decode import header_value
-from crawler.discovery import DiscoveryError
+from crawler.core.decode import header_value
+from crawler.core.discovery import DiscoveryError
 from crawler.ingest import RawDocument
 from crawler.items import PageItem
 from crawler.middlewares import CONDITIONAL_KEY, WARC_KEY
 from crawler.pipelines import archive_engine, count
-from crawler.sources import Source, SourcesError, load_sources
-from crawler.warc import headers_dict
+from crawler.core.sources import Source, SourcesError, load_sources
+from crawler.capture.warc import headers_dict
 
 log = logging.getLogger(__name__)
 

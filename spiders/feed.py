@@ -6,7 +6,7 @@ from typing import Any
 
 from scrapy.http import Response
 
-from crawler.discovery import parse_feed
+from crawler.core.discovery import parse_feed
 from spiders.base import AkhbarSpider
 
 

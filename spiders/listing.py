@@ -8,8 +8,8 @@ from urllib.parse import unquote, urlsplit
 import scrapy
 from scrapy.http import Response
 
-from crawler.canonical import canonicalize_url
-from crawler.sources import Listing
+from crawler.core.canonical import canonicalize_url
+from crawler.core.sources import Listing
 from spiders.base import START_KEY, AkhbarSpider
 
 #: Pagination when a listing names no ``next`` selector: the standard rel="next" link.

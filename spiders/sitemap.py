@@ -6,7 +6,7 @@ from typing import Any
 
 from scrapy.http import Response
 
-from crawler.discovery import entries_since, parse_sitemap
+from crawler.core.discovery import entries_since, parse_sitemap
 from crawler.pipelines import count
 from spiders.base import AkhbarSpider, lastmod_since
 

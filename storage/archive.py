@@ -20,8 +20,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from crawler.article import Article
-from crawler.warc import WarcPointer, headers_dict, read_record
+from crawler.core.article import Article
+from crawler.capture.warc import WarcPointer, headers_dict, read_record
 from storage.models import OUTCOMES, ArticleRecord, ArticleUrl, Document, Source
 from storage.search import index_article
 
@@ -217,7 +217,7 @@ def _expire_urls(session: Session, article_id: int) -> None:
 
 
 def headers_json(headers: Mapping[Any, Any] | None) -> dict[str, str] | None:
-    """HTTP headers as a JSON-ready ``{lower-case name: value}`` (:func:`crawler.warc.headers_dict`)."""
+    """HTTP headers as a JSON-ready ``{lower-case name: value}`` (:func:`crawler.capture.warc.headers_dict`)."""
     return None if headers is None else headers_dict(headers)
 
 
@@ -321,7 +321,7 @@ def document_raw(session: Session, doc_id: int, *, warc_root: Path | None = None
     """The raw bytes of a document, from the database or from its WARC record.
 
     A relative ``warc_path`` is resolved against ``warc_root`` (default: the working folder).
-    Bytes read from a WARC (:func:`crawler.warc.read_record`) are checked against the stored SHA-256.
+    Bytes read from a WARC (:func:`crawler.capture.warc.read_record`) are checked against the stored SHA-256.
     """
     doc = session.get(Document, doc_id)
     if doc is None:

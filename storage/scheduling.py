@@ -30,7 +30,7 @@ from storage.archive import _insert, utcnow
 from storage.models import CrawlRun, SourceState
 
 if TYPE_CHECKING:
-    from crawler.sources import Source
+    from crawler.core.sources import Source
 
 __all__ = [
     "RECENT_RUNS",

@@ -1,6 +1,6 @@
 """Full-text search over the archive, behind one interface.
 
-Indexed and queried text both go through :func:`crawler.arabic.search_text`, so a query finds
+Indexed and queried text both go through :func:`crawler.core.arabic.search_text`, so a query finds
 the same articles with or without diacritics, with any alef spelling, and with or without a
 leading و / ال (and the other article clitics).  The only backend today is SQLite FTS5
 (``articles_fts``, rowid = ``articles.id``, columns ``title`` and ``body``); a PostgreSQL
@@ -23,7 +23,7 @@ from typing import Protocol
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from crawler.arabic import search_text
+from crawler.core.arabic import search_text
 from storage.models import ArticleRecord
 
 #: Opening and closing marks put around matching words in snippets.

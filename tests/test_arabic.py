@@ -4,7 +4,7 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crawler.arabic import arabic_share, content_hash, normalize, search_text, search_token
+from crawler.core.arabic import arabic_share, content_hash, normalize, search_text, search_token
 
 HARAKAT = [chr(c) for c in range(0x064B, 0x0653)]  # fathatan .. sukun, shadda included
 INVISIBLE = ["\u200e", "\u200f", "\u200b", "\u200c", "\u200d", "\u061c", "\u202b", "\u202c", "\u2067", "\u2069", "\ufeff"]

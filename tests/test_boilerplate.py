@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.boilerplate import classify_line, clean_paragraphs, is_date_line, segment_text_page
+from crawler.core.boilerplate import classify_line, clean_paragraphs, is_date_line, segment_text_page
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 GOLD = json.loads((SEEDS / "gold.json").read_text(encoding="utf-8"))

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from crawler.canonical import TRACKING_PARAMS, canonicalize_url, is_tracking_param, page_canonical
+from crawler.core.canonical import TRACKING_PARAMS, canonicalize_url, is_tracking_param, page_canonical
 
 # --- examples --------------------------------------------------------------------------------
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.dates import resolve_dates, url_candidates
-from crawler.datetext import jalali_to_gregorian
+from crawler.core.dates import resolve_dates, url_candidates
+from crawler.core.datetext import jalali_to_gregorian
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"  # real pages, shared by the tests
 FIXTURES = Path(__file__).parent / "fixtures" / "dates"

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crawler.datetext import (
+from crawler.core.datetext import (
     hijri_to_gregorian,
     jalali_to_gregorian,
     parse_date_text,
@@ -325,7 +325,7 @@ def _case_id(case: dict) -> str:
 
 
 def _ago(base: datetime, ago: dict) -> datetime:
-    from crawler.datetext import _subtract
+    from crawler.core.datetext import _subtract
     return _subtract(base, ago)
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.arabic import arabic_share
-from crawler.decode import DecodeError, decode_html, decode_text, lookup_label
+from crawler.core.arabic import arabic_share
+from crawler.core.decode import DecodeError, decode_html, decode_text, lookup_label
 
 FIX = Path(__file__).parent / "fixtures" / "encodings"
 

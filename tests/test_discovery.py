@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.discovery import (
+from crawler.core.discovery import (
     DiscoveryError,
     FeedEntry,
     SitemapEntry,

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 import trafilatura
 
-from crawler.arabic import content_hash
-from crawler.evaluate import token_prf, without_video_player
-from crawler.extract import ExtractionError, extract, sniff_kind
+from crawler.core.arabic import content_hash
+from crawler.core.evaluate import token_prf, without_video_player
+from crawler.core.extract import ExtractionError, extract, sniff_kind
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"

@@ -20,13 +20,13 @@ from langdetect.detector import Detector
 from langdetect.lang_detect_exception import LangDetectException
 from lxml import etree
 
-from crawler.arabic import _INVISIBLE, _LETTERS, _MARKS, normalize
-from crawler.datetext import _fold_char, fold, fold_text
-from crawler.decode import _MOJIBAKE, _bad_chars, decode_html
-from crawler.dates import line_candidates, resolve_dates, visible_lines
-from crawler.extract import _TRAFILATURA_OPTIONS, extract
-from crawler.htmltree import load_html
-from crawler.language import _FastDetector, _profiles
+from crawler.core.arabic import _INVISIBLE, _LETTERS, _MARKS, normalize
+from crawler.core.datetext import _fold_char, fold, fold_text
+from crawler.core.decode import _MOJIBAKE, _bad_chars, decode_html
+from crawler.core.dates import line_candidates, resolve_dates, visible_lines
+from crawler.core.extract import _TRAFILATURA_OPTIONS, extract
+from crawler.core.htmltree import load_html
+from crawler.core.language import _FastDetector, _profiles
 
 LANG = Path(__file__).parent / "fixtures" / "lang"
 FETCHED = datetime(2024, 6, 1, 12, 0, tzinfo=timezone.utc)
@@ -164,7 +164,7 @@ ODD_MARKUP = [
 
 @pytest.mark.parametrize("html", [pytest.param(n, id=n) for n in PAGES] + ODD_MARKUP)
 def test_the_page_parse_is_trafilaturas_parse(html):
-    """crawler.htmltree reads a page as trafilatura.load_html does: the same tree (or the same
+    """crawler.core.htmltree reads a page as trafilatura.load_html does: the same tree (or the same
     refusal), with the same element classes, only looked up faster."""
     if html in PAGES:
         html = _page(html)

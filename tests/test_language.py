@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from langdetect import DetectorFactory
 
-from crawler.language import MIN_LETTERS, LanguageDetector, LanguageResult, detect_language
+from crawler.core.language import MIN_LETTERS, LanguageDetector, LanguageResult, detect_language
 
 FIX = Path(__file__).parent / "fixtures" / "lang"
 PERSIAN = sorted(FIX.glob("*_fa_*.visible.txt"))
@@ -126,7 +126,7 @@ def test_same_answer_in_a_fresh_process():
     here = [detect_language(t) for t in AMBIGUOUS]
     code = (
         "import json, sys\n"
-        "from crawler.language import detect_language\n"
+        "from crawler.core.language import detect_language\n"
         "texts = json.load(sys.stdin)\n"
         "print(json.dumps([list(detect_language(t).__dict__.values()) for t in texts]))\n"
     )

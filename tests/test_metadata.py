@@ -9,8 +9,8 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from crawler.arabic import normalize
-from crawler.metadata import PageMeta, clean_author, clean_title, page_metadata
+from crawler.core.arabic import normalize
+from crawler.core.metadata import PageMeta, clean_author, clean_title, page_metadata
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"  # real pages, shared by the tests
 FIXTURES = Path(__file__).parent / "fixtures" / "metadata"

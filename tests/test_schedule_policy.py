@@ -1,4 +1,4 @@
-"""Adaptive intervals, failure backoff and jitter (crawler.schedule_policy)."""
+"""Adaptive intervals, failure backoff and jitter (crawler.core.schedule_policy)."""
 from __future__ import annotations
 
 import random
@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from crawler.schedule_policy import Limits, Policy, adapt_interval, failure_delay, first_delay, jitter, next_delay
+from crawler.core.schedule_policy import Limits, Policy, adapt_interval, failure_delay, first_delay, jitter, next_delay
 
 S = timedelta(seconds=1)
 LIMITS = Limits(interval=60 * S, floor=15 * S, cap=480 * S)  # the defaults: a quarter and eight times

@@ -26,7 +26,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from crawler.cli import main
-from crawler.schedule_policy import Policy
+from crawler.core.schedule_policy import Policy
 from scheduler import Daemon, Settings, job_id, job_store
 from storage import scheduling
 from storage.db import make_engine, open_engine

@@ -153,7 +153,7 @@ def test_without_network_each_failure_is_one_log_line_and_backed_off(tmp_path):
 def test_the_crawl_records_its_own_pid_on_the_run_it_adopts(tmp_path):
     """The dead-run check watches the pid on the run: the crawl writes its own there, whatever
     process created the row (here a made-up pid 1, as if the scheduler's write had been lost)."""
-    from crawler.cli_support import archive_session
+    from crawler.cli.support import archive_session
     from storage.runs import start_run
 
     sources = offline_sources(tmp_path / "sources.toml", "down")  # nothing to fetch: a short crawl

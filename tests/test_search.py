@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from crawler.arabic import content_hash, search_text
-from crawler.article import Article
+from crawler.core.arabic import content_hash, search_text
+from crawler.core.article import Article
 from storage import add_article, open_engine, rebuild_index, search
 from storage.search import MARKS, make_snippet, query_keys
 

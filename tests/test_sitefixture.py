@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from crawler.discovery import parse_feed, parse_sitemap
+from crawler.core.discovery import parse_feed, parse_sitemap
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crawler.sources import Listing, Source, SourcesError, load_sources, parse_interval, parse_sources
+from crawler.core.sources import Listing, Source, SourcesError, load_sources, parse_interval, parse_sources
 
 SHIPPED = Path(__file__).parent.parent / "sources.toml"
 

@@ -20,14 +20,14 @@ from sqlalchemy.orm import Session
 from twisted.internet.error import DNSLookupError, TimeoutError
 from twisted.python.failure import Failure
 
-from crawler.canonical import canonicalize_url
-from crawler.decode import header_value
+from crawler.core.canonical import canonicalize_url
+from crawler.core.decode import header_value
 from crawler.ingest import RawDocument
 from crawler.items import PageItem
 from crawler.middlewares import CONDITIONAL_KEY, WARC_KEY, parse_retry_after, retry_delay, run_outcome
 from crawler.replay import is_page_response
-from crawler.sources import parse_sources
-from crawler.warc import WarcPointer
+from crawler.core.sources import parse_sources
+from crawler.capture.warc import WarcPointer
 from spiders.base import START_KEY, default_warc_dir, error_kind
 from spiders.feed import FeedSpider
 from spiders.listing import LISTING_KEY, PAGE_KEY, ListingSpider

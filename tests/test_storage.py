@@ -19,8 +19,8 @@ from sqlalchemy import event, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from crawler.arabic import content_hash
-from crawler.article import Article
+from crawler.core.arabic import content_hash
+from crawler.core.article import Article
 from storage import (
     ArticleRecord,
     Document,
@@ -407,8 +407,8 @@ def test_two_threads_adding_the_same_articles_end_with_one_row_each(tmp_path):
 CHILD = """
 import json, sys
 from sqlalchemy.orm import Session
-from crawler.arabic import content_hash
-from crawler.article import Article
+from crawler.core.arabic import content_hash
+from crawler.core.article import Article
 from storage import add_article, open_engine
 engine = open_engine(sys.argv[1])
 texts = json.loads(sys.stdin.read())

@@ -12,7 +12,7 @@ from urllib.parse import unquote
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from crawler.warc import WarcPointer, WarcWriter, headers_dict, iter_warc_responses, read_record
+from crawler.capture.warc import WarcPointer, WarcWriter, headers_dict, iter_warc_responses, read_record
 
 PAGES = Path(__file__).parent / "fixtures" / "site" / "pages"
 BASE = "http://127.0.0.1:8000"

@@ -16,7 +16,7 @@ down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# FTS5 over crawler.arabic.search_text() of title and body.  The text arrives already
+# FTS5 over crawler.core.arabic.search_text() of title and body.  The text arrives already
 # normalised and split on \w+, so the tokenizer only has to split on the spaces between
 # tokens: letters, digits, marks and '_' are token characters, as they are for \w.
 # remove_diacritics 2 folds Latin accents (Arabic marks are already gone).

@@ -38,7 +38,7 @@ from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 from langdetect.lang_detect_exception import ErrorCode, LangDetectException
 from langdetect.utils.ngram import NGram
 
-from crawler.arabic import arabic_share
+from crawler.core.arabic import arabic_share
 
 __all__ = ["LanguageResult", "LanguageDetector", "detect_language", "MIN_LETTERS"]
 

@@ -11,7 +11,7 @@ The rules are the ones a news archivist would name: related-news and read-also l
 with the headline they carry, share/copy-link notices, follow-us lines, comment prompts and
 comment policies, copyright lines, weather widgets, lines that are only a date, a time or a
 counter, menus and previous/next navigation with their headlines, short lines repeated around
-the article.  Phrases are matched on the normalised form (:func:`crawler.arabic.normalize`),
+the article.  Phrases are matched on the normalised form (:func:`crawler.core.arabic.normalize`),
 so alef/yaa/taa-marbuta spellings and diacritics do not matter.
 """
 from __future__ import annotations
@@ -22,8 +22,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from crawler.arabic import arabic_share, normalize
-from crawler.datetext import CALENDAR_WORDS
+from crawler.core.arabic import arabic_share, normalize
+from crawler.core.datetext import CALENDAR_WORDS
 
 # A line is normalised by several rules in turn (classify_line, is_date_line, the title and link
 # checks); remembering the last few hundred keys makes that one pass per line.

@@ -2,7 +2,7 @@
 
 Pure: lxml and the standard library only.  Text is returned as published (HTML entities decoded,
 white space collapsed, invisible marks trimmed at the ends); Arabic normalisation
-(:func:`crawler.arabic.normalize`) is used only to *compare* strings.
+(:func:`crawler.core.arabic.normalize`) is used only to *compare* strings.
 
 Title
     Candidates come from ``og:title``, ``twitter:title``, the JSON-LD ``headline`` of an article
@@ -40,8 +40,8 @@ from urllib.parse import unquote, urljoin, urlsplit
 import lxml.html
 from lxml import etree
 
-from crawler.arabic import normalize
-from crawler.canonical import page_canonical
+from crawler.core.arabic import normalize
+from crawler.core.canonical import page_canonical
 
 __all__ = ["PageMeta", "page_metadata", "clean_title", "clean_author", "json_ld_blocks"]
 

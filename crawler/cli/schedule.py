@@ -9,8 +9,8 @@ from typing import Any
 
 import click
 
-from crawler.cli_support import archive_session, archive_url, db_option, echo_json
-from crawler.sources import load_sources, parse_interval
+from crawler.cli.support import archive_session, archive_url, db_option, echo_json
+from crawler.core.sources import load_sources, parse_interval
 
 SOURCES_HELP = "The sources file."
 

@@ -13,9 +13,9 @@ from typing import Any
 import click
 from sqlalchemy.orm import Session
 
-from crawler.cli_support import AkhbarGroup, archive_session, db_option, echo_json
-from crawler.crawl_cli import crawl_cmd, runs_cmd
-from crawler.schedule_cli import schedule_cmd, sources_cmd
+from crawler.cli.support import AkhbarGroup, archive_session, db_option, echo_json
+from crawler.cli.crawl import crawl_cmd, runs_cmd
+from crawler.cli.schedule import schedule_cmd, sources_cmd
 
 
 @click.group(cls=AkhbarGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -31,7 +31,7 @@ def main(db: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def extract_cmd(path: Path, url: str | None, as_json: bool) -> None:
     """Extract the article from one saved page (.html or .txt) and print it; stores nothing."""
-    from crawler.extract import ExtractionError, extract  # here: the archive's commands need no extractor
+    from crawler.core.extract import ExtractionError, extract  # here: the archive's commands need no extractor
 
     try:
         data = path.read_bytes()

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from crawler.cli_support import archive_session, archive_url, db_option, echo_json
+from crawler.cli.support import archive_session, archive_url, db_option, echo_json
 
 
 def _overrides(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -20,7 +20,7 @@ def _overrides(pairs: tuple[str, ...]) -> dict[str, str]:
 
 
 def _pick_sources(path: str, names: tuple[str, ...]) -> list[Any]:
-    from crawler.sources import load_sources
+    from crawler.core.sources import load_sources
 
     sources = load_sources(path)
     if not names:

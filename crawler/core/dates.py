@@ -34,9 +34,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import lxml.html
 from lxml import etree
 
-from crawler.arabic import normalize
-from crawler.datetext import DateMatch, fold_text, parse_date_text, parse_timestamp
-from crawler.metadata import json_ld_blocks, page_metadata
+from crawler.core.arabic import normalize
+from crawler.core.datetext import DateMatch, fold_text, parse_date_text, parse_timestamp
+from crawler.core.metadata import json_ld_blocks, page_metadata
 
 __all__ = [
     "DateCandidate",

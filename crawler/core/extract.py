@@ -16,14 +16,14 @@ import lxml.html
 import trafilatura
 from lxml import etree
 
-from crawler.arabic import content_hash
-from crawler.article import Article
-from crawler.boilerplate import clean_paragraphs, segment_text_page
-from crawler.dates import resolve_dates
-from crawler.decode import DecodeError, decode_html, decode_text, header_value
-from crawler.htmltree import load_html
-from crawler.language import detect_language
-from crawler.metadata import page_metadata
+from crawler.core.arabic import content_hash
+from crawler.core.article import Article
+from crawler.core.boilerplate import clean_paragraphs, segment_text_page
+from crawler.core.dates import resolve_dates
+from crawler.core.decode import DecodeError, decode_html, decode_text, header_value
+from crawler.core.htmltree import load_html
+from crawler.core.language import detect_language
+from crawler.core.metadata import page_metadata
 
 __all__ = ["ExtractionError", "extract", "extract_html", "extract_text", "sniff_kind"]
 
@@ -138,7 +138,7 @@ def extract_html(
     http_last_modified: str | None = None,
 ) -> Article:
     """Extract the article from a decoded HTML page."""
-    # One parse, by trafilatura's loader rules (crawler.htmltree), read by every stage below and
+    # One parse, by trafilatura's loader rules (crawler.core.htmltree), read by every stage below and
     # then handed to trafilatura, which copies it rather than parsing the page a second time.
     tree = load_html(html)
     readable = tree is not None  # else trafilatura takes it for no HTML page and finds no text in it

@@ -16,7 +16,7 @@ class Article:
     otherwise a full timestamp with the page's own UTC offset (``2024-05-20T14:03:00+03:00``).
     ``date_source`` says where it came from (``json-ld``, ``meta``, ``time``, ``url``,
     ``dateline``, ``feed``, ``http``), or is ``None`` when no date was found.
-    ``content_hash`` is the SHA-256 of the normalised body (see :mod:`crawler.arabic`).
+    ``content_hash`` is the SHA-256 of the normalised body (see :mod:`crawler.core.arabic`).
     """
 
     url: str | None

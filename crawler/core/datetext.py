@@ -1,7 +1,7 @@
 """Arabic (and Persian) date expressions in running text, and machine timestamps.
 
 Pure: no I/O, no Scrapy, no SQLAlchemy.  The text is matched on a *folded* copy made
-with :func:`crawler.arabic.normalize` one character at a time (Eastern Arabic and
+with :func:`crawler.core.arabic.normalize` one character at a time (Eastern Arabic and
 Persian digits to ASCII, alef/yaa/taa-marbuta spellings unified, diacritics and
 tatweel dropped, Latin lower-cased), and every match is mapped back to its span in
 the original text, which is never changed.
@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo
 
 from hijridate import Hijri
 
-from crawler.arabic import normalize
+from crawler.core.arabic import normalize
 
 __all__ = [
     "CALENDAR_WORDS",
@@ -279,7 +279,7 @@ CALENDAR_WORDS = frozenset(
     word for name in (*_MONTHS, *_DAYS) for word in name.split() if not word.isdecimal()
 )
 """Every word of the month and weekday names read here (Gregorian in its Arabic, Levantine, Maghrebi
-and English spellings, Hijri, Solar Hijri), folded as :func:`crawler.arabic.normalize` folds them:
+and English spellings, Hijri, Solar Hijri), folded as :func:`crawler.core.arabic.normalize` folds them:
 what tells a line that is only a date from a line of text."""
 
 # --------------------------------------------------------------------------- regexes

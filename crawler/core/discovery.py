@@ -26,7 +26,7 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
-from crawler.datetext import parse_timestamp
+from crawler.core.datetext import parse_timestamp
 
 __all__ = [
     "DiscoveryError",
@@ -462,7 +462,7 @@ def _parse_text_sitemap(data: bytes, base_url: str, max_entries: int, cut: bool)
 
 # --------------------------------------------------------------------------- dates
 
-# Forms :func:`crawler.datetext.parse_timestamp` leaves to us: the W3C datetime profile's year
+# Forms :func:`crawler.core.datetext.parse_timestamp` leaves to us: the W3C datetime profile's year
 # and year-month (``2020``, ``2020-05``), and fractions of a second (it drops them).
 _REDUCED_W3C = re.compile(r"(\d{4})(?:-(\d{1,2}))?")
 _FRACTION = re.compile(r"[T\s]\d{1,2}:\d{2}:\d{2}[.,](\d+)", re.I)
@@ -483,7 +483,7 @@ def _parse_rfc822(text: str) -> tuple[datetime, bool] | None:
 
 @lru_cache(maxsize=4096)  # a sitemap repeats its dates (all entries of one day, often)
 def _parse_with_precision(text: str | None) -> tuple[datetime, bool] | None:
-    """Parse ``text`` (:func:`crawler.datetext.parse_timestamp`, then the forms it leaves);
+    """Parse ``text`` (:func:`crawler.core.datetext.parse_timestamp`, then the forms it leaves);
     the flag says whether it carried a time of day (False: date only).  Naive means UTC."""
     text = text.strip() if text else ""
     if not text:
@@ -508,7 +508,7 @@ def _parse_with_precision(text: str | None) -> tuple[datetime, bool] | None:
 def parse_date_loose(text: str | None) -> datetime | None:
     """A timezone-aware datetime from a feed or sitemap date, or None.
 
-    Reads what :func:`crawler.datetext.parse_timestamp` reads (ISO 8601, RFC 2822 / HTTP
+    Reads what :func:`crawler.core.datetext.parse_timestamp` reads (ISO 8601, RFC 2822 / HTTP
     dates, Arabic and Persian date expressions; Eastern Arabic digits as digits), plus the
     W3C datetime profile's ``2020`` and ``2020-05``, fractions of seconds, and RFC 822 with
     no weekday, two-digit years or obsolete zone names (``18 Feb 18 21:35 EST``).

@@ -36,7 +36,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import tldextract
 from cssselect import GenericTranslator, SelectorError
 
-from crawler.canonical import canonicalize_url
+from crawler.core.canonical import canonicalize_url
 
 __all__ = ["Listing", "Source", "SourcesError", "load_sources", "parse_sources", "parse_interval"]
 
@@ -117,7 +117,7 @@ class Source:
         return not self.allow or any(p.search(url) for p in self.allow)
 
     def allowed_url(self, raw: str) -> str | None:
-        """The canonical form of link ``raw`` (:func:`crawler.canonical.canonicalize_url`) when
+        """The canonical form of link ``raw`` (:func:`crawler.core.canonical.canonicalize_url`) when
         the source allows it (:meth:`url_allowed`); ``None`` when it is malformed or not allowed."""
         try:
             url = canonicalize_url(raw)
