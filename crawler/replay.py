@@ -10,13 +10,14 @@ from urllib.parse import urlsplit
 from sqlalchemy.orm import Session
 
 from crawler.core.decode import header_value
+from crawler.core.errors import InputError
 from crawler.ingest import IngestResult, RawDocument, ingest
 
 PAGE_SUFFIXES = (".txt", ".html", ".htm")
 WARC_SUFFIXES = (".warc", ".warc.gz")
 
 
-class ReplayInputError(ValueError):
+class ReplayInputError(InputError):
     """A path given to replay that cannot be read (missing, unreadable, not a page)."""
 
 

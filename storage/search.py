@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from crawler.core.arabic import search_text
 from storage.models import ArticleRecord
+from crawler.core.errors import SearchUnavailable
 
 #: Opening and closing marks put around matching words in snippets.
 MARKS: tuple[str, str] = ("[", "]")
@@ -35,10 +36,6 @@ SNIPPET_LEAD = 6
 #: bm25 weights of the FTS columns: a word in the title counts this many times a body word.
 TITLE_WEIGHT = 5.0
 BODY_WEIGHT = 1.0
-
-
-class SearchUnavailable(RuntimeError):
-    """The database has no full-text backend (only SQLite FTS5 exists so far)."""
 
 
 @dataclass(frozen=True)

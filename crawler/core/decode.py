@@ -34,16 +34,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from charset_normalizer import from_bytes
+from crawler.core.errors import DecodeError
 
 __all__ = ["DecodeError", "Decoded", "decode_html", "decode_text", "lookup_label", "META_SCAN_BYTES"]
 
 META_SCAN_BYTES = 8192
 """How far into the document to look for a ``<meta>`` charset.  WHATWG scans 1024 bytes, but
 real Arabic pages often put scripts and styles before the meta tag; browsers look further too."""
-
-
-class DecodeError(ValueError):
-    """The bytes are not text in any encoding we can determine (empty, binary, or garbled)."""
 
 
 @dataclass(frozen=True)

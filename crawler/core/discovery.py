@@ -27,6 +27,7 @@ from urllib.parse import urljoin
 from lxml import etree
 
 from crawler.core.datetext import parse_timestamp
+from crawler.core.errors import DiscoveryError
 
 __all__ = [
     "DiscoveryError",
@@ -45,10 +46,6 @@ __all__ = [
 MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
 #: Most entries taken from one sitemap (the protocol's limit); the rest set ``truncated``.
 MAX_SITEMAP_ENTRIES = 50_000
-
-
-class DiscoveryError(ValueError):
-    """The document is not a feed / sitemap at all (e.g. an HTML error page)."""
 
 
 @dataclass(frozen=True)

@@ -24,12 +24,9 @@ from crawler.core.decode import DecodeError, decode_html, decode_text, header_va
 from crawler.core.htmltree import load_html
 from crawler.core.language import detect_language
 from crawler.core.metadata import page_metadata
+from crawler.core.errors import ExtractionError
 
 __all__ = ["ExtractionError", "extract", "extract_html", "extract_text", "sniff_kind"]
-
-
-class ExtractionError(ValueError):
-    """The input holds no article (empty page, no text left after boilerplate removal, junk)."""
 
 
 _TEXT_SUFFIXES = (".txt", ".text")

@@ -37,12 +37,9 @@ import tldextract
 from cssselect import GenericTranslator, SelectorError
 
 from crawler.core.canonical import canonicalize_url
+from crawler.core.errors import SourcesError
 
 __all__ = ["Listing", "Source", "SourcesError", "load_sources", "parse_sources", "parse_interval"]
-
-
-class SourcesError(ValueError):
-    """The sources file is unreadable or invalid (the message is one line)."""
 
 
 # --- durations ---------------------------------------------------------------------------------
