@@ -19,8 +19,11 @@ from scrapy.settings import Settings
 from sqlalchemy.orm import Session
 
 from crawler.core.sources import Source
-from spiders.base import default_warc_dir
+from crawler.middlewares import default_warc_dir
+from crawler.settings import user_agent
 from spiders.source import spider_for
+from storage.db import open_engine, resolve_url
+from storage.runs import finish_run, get_run, run_dict, start_run
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +73,6 @@ def scrapy_settings(
     for key, value in (overrides or {}).items():
         settings.set(key, value, priority="cmdline")
     if "AKHBAR_CONTACT" in (overrides or {}) and "USER_AGENT" not in (overrides or {}):
-        from crawler.settings import user_agent
-
         settings.set("USER_AGENT", user_agent(str(overrides["AKHBAR_CONTACT"])), priority="cmdline")  # type: ignore[index]
     return settings
 
@@ -90,10 +91,9 @@ def crawl(
 
     ``run_ids`` maps a source name to a ``crawl_runs`` row created beforehand (the scheduler's)
     to fill in instead of creating one.  ``settings`` overrides Scrapy / akhbar settings.
+    At ``log_level`` WARNING (the default) Scrapy's and Twisted's own log is left out
+    (:func:`quiet_scrapy`): each failed run says why in one line of its own.
     """
-    from storage.db import open_engine, resolve_url
-    from storage.runs import finish_run, get_run, run_dict, start_run
-
     url = resolve_url(db_url)
     warc = warc_dir or default_warc_dir(url)
     engine = open_engine(url)
@@ -107,6 +107,8 @@ def crawl(
         session.commit()
 
     process = _Process(scrapy_settings(db_url=url, warc_dir=warc, overrides=settings, log_level=log_level))
+    if logging.getLevelName(log_level) >= logging.WARNING:
+        quiet_scrapy()
     problems: dict[str, str] = {}
     for source in sources:
         deferred = process.crawl(spider_for(source), source=source, run_id=ids[source.name], trigger=trigger)
@@ -130,11 +132,22 @@ def crawl(
     return report
 
 
+#: The loggers of the libraries under the crawl: their errors come with tracebacks, one per failed
+#: request and retry; the run record and akhbar's own log already say what failed, in one line each.
+LIBRARY_LOGGERS = ("scrapy", "twisted", "py.warnings", "asyncio")
+
+
+def quiet_scrapy() -> None:
+    """Leave Scrapy's and Twisted's own messages (and their tracebacks) out of the log; -v brings them back."""
+    for name in LIBRARY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
 def _remember(problems: dict[str, str], name: str) -> Any:
     """An errback that keeps the one-line reason a source's crawl could not run."""
 
     def errback(failure: Any) -> None:
         problems[name] = f"{type(failure.value).__name__}: {failure.value}".splitlines()[0]
-        log.error("crawl of %s could not run: %s", name, problems[name])
+        log.debug("crawl of %s could not run", name, exc_info=failure.value)
 
     return errback

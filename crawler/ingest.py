@@ -6,13 +6,14 @@ again next time (the archive's unique constraints make the second take a no-op).
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import logging
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from crawler.capture.document import RawDocument
 from crawler.core.article import Article
 from crawler.core.canonical import canonicalize_url
 from crawler.core.decode import header_value
@@ -20,30 +21,15 @@ from crawler.core.extract import ExtractionError, extract
 from storage import archive
 from storage.models import Document
 
+__all__ = ["IngestResult", "RawDocument", "fetched_url", "ingest"]
 
-@dataclass
-class RawDocument:
-    """A document as fetched or read: bytes plus what is known about where they came from."""
-
-    data: bytes
-    url: str | None = None
-    name: str | None = None  # a file name, for telling .txt from .html
-    headers: Mapping[str, str] = field(default_factory=dict)
-    status: int | None = None
-    fetched_at: datetime | None = None
-    source: str | None = None
-    timezone: str | None = None
-    locale: str | None = None
-    feed_date: str | None = None
-    warc_path: str | None = None
-    warc_offset: int | None = None
-    warc_length: int | None = None
-    kind: str | None = None
+log = logging.getLogger(__name__)
 
 
 @dataclass
 class IngestResult:
-    """What became of one document: ``stored``, ``duplicate`` or ``rejected``."""
+    """What became of one document: ``stored``, ``duplicate``, ``rejected``, or ``error`` (the
+    extractor failed unexpectedly: a defect, not a verdict on the page)."""
 
     outcome: str
     article_id: int | None = None
@@ -62,6 +48,12 @@ def fetched_url(url: str | None) -> str | None:
         return canonicalize_url(url)
     except ValueError:
         return url
+
+
+def unexpected_reason(exc: BaseException) -> str:
+    """One line naming an unexpected exception: ``ValueError: what it said``."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
 def ingest(session: Session, doc: RawDocument) -> IngestResult:
@@ -107,6 +99,11 @@ def ingest(session: Session, doc: RawDocument) -> IngestResult:
     except ExtractionError as exc:
         archive.set_document_outcome(session, document_id, "rejected", reason=str(exc))
         return IngestResult("rejected", document_id=document_id, reason=str(exc), url=fetched)
+    except Exception as exc:  # noqa: BLE001 - a defect of the extractor: keep the raw document, say so
+        reason = unexpected_reason(exc)
+        log.debug("extraction of %s failed unexpectedly", where, exc_info=True)
+        archive.set_document_outcome(session, document_id, "error", reason=reason)
+        return IngestResult("error", document_id=document_id, reason=reason, url=fetched)
     # Where it was reached: the fetch URL; for a saved file, the page's own canonical URL when it
     # names one, else the file.  The archive records the canonical URL beside it.
     url = fetched or article.canonical_url or where

@@ -1,9 +1,31 @@
-"""What the spiders hand to the pipelines: one fetched page and how it was announced."""
+"""What the spiders hand on: the items they yield, and the request meta keys that say what a request is for.
+
+Spiders import nothing of the archive: they mark their requests (:data:`ARTICLE_KEY`,
+:data:`PAGING_KEY`, :data:`LASTMOD_KEY`, :data:`CONDITIONAL_KEY`) and yield items
+(:class:`PageItem`, :class:`ValidatorItem`); the crawl's components (crawler/middlewares.py,
+crawler/pipelines.py, crawler/extensions.py) act on those marks.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from crawler.ingest import RawDocument
+from crawler.capture.document import RawDocument
+
+#: Request meta keys.
+#: An article page: skipped when the archive has its URL already (the seen-URL spider middleware).
+ARTICLE_KEY = "akhbar_article"
+#: The date a feed or news sitemap gave the article.
+FEED_DATE_KEY = "akhbar_feed_date"
+#: A start URL (feed, sitemap, listing): its failure counts towards a failed run.
+START_KEY = "akhbar_start"
+#: The next page of a listing: dropped when every article request of its page was already archived.
+PAGING_KEY = "akhbar_paging"
+#: A child sitemap's index entry: dropped when it is older than the source's last good run.
+LASTMOD_KEY = "akhbar_lastmod"
+#: The feed/sitemap URL whose stored validators make this request conditional.
+CONDITIONAL_KEY = "akhbar_conditional"
+#: Where the WARC capture middleware leaves the WARC pointer of the response.
+WARC_KEY = "akhbar_warc"
 
 
 @dataclass
@@ -18,3 +40,13 @@ class PageItem:
 
     doc: RawDocument
     link: str | None = None
+
+
+@dataclass
+class ValidatorItem:
+    """The ``ETag`` / ``Last-Modified`` of a feed or sitemap that was read: stored for the next
+    crawl's conditional GET, if this crawl finishes cleanly."""
+
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None

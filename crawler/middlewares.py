@@ -1,4 +1,4 @@
-"""Scrapy components of akhbar's crawl: retries that wait, conditional GET, raw capture, run record.
+"""Scrapy middlewares of akhbar's crawl: retries that wait, conditional GET, raw capture, archive filters.
 
 * :class:`BackoffRetryMiddleware` - Scrapy's RetryMiddleware, but the retried request waits
   first: exponential backoff, and at least as long as the server's ``Retry-After`` says
@@ -7,16 +7,24 @@
   or sitemap back as ``If-None-Match`` / ``If-Modified-Since``.
 * :class:`WarcCaptureMiddleware` - writes every response (and its request) to WARC as it came
   over the wire, counts pages and bytes, and tells the spider where the record lies.
-* :class:`RunRecorder` (an extension) - the ``crawl_runs`` row: heartbeat with the counters
-  every few seconds, and the outcome at the end.
+* :class:`SeenUrlMiddleware` (spider middleware) - drops the article requests (``meta[ARTICLE_KEY]``)
+  whose URL the archive has already, a few queries per page read, and a listing's next page when
+  every article of its page was archived already.
+* :class:`LastRunMiddleware` (spider middleware) - drops child sitemaps (``meta[LASTMOD_KEY]``)
+  not modified since the source's last good run.
+* :class:`ErrorLogMiddleware` (spider middleware) - an unexpected exception in a spider callback
+  is one WARNING line and a run error by kind; its traceback is logged at DEBUG only.
+
+The archive is reached through :func:`crawler.extensions.archive_engine`; the components that need
+it are not configured when the crawl has none.
 """
 from __future__ import annotations
 
 import logging
 import math
-import os
 import time
-from datetime import datetime, timezone
+from collections.abc import AsyncIterator, Iterable, Iterator
+from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -26,13 +34,29 @@ from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.defer import maybe_deferred_to_future
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from twisted.internet import task
 
-from crawler.core.decode import header_value
-from crawler.pipelines import archive_engine, count, counters
 from crawler.capture.warc import WarcWriter
+from crawler.core.decode import header_value
+from crawler.core.discovery import entries_since
+from crawler.counters import count
+from crawler.extensions import archive_engine, require_archive
+from crawler.ingest import unexpected_reason
+from crawler.items import ARTICLE_KEY, CONDITIONAL_KEY, LASTMOD_KEY, PAGING_KEY, WARC_KEY
+from storage.archive import seen_urls
+from storage.db import resolve_url
+from storage.runs import last_ok_start
+from storage.validators import conditional_headers, get_validator
+
+__all__ = [
+    "CONDITIONAL_KEY", "WARC_KEY", "BackoffRetryMiddleware", "ConditionalGetMiddleware", "ErrorLogMiddleware",
+    "LastRunMiddleware", "SeenUrlMiddleware", "WarcCaptureMiddleware", "default_warc_dir", "parse_retry_after",
+    "retry_delay",
+]
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +139,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
     async def _sleep(self, delay: float) -> None:
         """Wait ``delay`` seconds, or less when the crawl is stopped meanwhile (SIGTERM, a time limit):
         a backoff of up to minutes must not keep a stopping crawl alive until it is killed."""
+        # Imported here on purpose: importing the reactor at module level would install Twisted's
+        # default reactor before Scrapy installs the one TWISTED_REACTOR names.
         from twisted.internet import reactor
 
         end = time.monotonic() + delay
@@ -124,15 +150,12 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
 # --- conditional GET -----------------------------------------------------------------------
 
-#: Request meta key: the feed/sitemap URL whose stored validators make this request conditional.
-CONDITIONAL_KEY = "akhbar_conditional"
-
-
 class ConditionalGetMiddleware:
     """Adds ``If-None-Match`` / ``If-Modified-Since`` to requests marked ``meta[CONDITIONAL_KEY]``.
 
-    The validators are stored by the spider once the crawl finished cleanly (so a crawl killed
-    before it fetched a feed's articles does not make the next crawl skip that feed).
+    The validators are stored by :class:`crawler.pipelines.ValidatorPipeline` once the crawl finished
+    cleanly (so a crawl killed before it fetched a feed's articles does not make the next crawl skip
+    that feed).
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -140,14 +163,13 @@ class ConditionalGetMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ConditionalGetMiddleware:
+        require_archive(crawler, "conditional GET")
         return cls(crawler)
 
     def process_request(self, request: Request) -> None:
         key = request.meta.get(CONDITIONAL_KEY)
         if not key or "If-None-Match" in request.headers or "If-Modified-Since" in request.headers:
             return None
-        from storage.validators import conditional_headers, get_validator
-
         with Session(archive_engine(self.crawler)) as session:
             headers = conditional_headers(get_validator(session, key))
         for name, value in headers.items():
@@ -157,8 +179,13 @@ class ConditionalGetMiddleware:
 
 # --- raw capture -----------------------------------------------------------------------------
 
-#: Request meta key under which the WARC pointer of the response is left for the spider.
-WARC_KEY = "akhbar_warc"
+def default_warc_dir(db_url: str | None) -> str:
+    """``warc/`` beside a SQLite archive file; ``./warc`` for any other database."""
+    parsed = make_url(resolve_url(db_url))
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:" \
+            and not parsed.database.startswith("file:"):
+        return str(Path(parsed.database).expanduser().resolve().parent / "warc")
+    return str(Path("warc").resolve())
 
 
 class WarcCaptureMiddleware:
@@ -166,6 +193,7 @@ class WarcCaptureMiddleware:
     ``AKHBAR_WARC_MAX_BYTES``) and counts pages fetched, 304s and bytes.
 
     Placed next to the downloader, so the body is stored as it came (content-encoding intact).
+    Without ``AKHBAR_WARC_DIR``, the files go beside the archive (:func:`default_warc_dir`).
     """
 
     def __init__(self, crawler: Crawler, directory: Path, max_bytes: int) -> None:
@@ -176,9 +204,7 @@ class WarcCaptureMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcCaptureMiddleware:
-        directory = crawler.settings.get("AKHBAR_WARC_DIR")
-        if not directory:
-            raise NotConfigured("AKHBAR_WARC_DIR not set")
+        directory = crawler.settings.get("AKHBAR_WARC_DIR") or default_warc_dir(crawler.settings.get("AKHBAR_DB"))
         max_bytes = crawler.settings.getint("AKHBAR_WARC_MAX_BYTES", 1_000_000_000)
         return cls(crawler, Path(directory).resolve(), max_bytes)
 
@@ -208,105 +234,113 @@ class WarcCaptureMiddleware:
         self.writer.close()
 
 
-# --- the run record --------------------------------------------------------------------------
+# --- the archive's filters (spider middlewares) ----------------------------------------------
 
 
-def run_outcome(reason: str, start_ok: int, start_failed: int) -> str:
-    """The ``crawl_runs.outcome`` of a spider that closed for ``reason``.
+class SeenUrlMiddleware:
+    """Drops the article requests a callback yields whose URL the archive has already
+    (:func:`storage.archive.seen_urls`: one batch per page read), counted ``skipped_seen``.
 
-    ``interrupted`` after a shutdown (SIGTERM/SIGINT); ``failed`` when no start URL (feed,
-    sitemap, listing) could be read at all; ``ok`` otherwise, even if some pages failed.
+    A listing's next page (``meta[PAGING_KEY]``) is dropped too when its page had article links
+    and all of them were archived already: the pages after it are older still.  Repeats within
+    one run are Scrapy's dupefilter's.
     """
-    if reason == "shutdown":
-        return "interrupted"
-    if start_ok == 0 and start_failed > 0:
-        return "failed"
-    if reason in ("finished",) or reason.startswith("closespider"):
-        return "ok"
-    return "failed"
-
-
-class RunRecorder:
-    """Keeps the crawl's ``crawl_runs`` row current: adopts ``AKHBAR_RUN_ID`` (recording this
-    process's pid on it) or creates a row, bumps ``heartbeat_at`` with the counters every
-    ``AKHBAR_HEARTBEAT_SECONDS`` (default :data:`storage.runs.HEARTBEAT_SECONDS`), finishes it."""
 
     def __init__(self, crawler: Crawler) -> None:
-        from storage.runs import HEARTBEAT_SECONDS
-
         self.crawler = crawler
-        self.interval = crawler.settings.getfloat("AKHBAR_HEARTBEAT_SECONDS", HEARTBEAT_SECONDS)
-        self.run_id: int | None = None
-        self.loop: task.LoopingCall | None = None
-        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
-        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> RunRecorder:
+    def from_crawler(cls, crawler: Crawler) -> SeenUrlMiddleware:
+        require_archive(crawler, "seen-URL check")
         return cls(crawler)
 
-    def spider_opened(self, spider: Spider) -> None:
-        if getattr(spider, "source", None) is None:
-            return
-        from storage.runs import start_run
+    def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterator[Any]:
+        yield from self.unseen(list(result))
 
-        given = self.crawler.settings.get("AKHBAR_RUN_ID")
-        if given:
-            self.run_id = int(given)
-            self.adopt()
-        else:
-            with Session(archive_engine(self.crawler)) as session:
-                self.run_id = start_run(
-                    session, spider.source.name, trigger=self.crawler.settings.get("AKHBAR_TRIGGER", "manual")
-                )
-                session.commit()
-        spider.run_id = self.run_id  # type: ignore[attr-defined]
-        self.beat()
-        self.loop = task.LoopingCall(self.beat)
-        self.loop.start(self.interval, now=False)
+    async def process_spider_output_async(self, response: Response, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        for entry in self.unseen([entry async for entry in result]):
+            yield entry
 
-    def adopt(self) -> None:
-        """Record this process on the adopted run, so the dead-run check watches the crawl itself
-        (the scheduler records its child's pid too, but that write may have failed, and the child
-        is another process when the crawl command is a wrapper)."""
-        from storage.runs import set_run_pid
-
-        try:
-            with Session(archive_engine(self.crawler)) as session:
-                set_run_pid(session, self.run_id, os.getpid())  # type: ignore[arg-type]
-                session.commit()
-        except Exception as exc:  # noqa: BLE001 - as a missed heartbeat, this must not stop the crawl
-            log.warning("could not record the pid of run %s: %s", self.run_id, exc)
-
-    def beat(self) -> None:
-        """Write the counters so far and mark the run alive."""
-        if self.run_id is None:
-            return
-        from storage.runs import heartbeat
-
-        try:
-            with Session(archive_engine(self.crawler)) as session:
-                heartbeat(session, self.run_id, **counters(self.crawler))
-                session.commit()
-        except Exception as exc:  # noqa: BLE001 - a missed heartbeat must not stop the crawl
-            log.warning("heartbeat of run %s failed: %s", self.run_id, exc)
-
-    def spider_closed(self, spider: Spider, reason: str) -> None:
-        if self.loop is not None and self.loop.running:
-            self.loop.stop()
-        if self.run_id is None:
-            return
-        from storage.runs import finish_run
-
-        stats = self.crawler.stats
-        start_ok = int(stats.get_value("akhbar/start_ok", 0)) if stats else 0
-        start_failed = int(stats.get_value("akhbar/start_failed", 0)) if stats else 0
-        outcome = run_outcome(reason, start_ok, start_failed)
-        message = getattr(spider, "first_error", None) if outcome == "failed" else None
-        if outcome == "failed" and not message:
-            message = f"crawl ended: {reason}"
-        if outcome == "interrupted":
-            message = "stopped by a signal"
+    def unseen(self, out: list[Any]) -> list[Any]:
+        """``out`` (one callback's output) less what the archive has already."""
+        articles = [r for r in out if isinstance(r, Request) and r.meta.get(ARTICLE_KEY)]
+        if not articles:
+            return out
         with Session(archive_engine(self.crawler)) as session:
-            finish_run(session, self.run_id, outcome, message=message, **counters(self.crawler))
-            session.commit()
+            seen = seen_urls(session, (r.url for r in articles))
+        nothing_new = all(r.url in seen for r in articles)
+        kept = []
+        for entry in out:
+            if isinstance(entry, Request) and entry.meta.get(ARTICLE_KEY) and entry.url in seen:
+                count(self.crawler, "skipped_seen")
+            elif not (isinstance(entry, Request) and entry.meta.get(PAGING_KEY) and nothing_new):
+                kept.append(entry)
+        return kept
+
+
+#: Sitemap entries last modified this long before the last good run started are still read
+#: (publishers' clocks and zones vary).
+LASTMOD_MARGIN = timedelta(hours=24)
+
+
+class LastRunMiddleware:
+    """Drops the child sitemaps of an index (``meta[LASTMOD_KEY]``: their index entry) not modified
+    since the start of the source's last run that ended ``ok``, less :data:`LASTMOD_MARGIN`;
+    counted ``skipped_sitemaps``.  Asked of the archive once per crawl."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.since: datetime | None = None
+        self.asked = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> LastRunMiddleware:
+        require_archive(crawler, "sitemap lastmod filter")
+        return cls(crawler)
+
+    def last_good_start(self, spider: Spider) -> datetime | None:
+        if not self.asked:
+            self.asked = True
+            with Session(archive_engine(self.crawler)) as session:
+                started = last_ok_start(session, spider.source.name)  # type: ignore[attr-defined]
+            if started is not None:
+                self.since = started.replace(tzinfo=timezone.utc) - LASTMOD_MARGIN
+        return self.since
+
+    def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterator[Any]:
+        return (entry for entry in result if self.keep(entry))
+
+    async def process_spider_output_async(self, response: Response, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        async for entry in result:
+            if self.keep(entry):
+                yield entry
+
+    def keep(self, entry: Any) -> bool:
+        marked = entry.meta.get(LASTMOD_KEY) if isinstance(entry, Request) else None
+        if marked is None:
+            return True
+        since = self.last_good_start(self.crawler.spider)
+        if since is not None and not entries_since([marked], since):
+            count(self.crawler, "skipped_sitemaps")
+            return False
+        return True
+
+
+class ErrorLogMiddleware:
+    """An unexpected exception in a spider callback: one WARNING line, a run error by kind
+    (``errors/<exception type>``), the traceback at DEBUG only; the crawl goes on."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ErrorLogMiddleware:
+        return cls(crawler)
+
+    def process_spider_exception(self, response: Response, exception: Exception) -> Iterable[Any] | None:
+        if isinstance(exception, (HttpError, IgnoreRequest)):
+            return None  # Scrapy's own, handled by its middlewares
+        count(self.crawler, f"errors/{type(exception).__name__.lower()}")
+        log.warning("error reading %s: %s", response.url, unexpected_reason(exception))
+        log.debug("traceback of the error reading %s", response.url, exc_info=exception)
+        return []

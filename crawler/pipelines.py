@@ -1,56 +1,31 @@
-"""Item pipelines: fetched pages go through the same path as a replay (:func:`crawler.ingest.ingest`).
+"""Item pipelines: fetched pages go through the same path as a replay (:func:`crawler.ingest.ingest`);
+the validators of the feeds and sitemaps read are stored when the crawl finishes cleanly.
 
-Also the crawl's link to the archive: :func:`archive_engine` gives every component of one
-crawler (spider, middlewares, pipeline, run recorder) the same SQLAlchemy engine, kept on the
-crawler itself, and :func:`count` keeps the run's counters in the crawler's stats.
+Both reach the archive through :func:`crawler.extensions.archive_engine` and are not configured
+when the crawl has none.
 """
 from __future__ import annotations
 
 import logging
 from typing import Any
 
+from scrapy import Spider, signals
 from scrapy.crawler import Crawler
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from crawler.core.decode import header_value
-from crawler.ingest import IngestResult, fetched_url, ingest
-from crawler.items import PageItem
+from crawler.counters import count
+from crawler.extensions import archive_engine, require_archive
+from crawler.ingest import IngestResult, fetched_url, ingest, unexpected_reason
+from crawler.items import PageItem, ValidatorItem
+from storage import archive
+from storage.validators import save_validator
 
 log = logging.getLogger(__name__)
 
-#: Prefix of akhbar's counters in Scrapy's stats.
-STAT_PREFIX = "akhbar/"
 #: Outcome of :func:`crawler.ingest.ingest` -> run counter.
-OUTCOME_COUNTERS = {"stored": "articles_new", "duplicate": "articles_duplicate", "rejected": "articles_rejected"}
-
-
-def archive_engine(crawler: Crawler) -> Engine:
-    """The archive engine of this crawler (opened, and migrated, on first use; setting ``AKHBAR_DB``)."""
-    engine = getattr(crawler, "_akhbar_engine", None)
-    if engine is None:
-        from storage.db import open_engine, resolve_url
-
-        engine = open_engine(resolve_url(crawler.settings.get("AKHBAR_DB")))
-        crawler._akhbar_engine = engine  # type: ignore[attr-defined]
-    return engine
-
-
-def count(crawler: Crawler, name: str, n: int = 1) -> None:
-    """Add ``n`` to the run counter ``name`` (``errors/<kind>`` for errors)."""
-    if crawler.stats is not None:
-        crawler.stats.inc_value(STAT_PREFIX + name, n)
-
-
-def counters(crawler: Crawler) -> dict[str, Any]:
-    """The run counters so far: ``{pages_fetched: .., ..., errors: {kind: n}}``."""
-    from storage.runs import COUNTERS
-
-    stats = crawler.stats.get_stats() if crawler.stats is not None else {}
-    values: dict[str, Any] = {key: int(stats.get(STAT_PREFIX + key, 0)) for key in COUNTERS}
-    prefix = STAT_PREFIX + "errors/"
-    values["errors"] = {key[len(prefix):]: int(n) for key, n in sorted(stats.items()) if key.startswith(prefix)}
-    return values
+OUTCOME_COUNTERS = {"stored": "articles_new", "duplicate": "articles_duplicate", "rejected": "articles_rejected",
+                    "error": "errors/extraction"}
 
 
 def record_redirect(session: Session, item: PageItem, result: IngestResult) -> None:
@@ -60,8 +35,6 @@ def record_redirect(session: Session, item: PageItem, result: IngestResult) -> N
     link, fetched = fetched_url(item.link), fetched_url(doc.url)
     if not link or link == fetched:
         return
-    from storage import archive
-
     document_id, _ = archive.add_document(
         session, url=link, raw=doc.data, source=doc.source, fetched_at=doc.fetched_at,
         content_type=header_value(doc.headers, "Content-Type"), http_status=doc.status, headers=doc.headers,
@@ -79,6 +52,7 @@ class IngestPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IngestPipeline:
+        require_archive(crawler, "ingest pipeline")
         return cls(crawler)
 
     def process_item(self, item: Any) -> Any:
@@ -91,10 +65,42 @@ class IngestPipeline:
                 session.commit()
             except Exception as exc:  # noqa: BLE001 - one bad page never stops the crawl
                 session.rollback()
-                log.warning("could not store %s: %s", item.doc.url, f"{type(exc).__name__}: {exc}".splitlines()[0])
+                log.warning("could not store %s: %s", item.doc.url, unexpected_reason(exc))
+                log.debug("traceback of the failure to store %s", item.doc.url, exc_info=True)
                 count(self.crawler, "errors/store")
                 return item
         count(self.crawler, OUTCOME_COUNTERS[result.outcome])
         if result.outcome == "rejected":
             log.info("not an article: %s (%s)", item.doc.url, result.reason)
+        elif result.outcome == "error":
+            log.warning("could not extract %s: %s", item.doc.url, result.reason)
         return item
+
+
+class ValidatorPipeline:
+    """Keeps the :class:`ValidatorItem` of each feed/sitemap read, and stores them all when the
+    spider closes ``finished`` (a crawl stopped half way must not make the next one skip a feed
+    whose articles it never fetched)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.kept: dict[str, ValidatorItem] = {}
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ValidatorPipeline:
+        require_archive(crawler, "validator store")
+        return cls(crawler)
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, ValidatorItem):
+            self.kept[item.url] = item
+        return item
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        if reason != "finished" or not self.kept:
+            return
+        with Session(archive_engine(self.crawler)) as session:
+            for item in self.kept.values():
+                save_validator(session, item.url, etag=item.etag, last_modified=item.last_modified)
+            session.commit()

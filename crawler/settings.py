@@ -32,7 +32,9 @@ BOT_NAME = "akhbar"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
 
-AKHBAR_CONTACT = os.environ.get("AKHBAR_CONTACT", "mailto:akhbar-operator@example.org")
+#: What is sent when no contact was given (the crawl warns at its start: crawler.extensions.ContactCheck).
+PLACEHOLDER_CONTACT = "mailto:akhbar-operator@example.org"
+AKHBAR_CONTACT = os.environ.get("AKHBAR_CONTACT") or PLACEHOLDER_CONTACT
 USER_AGENT = user_agent(AKHBAR_CONTACT)
 
 # Politeness.
@@ -58,18 +60,29 @@ LOG_LEVEL = "INFO"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 # REQUEST_FINGERPRINTER_IMPLEMENTATION is not set: Scrapy 2.19 no longer reads it.
 
-# The crawl's own components (crawler/middlewares.py, crawler/pipelines.py).
+# The crawl's own components (crawler/middlewares.py, crawler/pipelines.py, crawler/extensions.py).
 DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,  # waits: backoff, Retry-After
     "crawler.middlewares.ConditionalGetMiddleware": 580,  # If-None-Match / If-Modified-Since
     "crawler.middlewares.WarcCaptureMiddleware": 950,  # next to the downloader: bytes as received
 }
-SPIDER_MIDDLEWARES: dict[str, int] = {}
-ITEM_PIPELINES: dict[str, int] = {"crawler.pipelines.IngestPipeline": 300}
-EXTENSIONS: dict[str, int] = {"crawler.middlewares.RunRecorder": 100}
+SPIDER_MIDDLEWARES: dict[str, int] = {
+    "crawler.middlewares.ErrorLogMiddleware": 550,  # a callback's unexpected exception: one line, counted
+    "crawler.middlewares.SeenUrlMiddleware": 600,  # article URLs the archive has: not fetched again
+    "crawler.middlewares.LastRunMiddleware": 610,  # child sitemaps unchanged since the last good run
+}
+ITEM_PIPELINES: dict[str, int] = {"crawler.pipelines.IngestPipeline": 300, "crawler.pipelines.ValidatorPipeline": 310}
+EXTENSIONS: dict[str, int] = {
+    "crawler.extensions.ArchiveExtension": 50,  # the archive's engine, for every component below
+    "crawler.extensions.RunRecorder": 100,
+    "crawler.extensions.ContactCheck": 110,
+}
+# `scrapy crawl` checks the spider's arguments before starting (crawler/commands/crawl.py).
+COMMANDS_MODULE = "crawler.commands"
 
 # akhbar's own settings (spider arguments -a db=, warc_dir=, run_id= set the first three).
+AKHBAR_ARCHIVE_ENABLED = True  # False: a crawl that stores nothing (no archive, run record, seen-URL check)
 AKHBAR_DB: str | None = None  # None: $AKHBAR_DB, else sqlite:///archive.db
 AKHBAR_WARC_DIR: str | None = None  # None: warc/ beside the SQLite file (./warc otherwise)
 AKHBAR_RUN_ID: int | None = None  # adopt this crawl_runs row instead of creating one

@@ -1,9 +1,15 @@
-"""What every akhbar spider shares: the source, the seen-URL check, article requests and pages."""
+"""What every akhbar spider shares: the source, article requests and pages, failures.
+
+Spiders yield requests and items only; they read nothing from the archive.  What the archive
+decides (already seen? changed since the last good run?) is the crawl's spider middlewares'
+(:mod:`crawler.middlewares`), from the marks the spiders put in ``request.meta``
+(:mod:`crawler.items`).
+"""
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 import scrapy
@@ -15,10 +21,10 @@ from scrapy.exceptions import (
     DownloadTimeoutError,
     IgnoreRequest,
     ResponseDataLossError,
+    UsageError,
 )
-from scrapy.http import Response
+from scrapy.http import HtmlResponse, Response
 from scrapy.spidermiddlewares.httperror import HttpError
-from sqlalchemy.orm import Session
 from twisted.internet.error import (
     ConnectError,
     ConnectionRefusedError,
@@ -28,23 +34,16 @@ from twisted.internet.error import (
 )
 from twisted.python.failure import Failure
 
-from crawler.core.decode import header_value
-from crawler.core.discovery import DiscoveryError
-from crawler.ingest import RawDocument
-from crawler.items import PageItem
-from crawler.middlewares import CONDITIONAL_KEY, WARC_KEY
-from crawler.pipelines import archive_engine, count
-from crawler.core.sources import Source, SourcesError, load_sources
+from crawler.capture.document import RawDocument
 from crawler.capture.warc import headers_dict
+from crawler.core.decode import DecodeError, decode_html, header_value
+from crawler.core.discovery import DiscoveryError
+from crawler.core.errors import AkhbarError
+from crawler.core.sources import Source, SourcesError, load_sources
+from crawler.counters import count
+from crawler.items import ARTICLE_KEY, CONDITIONAL_KEY, FEED_DATE_KEY, START_KEY, WARC_KEY, PageItem, ValidatorItem
 
 log = logging.getLogger(__name__)
-
-#: Request meta keys the spiders use.
-FEED_DATE_KEY = "akhbar_feed_date"
-START_KEY = "akhbar_start"
-#: Sitemap entries last modified this long before the last good run started are still read
-#: (publishers' clocks and zones vary).
-LASTMOD_MARGIN = timedelta(hours=24)
 
 
 def load_source(source: Source | str, sources_file: str | None) -> Source:
@@ -56,21 +55,6 @@ def load_source(source: Source | str, sources_file: str | None) -> Source:
     if not found:
         raise SourcesError(f"{path}: no source named {source!r}")
     return found[0]
-
-
-def default_warc_dir(db_url: str) -> str:
-    """``warc/`` beside a SQLite archive file; ``./warc`` for any other database."""
-    from pathlib import Path
-
-    from sqlalchemy.engine import make_url
-
-    from storage.db import resolve_url
-
-    parsed = make_url(resolve_url(db_url))
-    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:" \
-            and not parsed.database.startswith("file:"):
-        return str(Path(parsed.database).expanduser().resolve().parent / "warc")
-    return str(Path("warc").resolve())
 
 
 def error_kind(failure: Failure) -> str:
@@ -115,9 +99,7 @@ class AkhbarSpider(scrapy.Spider):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if source is None:
-            raise ValueError(f"spider {self.name}: give -a source=NAME")
-        self.source: Source = load_source(source, sources)
+        self.source: Source = self.source_argument(source, sources)
         self.db = db
         self.warc_dir = warc_dir
         self.run_id = int(run_id) if run_id not in (None, "") else None
@@ -125,7 +107,17 @@ class AkhbarSpider(scrapy.Spider):
         self.since = datetime.fromisoformat(since) if isinstance(since, str) else since
         self.allowed_domains = list(self.source.allowed_domains)
         self.first_error: str | None = None
-        self._validators: dict[str, tuple[str | None, str | None]] = {}
+
+    @classmethod
+    def source_argument(cls, source: Source | str | None, sources: str | None) -> Source:
+        """The source a spider was given (``-a source=NAME [-a sources=FILE]``); ``UsageError``,
+        one line, when it is missing or not in the sources file."""
+        if source is None or source == "":
+            raise UsageError(f"spider {cls.name}: give the source to crawl: -a source=NAME")
+        try:
+            return load_source(source, sources)
+        except AkhbarError as exc:
+            raise UsageError(f"spider {cls.name}: {exc}") from exc
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> AkhbarSpider:
@@ -137,8 +129,6 @@ class AkhbarSpider(scrapy.Spider):
             settings.set("AKHBAR_DB", spider.db, priority="spider")
         if spider.warc_dir:
             settings.set("AKHBAR_WARC_DIR", spider.warc_dir, priority="spider")
-        if not settings.get("AKHBAR_WARC_DIR"):
-            settings.set("AKHBAR_WARC_DIR", default_warc_dir(settings.get("AKHBAR_DB")), priority="spider")
         if spider.run_id is not None:
             settings.set("AKHBAR_RUN_ID", spider.run_id, priority="spider")
         settings.set("AKHBAR_SOURCE", spider.source.name, priority="spider")
@@ -177,42 +167,39 @@ class AkhbarSpider(scrapy.Spider):
         if response.meta.get(START_KEY):
             count(self.crawler, "start_ok")
 
-    def keep_validators(self, response: Response) -> None:
-        """Remember the feed/sitemap's validators, stored if the crawl finishes cleanly."""
+    def validators(self, response: Response) -> Iterator[ValidatorItem]:
+        """The read feed/sitemap's validators, for the next crawl's conditional GET (stored by the
+        validator pipeline if this crawl finishes cleanly)."""
         key = response.meta.get(CONDITIONAL_KEY)
         if not key or response.status != 200:
             return
-        self._validators[key] = (
-            header_value(response.headers, "ETag") or None,
-            header_value(response.headers, "Last-Modified") or None,
-        )
+        yield ValidatorItem(key, header_value(response.headers, "ETag") or None,
+                            header_value(response.headers, "Last-Modified") or None)
+
+    def decoded(self, response: Response) -> Response | None:
+        """``response`` read with the encoding :func:`crawler.core.decode.decode_html` finds (a
+        declared charset is evidence, not the truth); ``None`` when it is not text (counted)."""
+        try:
+            found = decode_html(response.body, headers_dict(response.headers))
+        except DecodeError as exc:
+            self.bad_document(response, str(exc))
+            return None
+        return response.replace(cls=HtmlResponse, encoding=found.encoding)
 
     # -- articles -----------------------------------------------------------------------------
     def article_requests(self, links: Iterable[tuple[str, str | None]]) -> Iterator[scrapy.Request]:
-        """Requests for the announced (link, feed date) pairs that are allowed and not yet in the archive.
+        """Requests for the announced (link, feed date) pairs that are allowed, marked as article
+        requests (``meta[ARTICLE_KEY]``: the seen-URL middleware drops those already archived).
 
-        Each link is canonicalised first (:meth:`Source.allowed_url`); the seen-URL check is the
-        archive's (:func:`storage.archive.seen_urls`), a few queries for the whole batch.
-        Repeats within one run are Scrapy's dupefilter's.
+        Each link is canonicalised first (:meth:`Source.allowed_url`).
         """
-        from storage.archive import seen_urls
-
-        allowed: list[tuple[str, str | None]] = []
         for link, feed_date in links:
             url = self.source.allowed_url(link)
             if url is None:
                 count(self.crawler, "skipped_offsite")
-            else:
-                allowed.append((url, feed_date))
-        with Session(archive_engine(self.crawler)) as session:
-            seen = seen_urls(session, (url for url, _ in allowed))
-        for url, feed_date in allowed:
-            if url in seen:
-                count(self.crawler, "skipped_seen")
                 continue
-            yield scrapy.Request(
-                url, callback=self.parse_article, errback=self.on_error, meta={FEED_DATE_KEY: feed_date}
-            )
+            yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error,
+                                 meta={ARTICLE_KEY: True, FEED_DATE_KEY: feed_date})
 
     def parse_article(self, response: Response) -> Iterator[PageItem]:
         pointer = response.meta.get(WARC_KEY)
@@ -235,7 +222,7 @@ class AkhbarSpider(scrapy.Spider):
 
     def read_document(self, response: Response, parse: Any, what: str) -> Any:
         """Parse a feed or sitemap answer with ``parse``; ``None`` for a 304 (nothing changed) or an
-        unreadable document (counted).  A readable one's validators are kept for the next crawl."""
+        unreadable document (counted).  A readable one's validators go on with :meth:`validators`."""
         if response.status == 304:
             self.started(response)
             return None
@@ -245,7 +232,6 @@ class AkhbarSpider(scrapy.Spider):
             self.bad_document(response, f"not a {what} ({exc})")
             return None
         self.started(response)
-        self.keep_validators(response)
         return parsed
 
     # -- failures and the end -----------------------------------------------------------------
@@ -269,28 +255,3 @@ class AkhbarSpider(scrapy.Spider):
             if self.first_error is None:
                 self.first_error = f"{response.url}: {problem}"
         log.warning("unreadable %s: %s", response.url, problem)
-
-    def closed(self, reason: str) -> None:
-        """Store the validators of the feeds and sitemaps read, if the crawl finished cleanly."""
-        if reason != "finished" or not self._validators:
-            return
-        from storage.validators import save_validator
-
-        with Session(archive_engine(self.crawler)) as session:
-            for url, (etag, modified) in self._validators.items():
-                save_validator(session, url, etag=etag, last_modified=modified)
-            session.commit()
-
-
-def lastmod_since(spider: AkhbarSpider) -> datetime | None:
-    """Sitemap entries last modified before this are skipped: the ``since`` argument, else the start
-    of the source's last run that ended ``ok`` less :data:`LASTMOD_MARGIN`."""
-    if spider.since is not None:
-        return spider.since
-    from storage.runs import last_ok_start
-
-    with Session(archive_engine(spider.crawler)) as session:
-        started = last_ok_start(session, spider.source.name)
-    if started is None:
-        return None
-    return started.replace(tzinfo=timezone.utc) - LASTMOD_MARGIN

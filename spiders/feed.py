@@ -17,6 +17,7 @@ class FeedMixin:
         entries = self.read_document(response, parse_feed, "feed")
         if entries is None:
             return
+        yield from self.validators(response)
         yield from self.article_requests((e.url, e.published or e.updated) for e in entries)
 
 

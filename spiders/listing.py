@@ -10,7 +10,8 @@ from scrapy.http import Response
 
 from crawler.core.canonical import canonicalize_url
 from crawler.core.sources import Listing
-from spiders.base import START_KEY, AkhbarSpider
+from crawler.items import PAGING_KEY, START_KEY
+from spiders.base import AkhbarSpider
 
 #: Pagination when a listing names no ``next`` selector: the standard rel="next" link.
 DEFAULT_NEXT = "a[rel~=next], link[rel~=next]"
@@ -71,19 +72,25 @@ class ListingMixin:
     """Reads a listing page: article links become article requests, ``next`` leads on.
 
     Paging stops after ``AKHBAR_LISTING_MAX_PAGES`` pages, or at a page whose article links
-    are all in the archive already (older pages hold older articles).
+    are all off the source, or all in the archive already (older pages hold older articles: the
+    next-page request is marked ``meta[PAGING_KEY]`` for the seen-URL middleware).
+    The page is read with the encoding :func:`crawler.core.decode.decode_html` finds.
     """
 
     def listing_request(self: Any, url: str, index: int, page: int, *, start: bool = False) -> scrapy.Request:
+        stop_when_seen = not start and self.crawler.settings.getbool("AKHBAR_LISTING_STOP_WHEN_SEEN", True)
         return scrapy.Request(
             url,
             callback=self.parse_listing,
             errback=self.on_error,
             dont_filter=start,
-            meta={LISTING_KEY: index, PAGE_KEY: page, START_KEY: start},
+            meta={LISTING_KEY: index, PAGE_KEY: page, START_KEY: start, PAGING_KEY: stop_when_seen},
         )
 
     def parse_listing(self: Any, response: Response) -> Iterator[Any]:
+        response = self.decoded(response)
+        if response is None:
+            return
         self.started(response)
         index = response.meta[LISTING_KEY]
         page = response.meta[PAGE_KEY]
@@ -95,7 +102,7 @@ class ListingMixin:
         yield from requests
         limit = self.crawler.settings.getint("AKHBAR_LISTING_MAX_PAGES", 50)
         if links and not requests and self.crawler.settings.getbool("AKHBAR_LISTING_STOP_WHEN_SEEN", True):
-            return  # nothing new here: the pages after it are older still
+            return  # nothing of this source here: the pages after it hold none either
         if page >= limit:
             return
         for url in pages:

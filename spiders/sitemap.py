@@ -7,15 +7,17 @@ from typing import Any
 from scrapy.http import Response
 
 from crawler.core.discovery import entries_since, parse_sitemap
-from crawler.pipelines import count
-from spiders.base import AkhbarSpider, lastmod_since
+from crawler.counters import count
+from crawler.items import LASTMOD_KEY
+from spiders.base import AkhbarSpider
 
 
 class SitemapMixin:
     """Reads a sitemap: an index leads to its (changed) sitemaps, a urlset to its new articles.
 
-    Child sitemaps whose ``lastmod`` is older than the last good run are not fetched; every
-    sitemap is fetched conditionally (ETag / Last-Modified).  A Google News publication date
+    Child sitemaps whose ``lastmod`` is older than ``since`` are not fetched; without ``since``,
+    each child request carries its index entry (``meta[LASTMOD_KEY]``) and the crawl drops those
+    older than the source's last good run.  Every sitemap is fetched conditionally (ETag / Last-Modified).  A Google News publication date
     is passed on as the article's feed date.
     """
 
@@ -23,18 +25,20 @@ class SitemapMixin:
         sitemap = self.read_document(response, parse_sitemap, "sitemap")
         if sitemap is None:
             return
-        if not hasattr(self, "_since"):
-            self._since = lastmod_since(self)
+        yield from self.validators(response)
         if sitemap.kind == "index":
             entries = sitemap.entries
-            if self._since is not None:
-                kept = entries_since(entries, self._since)
+            if self.since is not None:
+                kept = entries_since(entries, self.since)
                 count(self.crawler, "skipped_sitemaps", len(entries) - len(kept))
                 entries = kept
             for entry in entries:
                 url = self.source.allowed_url(entry.url)
                 if url is not None:
-                    yield self.discovery_request(url, self.parse_sitemap)
+                    request = self.discovery_request(url, self.parse_sitemap)
+                    if self.since is None:
+                        request.meta[LASTMOD_KEY] = entry
+                    yield request
             return
         entries = sitemap.entries
         if self.since is not None:  # an explicit ``since`` also filters the pages themselves

@@ -22,13 +22,15 @@ from twisted.python.failure import Failure
 
 from crawler.core.canonical import canonicalize_url
 from crawler.core.decode import header_value
+from crawler.extensions import run_outcome
 from crawler.ingest import RawDocument
-from crawler.items import PageItem
-from crawler.middlewares import CONDITIONAL_KEY, WARC_KEY, parse_retry_after, retry_delay, run_outcome
+from crawler.items import CONDITIONAL_KEY, START_KEY, WARC_KEY, PageItem, ValidatorItem
+from crawler.middlewares import LastRunMiddleware, SeenUrlMiddleware, default_warc_dir, parse_retry_after, retry_delay
+from crawler.pipelines import ValidatorPipeline
 from crawler.replay import is_page_response
 from crawler.core.sources import parse_sources
 from crawler.capture.warc import WarcPointer
-from spiders.base import START_KEY, default_warc_dir, error_kind
+from spiders.base import error_kind
 from spiders.feed import FeedSpider
 from spiders.listing import LISTING_KEY, PAGE_KEY, ListingSpider
 from spiders.sitemap import SitemapSpider
@@ -66,6 +68,15 @@ def urls(requests):
     return [r.url for r in requests]
 
 
+def crawled(spider, callback, page):
+    """What a callback's output becomes on its way out of the crawl's spider middlewares (the
+    archive's filters, in the order the settings give them): requests only."""
+    out = callback(page)
+    for middleware in (LastRunMiddleware, SeenUrlMiddleware):
+        out = middleware.from_crawler(spider.crawler).process_spider_output(page, out)
+    return [r for r in out if isinstance(r, Request)]
+
+
 @pytest.fixture
 def db(tmp_path):
     return f"sqlite:///{tmp_path / 'archive.db'}"
@@ -88,7 +99,7 @@ def test_feed_links_become_canonical_requests_with_the_entry_date(fixture_site, 
     site = fixture_site
     spider = make_spider(FeedSpider, make_source(site, feeds=f'["{site.url}/feed.xml"]'), db)
     feed = response(XmlResponse, f"{site.url}/feed.xml", site.rss(), meta={CONDITIONAL_KEY: f"{site.url}/feed.xml", START_KEY: True})
-    requests = list(spider.parse_feed(feed))
+    requests = crawled(spider, spider.parse_feed, feed)
     assert sorted(urls(requests)) == linked(site, "rss")
     assert all("utm_" not in u and "#" not in u for u in urls(requests))
     dates = {r.url: r.meta["akhbar_feed_date"] for r in requests}
@@ -108,7 +119,7 @@ def test_feed_skips_what_the_archive_has_seen_and_links_off_the_source(fixture_s
         session.commit()
     engine.dispose()
     body = site.rss().replace("</channel>", "<item><link>https://elsewhere.example/a</link></item></channel>")
-    requests = list(spider.parse_feed(response(XmlResponse, f"{site.url}/feed.xml", body)))
+    requests = crawled(spider, spider.parse_feed, response(XmlResponse, f"{site.url}/feed.xml", body))
     assert sorted(urls(requests)) == expected[1:]
     assert stat(spider, "skipped_seen") == 1 and stat(spider, "skipped_offsite") == 1
 
@@ -146,8 +157,11 @@ def test_validators_are_kept_only_when_the_crawl_finishes(fixture_site, db):
     headers = {"ETag": 'W/"v1"', "Last-Modified": "Mon, 13 May 2024 06:00:00 GMT"}
     for reason, kept in (("shutdown", False), ("finished", True)):
         spider = make_spider(FeedSpider, make_source(site, feeds=f'["{url}"]'), db)
-        list(spider.parse_feed(response(XmlResponse, url, site.rss(), meta={CONDITIONAL_KEY: url}, headers=headers)))
-        spider.closed(reason)
+        pipeline = ValidatorPipeline.from_crawler(spider.crawler)
+        out = spider.parse_feed(response(XmlResponse, url, site.rss(), meta={CONDITIONAL_KEY: url}, headers=headers))
+        items = [pipeline.process_item(i) for i in out if isinstance(i, ValidatorItem)]
+        assert items == [ValidatorItem(url, headers["ETag"], headers["Last-Modified"])]
+        pipeline.spider_closed(spider, reason)
         engine = open_engine(db)
         with Session(engine) as session:
             validator = get_validator(session, url)
@@ -232,7 +246,7 @@ def test_paging_stops_at_a_page_whose_articles_are_all_archived(fixture_site, db
             archive.set_document_outcome(session, doc_id, "rejected")
         session.commit()
     engine.dispose()
-    assert list(spider.parse_listing(listing_page(site, 1, spider))) == []
+    assert crawled(spider, spider.parse_listing, listing_page(site, 1, spider)) == []
     assert stat(spider, "skipped_seen") == len(linked(site, "listing-1"))
 
 
