@@ -8,6 +8,7 @@ as the scheduler runs it.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import sqlite3
@@ -288,3 +289,51 @@ def test_sigterm_stops_the_crawl_cleanly_and_the_next_one_finishes_the_job(fixtu
     code, (second,) = crawl(sources, db, warc)
     assert code == 0 and second["articles_new"] == len(site.article_urls()) - kept
     assert stats(db)["articles"] == len(site.article_urls())
+
+
+def _without_contact() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k != "AKHBAR_CONTACT"}
+
+
+def test_a_refused_connection_is_one_line_without_verbose_and_the_whole_story_with_it(tmp_path):
+    sources = _unreachable_source(tmp_path)
+    args = ["crawl", "--sources", str(sources), "--db", f"sqlite:///{tmp_path / 'archive.db'}",
+            "--warc-dir", str(tmp_path / "warc"), "--set", "RETRY_TIMES=1", "--set", "AKHBAR_RETRY_BACKOFF_BASE=0.1"]
+    env = {**_without_contact(), "AKHBAR_CONTACT": "mailto:ops@example.org"}
+    quiet = akhbar(*args, env=env)
+    assert quiet.returncode == 1
+    (line,) = quiet.stderr.splitlines()
+    assert line.startswith("akhbar: down: http://127.0.0.1:") and "connection_refused" in line
+    loud = akhbar(*args, "-v", env=env)
+    assert loud.returncode == 1 and "Gave up retrying" in loud.stderr and len(loud.stderr.splitlines()) > 3
+
+
+def test_a_crawl_without_a_contact_warns_once_at_its_start(tmp_path):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    sources = tmp_path / "sources.toml"
+    sources.write_text("".join(f'[[sources]]\nname = "{name}"\nfeeds = ["http://127.0.0.1:{port}/{name}.xml"]\n'
+                               for name in ("one", "two")), encoding="utf-8")
+    args = ["crawl", "--sources", str(sources), "--db", f"sqlite:///{tmp_path / 'archive.db'}",
+            "--warc-dir", str(tmp_path / "warc"), "--set", "RETRY_TIMES=0"]
+    unset = akhbar(*args, env=_without_contact())
+    warned = [line for line in unset.stderr.splitlines() if "AKHBAR_CONTACT" in line]
+    assert len(warned) == 1 and "WARNING" in warned[0] and "is not set" in warned[0], unset.stderr
+    given = akhbar(*args, env={**_without_contact(), "AKHBAR_CONTACT": "mailto:ops@example.org"})
+    assert given.returncode == 1 and "AKHBAR_CONTACT" not in given.stderr
+
+
+@pytest.mark.parametrize("arguments, problem", [
+    ([], "give the source to crawl: -a source=NAME"),
+    (["-a", "source=nowhere"], "no source named 'nowhere'"),
+])
+def test_scrapy_crawl_without_a_usable_source_is_one_error_line(tmp_path, arguments, problem):
+    sources = _unreachable_source(tmp_path)
+    env = {**os.environ, "AKHBAR_DB": f"sqlite:///{tmp_path / 'archive.db'}"}
+    result = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "feed", *arguments, "-a", f"sources={sources}"],
+                            cwd=REPO, capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    (error,) = [line for line in result.stderr.splitlines() if "error:" in line]
+    assert error.endswith(f"spider feed: {problem}" if "nowhere" not in problem else problem)

@@ -6,8 +6,11 @@ real crawls).
 """
 from __future__ import annotations
 
+import logging
+import re
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
+from urllib.parse import unquote
 
 import pytest
 from scrapy import Request
@@ -15,6 +18,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError, DownloadTimeoutError, IgnoreRequest
 from scrapy.http import Headers, HtmlResponse, Response, XmlResponse
 from scrapy.settings import Settings
+from scrapy.utils.misc import load_object
 from scrapy.spidermiddlewares.httperror import HttpError
 from sqlalchemy.orm import Session
 from twisted.internet.error import DNSLookupError, TimeoutError
@@ -355,3 +359,91 @@ def test_the_pipeline_stores_counts_and_remembers_a_redirected_link(fixture_site
         assert archive.seen_urls(session, remembered) == set(remembered)
         assert archive.stats(session)["articles"] == 1
     engine.dispose()
+
+
+# --- reading pages with the right encoding; unexpected failures ---------------------------------
+
+
+def test_a_listing_is_read_with_the_encoding_of_its_bytes_not_the_one_declared(fixture_site, db):
+    """A UTF-8 page served as windows-1256: its Arabic links are read as UTF-8 (crawler.core.decode),
+    not as the mojibake the declared charset would give."""
+    site = fixture_site
+    spider = make_spider(ListingSpider, make_source(site, listings=f'[{{ url = "{site.url}/news/" }}]'), db)
+    url = f"{site.url}/news/"
+    html = site.listing_html(1).replace('<meta charset="utf-8">', "")
+    html = re.sub(r'href="([^"]+)"', lambda m: f'href="{unquote(m.group(1))}"', html)  # links as written in Arabic
+    assert any(ord(c) > 0x600 for c in "".join(re.findall(r'href="([^"]+)"', html)))  # links in Arabic letters
+    page = HtmlResponse(url, body=html.encode("utf-8"), headers={"Content-Type": "text/html; charset=windows-1256"},
+                        request=Request(url, meta={LISTING_KEY: 0, PAGE_KEY: 1}))
+    articles = [r for r in spider.parse_listing(page) if r.callback == spider.parse_article]
+    assert sorted(urls(articles)) == linked(site, "listing-1")
+
+
+def test_an_unexpected_exception_in_a_callback_is_one_warning_a_counted_error_and_a_debug_traceback(
+        fixture_site, db, caplog):
+    site = fixture_site
+    spider = make_spider(FeedSpider, make_source(site, feeds=f'["{site.url}/feed.xml"]'), db)
+    page = response(HtmlResponse, f"{site.url}/a", "<html></html>")
+    try:
+        spider.parse_listing(page)  # a feed spider has no listing: a defect, raised by real code
+    except AttributeError as exc:
+        error = exc
+    middlewares = [load_object(path).from_crawler(spider.crawler) for path, order
+                   in spider.crawler.settings.getwithbase("SPIDER_MIDDLEWARES").items() if order is not None]
+    handlers = [m for m in middlewares if hasattr(m, "process_spider_exception")]
+    caplog.set_level(logging.DEBUG)
+    answers = [h.process_spider_exception(page, error) for h in handlers]
+    assert [] in answers  # handled: the crawl goes on
+    assert stat(spider, "errors/attributeerror") == 1
+    ours = [r for r in caplog.records if r.name.startswith("crawler.")]
+    warnings = [r for r in ours if r.levelno >= logging.INFO]
+    assert len(warnings) == 1 and warnings[0].exc_info is None and f"{site.url}/a" in warnings[0].getMessage()
+    assert any(r.levelno == logging.DEBUG and r.exc_info for r in ours)
+
+
+def test_an_unexpected_extraction_failure_keeps_the_document_and_says_error(fixture_site, db, caplog):
+    """The extractor failing on a bad input (a feed date that is not text) is not the page's fault:
+    the raw document and its WARC pointer stay, with outcome ``error`` and the reason."""
+    from crawler.pipelines import IngestPipeline
+    from storage.models import Document
+
+    site = fixture_site
+    spider = make_spider(FeedSpider, make_source(site, feeds=f'["{site.url}/feed.xml"]'), db)
+    body = (SITE_PAGES / "albayan_2020-06-03.html").read_bytes()
+    doc = RawDocument(data=body, url="https://news.example/2020/story", status=200, source="site",
+                      headers={"content-type": "text/html; charset=utf-8"}, feed_date=20200603,  # type: ignore[arg-type]
+                      warc_path="/w/a.warc.gz", warc_offset=10, warc_length=99)
+    caplog.set_level(logging.INFO)
+    IngestPipeline.from_crawler(spider.crawler).process_item(PageItem(doc))
+    assert stat(spider, "errors/extraction") == 1 and stat(spider, "articles_rejected") == 0
+    assert not [r for r in caplog.records if r.exc_info and r.levelno > logging.DEBUG]
+    engine = open_engine(db)
+    with Session(engine) as session:
+        (row,) = session.query(Document).all()
+        assert (row.url, row.outcome) == ("https://news.example/2020/story", "error")
+        assert row.reason.startswith("AttributeError: ")
+        assert (row.warc_path, row.warc_offset, row.warc_length) == ("/w/a.warc.gz", 10, 99)
+    engine.dispose()
+
+
+def test_a_crawl_without_an_archive_builds_none_of_the_archive_components(fixture_site, tmp_path):
+    from scrapy.exceptions import NotConfigured
+
+    from crawler.extensions import ArchiveExtension, RunRecorder
+    from crawler.middlewares import ConditionalGetMiddleware
+    from crawler.pipelines import IngestPipeline
+
+    site = fixture_site
+    settings = Settings()
+    settings.setmodule("crawler.settings")
+    settings.set("TWISTED_REACTOR_ENABLED", False)
+    settings.set("AKHBAR_ARCHIVE_ENABLED", False)
+    db = f"sqlite:///{tmp_path / 'archive.db'}"
+    crawler = Crawler(FeedSpider, settings)
+    crawler.spider = FeedSpider.from_crawler(crawler, source=make_source(site, feeds=f'["{site.url}/feed.xml"]'), db=db)
+    crawler._apply_settings()
+    assert crawler.get_extension(ArchiveExtension) is None and crawler.get_extension(RunRecorder) is None
+    for component in (SeenUrlMiddleware, LastRunMiddleware, ConditionalGetMiddleware, IngestPipeline, ValidatorPipeline):
+        with pytest.raises(NotConfigured):
+            component.from_crawler(crawler)
+    assert not (tmp_path / "archive.db").exists()
