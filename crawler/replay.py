@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
+from crawler.capture.warc import iter_warc_responses
 from crawler.core.decode import header_value
 from crawler.core.errors import InputError
 from crawler.ingest import IngestResult, RawDocument, ingest
@@ -100,8 +101,6 @@ def _warc_date(value: str) -> datetime | None:
 def iter_documents(path: Path, *, source: str | None = None) -> Iterator[RawDocument]:
     """The documents in one input file: the file itself, or every HTTP response in a WARC file."""
     if is_warc(path):
-        from crawler.capture.warc import iter_warc_responses
-
         for response in iter_warc_responses(path):
             if not is_page_response(response.url, response.status, response.headers):
                 continue

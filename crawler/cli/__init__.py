@@ -61,7 +61,7 @@ def extract_cmd(path: Path, url: str | None, as_json: bool) -> None:
 @click.pass_context
 def replay_cmd(ctx: click.Context, paths: tuple[str, ...], source: str | None, as_json: bool, db: str | None) -> None:
     """Take saved pages (.txt/.html/.htm files, folders of them, WARC files) into the archive."""
-    from crawler.replay import expand_paths, replay_files
+    from crawler.replay import expand_paths, replay_files  # here: loads the extractor, only replay needs it
 
     files = list(expand_paths(paths))
     with archive_session(ctx, db) as session:
@@ -92,7 +92,7 @@ def replay_cmd(ctx: click.Context, paths: tuple[str, ...], source: str | None, a
 @click.pass_context
 def search_cmd(ctx: click.Context, query: str, limit: int, as_json: bool, db: str | None) -> None:
     """Full-text search; spelling variants, diacritics and a leading و/ال do not matter."""
-    from storage.search import search
+    from storage.search import search  # here (as every storage import): SQLAlchemy and Alembic load slowly
 
     with archive_session(ctx, db) as session:
         hits = search(session, query, limit=limit)
@@ -109,7 +109,7 @@ def search_cmd(ctx: click.Context, query: str, limit: int, as_json: bool, db: st
 
 
 def _article_dict(session: Session, record: Any) -> dict[str, Any]:
-    from storage.archive import article_urls
+    from storage.archive import article_urls  # here: storage loads slowly
 
     return {
         "id": record.id,
@@ -140,7 +140,7 @@ def _article_dict(session: Session, record: Any) -> dict[str, Any]:
 @click.pass_context
 def show_cmd(ctx: click.Context, ref: str, as_json: bool, db: str | None) -> None:
     """Show one stored article, by id or by any URL it was seen at."""
-    from storage.archive import get_article
+    from storage.archive import get_article  # here: storage loads slowly
 
     key: int | str = int(ref) if ref.isdigit() else ref
     with archive_session(ctx, db) as session:
@@ -169,7 +169,7 @@ def show_cmd(ctx: click.Context, ref: str, as_json: bool, db: str | None) -> Non
 @click.pass_context
 def stats_cmd(ctx: click.Context, as_json: bool, db: str | None) -> None:
     """Counts of what the archive holds."""
-    from storage.archive import stats
+    from storage.archive import stats  # here: storage loads slowly
 
     with archive_session(ctx, db) as session:
         data = stats(session)

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from crawler.cli.support import archive_session, archive_url, db_option, echo_json
+from crawler.core.sources import load_sources
 
 
 def _overrides(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -20,8 +21,6 @@ def _overrides(pairs: tuple[str, ...]) -> dict[str, str]:
 
 
 def _pick_sources(path: str, names: tuple[str, ...]) -> list[Any]:
-    from crawler.core.sources import load_sources
-
     sources = load_sources(path)
     if not names:
         return [s for s in sources if s.enabled]
@@ -51,7 +50,7 @@ def crawl_cmd(ctx: click.Context, names: tuple[str, ...], sources_file: str, war
 
     Exit code 0 when every run is ok, 1 when one failed, 128+N after signal N (SIGTERM: 143).
     """
-    from crawler.crawl import REPORT_FIELDS, crawl
+    from crawler.crawl import REPORT_FIELDS, crawl  # here: Scrapy and the extractor load slowly
 
     if run_id is not None and len(names) != 1:
         raise click.UsageError("--run-id needs exactly one SOURCE")
@@ -87,7 +86,7 @@ def crawl_cmd(ctx: click.Context, names: tuple[str, ...], sources_file: str, war
 @click.pass_context
 def runs_cmd(ctx: click.Context, as_json: bool, limit: int, source: str | None, db: str | None) -> None:
     """List crawl runs, newest first: when, how they ended, and what they did."""
-    from storage.runs import list_runs, run_dict
+    from storage.runs import list_runs, run_dict  # here: storage loads slowly
 
     with archive_session(ctx, db) as session:
         runs = [run_dict(r) for r in list_runs(session, limit=limit, source=source)]

@@ -43,7 +43,7 @@ def schedule_cmd(ctx: click.Context, sources_file: Path, time_limit: timedelta, 
     Each run is one log line.  Ctrl-C or SIGTERM stops it cleanly (crawls in flight keep what
     they fetched).  Run one per archive; a second one on the same archive never crawls a source
     the first is crawling (leases in the database)."""
-    from scheduler import Settings, run_daemon
+    from scheduler import Settings, run_daemon  # here: APScheduler loads slowly
 
     load_sources(sources_file)  # a broken file is one line before anything starts
     for pair in crawl_settings:
@@ -102,7 +102,7 @@ def _line(entry: dict[str, Any]) -> list[str]:
 @click.pass_context
 def sources_cmd(ctx: click.Context, sources_file: Path, as_json: bool, db: str | None) -> None:
     """Each source's health: last success, last error, failures in a row, new articles in recent runs, next run."""
-    from storage.scheduling import sources_health
+    from storage.scheduling import sources_health  # here: storage loads slowly
 
     sources = load_sources(sources_file)
     with archive_session(ctx, db) as session:

@@ -45,7 +45,7 @@ def db_option(fn):
 
 def archive_url(ctx: click.Context, db: str | None) -> str:
     """The archive's URL: the command's ``--db``, else the group's, else ``$AKHBAR_DB``, else the default."""
-    from storage.db import resolve_url
+    from storage.db import resolve_url  # here: storage loads slowly (Alembic)
 
     return resolve_url(db or ctx.find_root().params.get("db"))
 
@@ -53,7 +53,7 @@ def archive_url(ctx: click.Context, db: str | None) -> str:
 @contextmanager
 def archive_session(ctx: click.Context, db: str | None):
     """A session on the chosen archive; the schema is created or upgraded on first use."""
-    from storage.db import open_engine
+    from storage.db import open_engine  # here: storage loads slowly (Alembic)
 
     engine = open_engine(archive_url(ctx, db))
     try:
