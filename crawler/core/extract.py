@@ -93,6 +93,7 @@ def extract(
     else:
         article = extract_html(decoded.text, **common)
     article.encoding = decoded.encoding
+    article.replaced_chars = decoded.replaced
     return article
 
 
