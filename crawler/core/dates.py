@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import lxml.html
 from lxml import etree
 
+from crawler.core import lexicon as lx
 from crawler.core.arabic import normalize
 from crawler.core.datetext import DateMatch, fold_text, parse_date_text, parse_timestamp
 from crawler.core.metadata import json_ld_blocks, page_metadata
@@ -341,8 +342,9 @@ def url_candidates(url: str | None) -> list[DateCandidate]:
 # --------------------------------------------------------------------------- visible lines
 
 _LABEL_MODIFIED = re.compile(
-    r"(?<!\w)(?:[وب]?ال)?(?:تحديث|محدث|محدثه|تعديل|عدل|updated?|modified|last\s+update)(?!\w)")
-_PUBLISHED_WORDS = r"(?:تم\s+)?(?:نشر|نشرت|نشره|منشور|النشر|تاريخ\s+النشر|اضيف|published|posted|pub\s+date)"
+    rf"(?<!\w)(?:[وب]?ال)?(?:{'|'.join(lx.MODIFIED_LABELS)}|updated?|modified|last\s+update)(?!\w)")
+_PUBLISHED_ALT = "|".join(w.replace(" ", r"\s+") for w in lx.PUBLISHED_LABELS)
+_PUBLISHED_WORDS = rf"(?:تم\s+)?(?:{_PUBLISHED_ALT}|published|posted|pub\s+date)"
 _LABEL_PUBLISHED = re.compile(rf"(?<!\w){_PUBLISHED_WORDS}(?!\w)")
 # The same words anywhere in a line (no word boundaries): a line without them cannot hold a date
 # labelled as published, so it need not be parsed where only those count.
@@ -403,7 +405,7 @@ def _usable(m: DateMatch) -> bool:
 
 
 # A cheap pre-check: absolute dates have digits (any script); relative ones one of these words.
-_MAYBE_DATE = re.compile("[0-9\u0660-\u0669\u06f0-\u06f9]|[اأإ]مس|البارح|منذ|قبل|اليوم|الماضي|يومين|ساع|دقيق|اسبوع|أسبوع|شهر")
+_MAYBE_DATE = re.compile("[0-9\u0660-\u0669\u06f0-\u06f9]|[اأإ]مس|" + "|".join(lx.RELATIVE_STEMS))
 
 
 def line_candidates(lines: list[str], title: str | None = None, *, base: datetime | None = None,

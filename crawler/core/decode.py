@@ -41,6 +41,7 @@ from dataclasses import dataclass
 
 from charset_normalizer import from_bytes
 from crawler.core.errors import DecodeError
+from crawler.core.lexicon import DEFINITE_ARTICLE, FUNCTION_WORDS, SHARED_FUNCTION_WORDS
 
 __all__ = ["DecodeError", "Decoded", "decode_html", "decode_text", "lookup_label", "META_SCAN_BYTES"]
 
@@ -267,13 +268,9 @@ _ARABIC_FAMILY = {"cp1256", "iso8859-6", "cp720", "cp864", "mac-arabic", "mac-fa
 
 _ARABIC_LETTER = re.compile("[\u0621-\u063a\u0641-\u064a\u0671-\u06d3\u06d5]")
 _WORD = re.compile(r"[^\W\d_]+")
-# Very frequent Arabic (and Persian) function words; their presence tells real text from a wrong
-# code page, whose output is Arabic-looking letters in impossible combinations.
-_FUNCTION_WORDS = frozenset(
-    "في من على إلى الى أن ان عن مع هذا هذه التي الذي التى الذى كان قد لا ما أو او ثم بين حتى منذ عند "
-    "كما لم لن إن إذا قال وقال وفي ومن به له لها فى علي الي بعد قبل خلال "
-    "از در به که را این آن با است برای".split()
-)
+# Very frequent Arabic, Persian and shared function words; their presence tells real text from a
+# wrong code page, whose output is Arabic-looking letters in impossible combinations.
+_FUNCTION_WORDS = FUNCTION_WORDS["ar"] | FUNCTION_WORDS["fa"] | SHARED_FUNCTION_WORDS
 # Characters a correct decoding of news text practically never contains.
 _MOJIBAKE = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd\u2500-\u259f\ue000-\uf8ff]")
 _ASCII_MOJIBAKE = bytes([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20), 0x7F])  # its ASCII part
@@ -329,7 +326,7 @@ def _read_arabic(data: bytes, encoding: str) -> _ArabicReading:
         n_arabic = len(_ARABIC_LETTER.findall(word))
         if n_arabic == len(word):
             arabic += 1
-            if word in _FUNCTION_WORDS or (word.startswith("ال") and len(word) > 3):
+            if word in _FUNCTION_WORDS or (word.startswith(DEFINITE_ARTICLE) and len(word) > 3):
                 evidence += 1
         elif n_arabic:
             mixed += 1

@@ -40,6 +40,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 import lxml.html
 from lxml import etree
 
+from crawler.core import lexicon as lx
 from crawler.core.arabic import normalize
 from crawler.core.canonical import page_canonical
 
@@ -516,11 +517,8 @@ def _choose_title(
 
 # --------------------------------------------------------------------------- sections
 
-_HOME = {normalize(w) for w in ("الرئيسية", "الصفحة الرئيسية", "رئيسية", "home", "homepage", "home page", "accueil")}
-_GENERIC_SECTIONS = {
-    normalize(w)
-    for w in ("featured", "uncategorized", "uncategorised", "غير مصنف", "غير مصنفة", "slider", "main", "post")
-}
+_HOME = {normalize(w) for w in lx.HOME_WORDS}
+_GENERIC_SECTIONS = {normalize(w) for w in lx.GENERIC_SECTIONS}
 _CRUMB_EDGE = "›‹»«>/\\|·•-–—:، "
 
 
@@ -719,28 +717,22 @@ def _link_texts(tree: lxml.html.HtmlElement, base: str, paths: set[str]) -> dict
 
 # --------------------------------------------------------------------------- authors
 
-_GENERIC_AUTHORS = {
-    normalize(w) for w in (
-        "وكالات", "وكالة", "الوكالات", "وكالات الأنباء", "المحرر", "محرر", "محرر الموقع", "التحرير", "فريق التحرير",
-        "هيئة التحرير", "أسرة التحرير", "قسم التحرير", "غرفة الأخبار", "مراسلنا", "مراسلون", "متابعات", "خاص",
-        "فريق العمل", "الموقع", "المصدر", "مصادر", "admin", "administrator", "editor", "editors", "staff",
-        "newsroom", "web desk", "desk", "unknown", "anonymous",
-    )
-}
+_GENERIC_AUTHORS = {normalize(w) for w in lx.GENERIC_AUTHORS}
 # Any mix of these words names nobody either: «متابعات ووكالات», «وكالات - خاص».
 _GENERIC_WORDS = {word for phrase in _GENERIC_AUTHORS for word in phrase.split()}
 
 
 def _is_generic_author(text: str) -> bool:
-    words = [w[1:] if w.startswith("و") and w[1:] in _GENERIC_WORDS else w for w in normalize(text).split()]
+    waw = lx.CONJUNCTION_WAW
+    words = [w[1:] if w.startswith(waw) and w[1:] in _GENERIC_WORDS else w for w in normalize(text).split()]
     return normalize(text) in _GENERIC_AUTHORS or (bool(words) and all(w in _GENERIC_WORDS for w in words))
 _BYLINE_WORD = re.compile(
-    r"^(?:(?:كتبت|كتبه|كتب|بقلم)\b\s*[:：\-–—]?\s*|(?:حوار|تقرير|إعداد|اعداد|تحرير|متابعة|ترجمة)\s*[:：]\s*"
+    rf"^(?:(?:{'|'.join(lx.BYLINE_VERBS)})\b\s*[:：\-–—]?\s*|(?:{'|'.join(lx.BYLINE_LABELS)})\s*[:：]\s*"
     r"|(?:written\s+by|posted\s+by|by)\s*:?\s+)",
     re.IGNORECASE,
 )
 _SITE_CREDIT = re.compile(  # who built the web site, not who wrote the story
-    r"^(?:developed|designed|powered|hosted|created)\s+by\b|^(?:تصميم|برمجة|تطوير|استضافة)\b", re.IGNORECASE
+    rf"^(?:developed|designed|powered|hosted|created)\s+by\b|^(?:{'|'.join(lx.SITE_CREDIT_WORDS)})\b", re.IGNORECASE
 )
 _AUTHOR_SPLIT = re.compile(r"\s+[-–—|/]\s+|\s*[|/]\s*")
 _BRACKETS = "()[]{}«»\"'“”„ :：,،.-–—|"
@@ -876,7 +868,7 @@ def _marked_author(
 
 
 _BYLINE_REACH = 1500
-_BYLINE_AT_START = re.compile(r"^(?:كتبت|كتب|بقلم)\s*[:\-–—]?\s*([^:\n]{3,40}?)\s*:")
+_BYLINE_AT_START = re.compile(rf"^(?:{'|'.join(lx.BYLINE_OPENING_VERBS)})\s*[:\-–—]?\s*([^:\n]{{3,40}}?)\s*:")
 
 
 def _arabic_byline(
@@ -947,7 +939,7 @@ def _author(
 
 # --------------------------------------------------------------------------- tags, description, canonical
 
-_GENERIC_TAGS = {normalize(w) for w in ("news", "أخبار", "الأخبار", "خبر", "home", "الرئيسية", "عاجل")}
+_GENERIC_TAGS = {normalize(w) for w in lx.GENERIC_TAGS}
 
 
 def _tags(
