@@ -22,6 +22,7 @@ from crawler.core.boilerplate import clean_paragraphs, segment_text_page
 from crawler.core.dates import resolve_dates
 from crawler.core.decode import DecodeError, decode_html, decode_text, header_value
 from crawler.core.htmltree import load_html
+from crawler.core.jsonld import read_json_ld
 from crawler.core.language import detect_language
 from crawler.core.metadata import page_metadata
 from crawler.core.errors import ExtractionError
@@ -145,12 +146,14 @@ def extract_html(
             tree = lxml.html.fromstring(html)
         except (etree.ParserError, ValueError) as exc:
             raise ExtractionError(f"not an HTML page ({exc})") from exc
-    meta = page_metadata(tree, url)
+    json_ld = read_json_ld(tree)  # read once, for the metadata and the dates
+    meta = page_metadata(tree, url, json_ld)
     link_texts = [a.text_content() for a in tree.iter("a")]
     dates = resolve_dates(
         html=html,
         # share the parse when it is the whole document (a fragment comes back re-rooted by lxml)
         doc=tree if tree.getparent() is None else None,
+        json_ld=json_ld if tree.getparent() is None else None,
         title=meta.title,
         url=url,
         fetched_at=fetched_at,
