@@ -187,7 +187,7 @@ def _arabic_byline(
         mark = elements.index(heading) + 1
         elements = elements[mark:] + elements[:mark]
     read = 0  # characters of article text passed so far: a byline stands before the story gets going
-    texts: dict = {}  # raw visible text of the elements read so far (each subtree walked once)
+    texts: dict[Any, str] = {}  # raw visible text of the elements read so far (each subtree walked once)
     for el in elements:
         if el.tag in INVISIBLE_TAGS or el is scope:
             continue

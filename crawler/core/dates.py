@@ -151,7 +151,7 @@ _LD_KEYS = {"datePublished": ("published", 0.0), "dateCreated": ("published", -0
             "dateModified": ("modified", -0.05)}
 
 
-def _types(obj: dict) -> list[str]:
+def _types(obj: dict[str, object]) -> list[str]:
     t = obj.get("@type", [])
     return [x.lower() for x in (t if isinstance(t, list) else [t]) if isinstance(x, str)]
 
@@ -497,8 +497,8 @@ def _site_zone(cands: list[DateCandidate], tz: tzinfo | None) -> tzinfo | None:
     """The source's zone, else the most common non-zero offset in the page's own metadata."""
     if tz is not None:
         return tz
-    offsets = Counter(c.value.utcoffset() for c in cands
-                      if c.value.tzinfo is not None and c.source in STRUCTURED and c.value.utcoffset())
+    offsets = Counter(offset for offset in (c.value.utcoffset() for c in cands
+                                            if c.value.tzinfo is not None and c.source in STRUCTURED) if offset)
     if offsets:
         return timezone(offsets.most_common(1)[0][0])
     return None
@@ -571,7 +571,8 @@ def _iso(c: DateCandidate) -> str:
 def _offset_minutes(c: DateCandidate) -> int | None:
     if c.precision == "day" or c.value.tzinfo is None:
         return None
-    return int(c.value.utcoffset().total_seconds() // 60)
+    offset = c.value.utcoffset()
+    return None if offset is None else int(offset.total_seconds() // 60)
 
 
 def _today_traps(cands: list[DateCandidate], fetch_day: date) -> set[int]:

@@ -395,7 +395,7 @@ def _month_of(expr: str, locale: str | None) -> tuple[str, int, bool] | None:
 
 
 def _levantine(locale: str | None) -> bool:
-    return bool(locale) and bool(re.search(r"(lb|sy|iq|jo|ps)$", locale.lower()))
+    return bool(locale and re.search(r"(lb|sy|iq|jo|ps)$", locale.lower()))
 
 
 def _calendar_for_year(year: int, marker: str | None, digits: str, locale: str | None) -> str | None:

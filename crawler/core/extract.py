@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 import lxml.html
 import trafilatura
@@ -81,7 +82,9 @@ def extract(
         decoded = decode_text(data) if kind == "text" else decode_html(data, headers)
     except DecodeError as exc:
         raise ExtractionError(str(exc)) from exc
-    common = dict(
+    read = extract_text if kind == "text" else extract_html
+    article = read(
+        decoded.text,
         url=url,
         fetched_at=fetched_at,
         timezone=timezone,
@@ -89,10 +92,6 @@ def extract(
         feed_date=feed_date,
         http_last_modified=header_value(headers, "Last-Modified"),
     )
-    if kind == "text":
-        article = extract_text(decoded.text, **common)
-    else:
-        article = extract_html(decoded.text, **common)
     article.encoding = decoded.encoding
     article.replaced_chars = decoded.replaced
     return article
@@ -103,7 +102,7 @@ def _finish(
     url: str | None,
     title: str | None,
     paragraphs: list[str],
-    **fields,
+    **fields: Any,
 ) -> Article:
     text = "\n".join(paragraphs)
     if not text.strip():
@@ -121,7 +120,7 @@ def _finish(
     )
 
 
-_TRAFILATURA_OPTIONS = dict(  # how akhbar calls trafilatura.extract on a page
+_TRAFILATURA_OPTIONS: dict[str, Any] = dict(  # how akhbar calls trafilatura.extract on a page
     include_comments=False, include_tables=True, favor_precision=True, deduplicate=False, with_metadata=False,
 )
 
@@ -162,7 +161,7 @@ def extract_html(
         timezone=timezone,
         locale=locale,
     )
-    main = trafilatura.extract(tree, url=url, **_TRAFILATURA_OPTIONS) if readable else None
+    main: str | None = trafilatura.extract(tree, url=url, **_TRAFILATURA_OPTIONS) if readable else None
     paragraphs, _dropped = clean_paragraphs((main or "").split("\n"), title=meta.title, link_texts=link_texts)
     return _finish(
         url=url,

@@ -84,7 +84,8 @@ def _profiles() -> DetectorFactory:
 @lru_cache(maxsize=4096)
 def _ngram_char(ch: str) -> str:
     """langdetect's per-character normalisation (:meth:`NGram.normalize`), remembered."""
-    return NGram.normalize(ch)
+    normalized: str = NGram.normalize(ch)
+    return normalized
 
 
 @lru_cache(maxsize=65536)
@@ -132,7 +133,7 @@ def _rows(factory: DetectorFactory) -> Callable[[str], np.ndarray]:
     return row
 
 
-class _FastDetector(Detector):
+class _FastDetector(Detector):  # type: ignore[misc]  # langdetect ships no types: Detector is Any
     """langdetect's :class:`Detector` with its hot loops (append, n-grams, trials) written tighter.
 
     Same n-grams in the same order, the same random draws and the same floating-point

@@ -51,7 +51,7 @@ def contains_words(haystack: str, needle: str) -> bool:
     return bool(needle) and f" {needle} " in f" {haystack} "
 
 
-def element_text(el: lxml.html.HtmlElement, sep: str = " ", memo: dict | None = None) -> str:
+def element_text(el: lxml.html.HtmlElement, sep: str = " ", memo: dict[Any, str] | None = None) -> str:
     """Visible text of an element: scripts, styles and comments left out, pieces joined by ``sep``.
 
     ``memo`` keeps the joined pieces of every element read, for a caller that reads many nested
@@ -60,7 +60,7 @@ def element_text(el: lxml.html.HtmlElement, sep: str = " ", memo: dict | None = 
     return clean_text(_raw_text(el, sep, {} if memo is None else memo))
 
 
-def _raw_text(el: lxml.html.HtmlElement, sep: str, memo: dict) -> str:
+def _raw_text(el: lxml.html.HtmlElement, sep: str, memo: dict[Any, str]) -> str:
     """The visible pieces of ``el`` joined by ``sep`` (what :func:`element_text` cleans), built
     from its children's, which are kept in ``memo`` too."""
     found = memo.get(el)
@@ -99,7 +99,8 @@ def marked_elements(
         return []
     condition = " or ".join(f"@{attr}=$v{n}" for n, (attr, _) in enumerate(wanted))
     values = {f"v{n}": value for n, (_, value) in enumerate(wanted)}
-    return root.xpath(f"descendant-or-self::*[{condition}]", **values)
+    found: list[lxml.html.HtmlElement] = root.xpath(f"descendant-or-self::*[{condition}]", **values)
+    return found
 
 
 _ATTR_VALUES = {  # every value of one attribute at or under the context element, as plain strings

@@ -242,14 +242,14 @@ def page_section(
         if _clean_section(value) and not is_site_name(value, names):
             return _clean_section(value), "article:section"
     for obj in articles:
-        value = obj.get("articleSection")
-        for item in value if isinstance(value, list) else [value]:
+        declared = obj.get("articleSection")
+        for item in declared if isinstance(declared, list) else [declared]:
             if isinstance(item, str) and _clean_section(item):
                 return _clean_section(item), "json-ld"
     for el in tree.xpath("//*[@itemprop='articleSection']"):
-        value = _clean_section(clean_text(el.get("content")) or element_text(el))
-        if value:
-            return value, "microdata"
+        shown = _clean_section(clean_text(el.get("content")) or element_text(el))
+        if shown:
+            return shown, "microdata"
     category = _category_near(heading, base) or _wordpress_category(tree)
     if category:
         return category, "category"
