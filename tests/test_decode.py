@@ -263,3 +263,77 @@ def test_decoded_text_is_never_mostly_replacement(encoding):
     result = decode_text(_read(f"chardet_culturax_alriyadh_98641.{encoding}.txt"))
     assert "\ufffd" not in result.text
     assert arabic_share(result.text) > 0.9
+
+
+# --- UTF-8 with a few stray bytes ------------------------------------------------------------
+
+PAGES = Path(__file__).parent / "fixtures" / "pages"
+
+
+def _with_strays(data: bytes, count: int, stray: bytes = b"\xff") -> bytes:
+    """``data`` with ``count`` invalid bytes put in at spread places between ASCII bytes."""
+    ascii_at = [i for i, byte in enumerate(data) if byte < 0x80]
+    places = [ascii_at[len(ascii_at) * k // (count + 1)] for k in range(1, count + 1)]
+    out = bytearray(data)
+    for place in reversed(places):
+        out[place:place] = stray
+    return bytes(out)
+
+
+def _undeclared_page() -> bytes:
+    """A real Arabic news page, its UTF-8 declarations taken out (so detection must decide)."""
+    import gzip
+    import re
+
+    data = gzip.decompress((PAGES / "htmldate_akhbarelyom_1731695567.html.gz").read_bytes())
+    return re.sub(rb"charset\s*=\s*[\"']?utf-?8[\"']?", b"", data, flags=re.I)
+
+
+@pytest.mark.parametrize("call", [decode_html, decode_text])
+def test_utf8_arabic_page_with_stray_bytes_is_utf8_with_replacements(call):
+    data = _undeclared_page()
+    clean = call(data)
+    assert (clean.encoding, clean.replaced) == ("utf-8", 0)
+    result = call(_with_strays(data, 8))
+    assert result.encoding == "utf-8"
+    assert result.replaced == 8
+    assert result.text.replace("\ufffd", "") == clean.text
+
+
+def test_stray_bytes_under_a_legacy_declaration_still_mean_utf8():
+    data = _undeclared_page().replace(b"<head>", b'<head><meta charset="windows-1256">', 1)
+    result = decode_html(_with_strays(data, 8))
+    assert (result.encoding, result.replaced) == ("utf-8", 8)
+
+
+def test_declared_utf8_with_a_stray_byte_counts_it():
+    result = decode_html(page('<meta charset="utf-8">').encode("utf-8")[:300] + b"\xd8 x")
+    assert (result.encoding, result.replaced) == ("utf-8", 1)
+
+
+def test_too_many_stray_bytes_are_not_utf8():
+    data = _undeclared_page()
+    with pytest.raises(DecodeError):
+        decode_html(_with_strays(data, 1 + len(data) // 500))
+
+
+def test_legacy_page_is_not_taken_for_utf8_with_strays():
+    result = decode_html(_read("chardet_chromium_arabic_windows-1256_nocharset.html"))
+    assert (result.encoding, result.replaced) == ("windows-1256", 0)
+
+
+@pytest.mark.parametrize("index", range(4))
+def test_binary_junk_is_still_refused_with_stray_utf8_reading(index):
+    data = _junk()[index] + _undeclared_page()[:2000]  # binary with some real UTF-8 after it
+    with pytest.raises(DecodeError):
+        decode_html(data)
+
+
+def test_extract_reports_the_replaced_characters():
+    from crawler.core.extract import extract
+
+    clean = extract(_undeclared_page(), name="page.html")
+    article = extract(_with_strays(_undeclared_page(), 8), name="page.html")
+    assert (clean.replaced_chars, article.replaced_chars) == (0, 8)
+    assert article.to_dict()["replaced_chars"] == 8
+    assert article.title == clean.title

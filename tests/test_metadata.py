@@ -10,7 +10,9 @@ import lxml.html
 import pytest
 
 from crawler.core.arabic import normalize
-from crawler.core.metadata import PageMeta, clean_author, clean_title, page_metadata
+from crawler.core.byline import clean_author
+from crawler.core.metadata import PageMeta, page_metadata
+from crawler.core.title import clean_title
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"  # real pages, shared by the tests
 FIXTURES = Path(__file__).parent / "fixtures" / "metadata"

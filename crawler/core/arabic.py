@@ -11,6 +11,8 @@ import hashlib
 import re
 import unicodedata
 
+from crawler.core.lexicon import ARTICLE_PREFIXES, CONJUNCTION_WAW
+
 # Arabic combining marks: Quranic annotation signs, harakat (fathatan..sukun, incl. shadda),
 # maddah/hamza above/below, other small marks, superscript alef, Quranic small marks.
 _MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e4\u06e7\u06e8\u06ea-\u06ed]")
@@ -75,7 +77,7 @@ def content_hash(text: str) -> str:
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Light prefix stripping in the spirit of Larkey's light10 stemmer: the definite article
 # and the clitics that attach to it, and a lone conjunction waw.  Longest first.
-_ARTICLE_PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال")
+_ARTICLE_PREFIXES = ARTICLE_PREFIXES
 
 
 def search_token(token: str) -> str:
@@ -87,7 +89,7 @@ def search_token(token: str) -> str:
     for prefix in _ARTICLE_PREFIXES:
         if token.startswith(prefix) and len(token) - len(prefix) >= 2:
             return token[len(prefix):]
-    if token.startswith("و") and len(token) >= 4:
+    if token.startswith(CONJUNCTION_WAW) and len(token) >= 4:
         return token[1:]
     return token
 

@@ -17,6 +17,8 @@ class Article:
     ``date_source`` says where it came from (``json-ld``, ``meta``, ``time``, ``url``,
     ``dateline``, ``feed``, ``http``), or is ``None`` when no date was found.
     ``content_hash`` is the SHA-256 of the normalised body (see :mod:`crawler.core.arabic`).
+    ``replaced_chars`` is how many U+FFFD characters decoding put in for stray bytes the page's
+    encoding could not read (0 for a clean page; see :mod:`crawler.core.decode`).
     """
 
     url: str | None
@@ -35,6 +37,7 @@ class Article:
     description: str | None = None
     tags: list[str] = field(default_factory=list)
     encoding: str | None = None
+    replaced_chars: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from crawler.core import lexicon as lx
 from crawler.core.arabic import arabic_share, normalize
 from crawler.core.datetext import CALENDAR_WORDS
 
@@ -31,60 +32,54 @@ _line_key = lru_cache(maxsize=512)(normalize)
 
 # --- phrase families (normalised spelling: ا for أإآ, ي for ى, ه for ة, no diacritics) ----------
 
-_ALSO = r"(?:ايضا|كذلك|المزيد|اكثر)"
+def _alt(words: tuple[str, ...]) -> str:
+    """A regex group matching any of ``words`` (plain words, tried in order)."""
+    return "(?:" + "|".join(words) + ")"
+
+
+_ALSO = _alt(lx.READ_ALSO_WORDS)
 # A "read also" / "see also" lead-in: the line carries a headline (or introduces the next lines).
-_READ_ALSO = re.compile(
-    rf"^(?:[-–—•*»«>]\s*)?(?:ا?قرا|طالع|شاهد|تابع|اطلع|يهمك|قد يهمك|انظر|راجع|اقرئي|اقرأ)\s*(?:{_ALSO}\b|[:：])"
-)
+_READ_ALSO = re.compile(rf"^(?:[-–—•*»«>]\s*)?{_alt(lx.READ_ALSO_VERBS)}\s*(?:{_ALSO}\b|[:：])")
 _RELATED_HEAD = re.compile(
-    r"^(?:عرض |اقرا |المزيد من )?(?:ال)?(?:اخبار|مواضيع|موضوعات|مقالات|قصص|تقارير|روابط|فيديوهات)\s+"
-    r"(?:ذات الصله|ذات صله|متعلقه|مشابهه|مقترحه|اخري|مرتبطه|قد تهمك|ذات علاقه)\b"
-    r"|^(?:ذات صله|قد يعجبك ايضا|قد يهمك ايضا|اخترنا لك|ننصحك بقراءه|لا تفوت|مقالات قد تهمك|اقرا المزيد|المزيد)$"
-    r"|^(?:ال)?(?:اكثر|الاكثر) (?:قراءه|مشاهده|تداولا|تعليقا|شعبيه|شيوعا)"
-    r"|^(?:اخر|احدث|اهم|ابرز) (?:الاخبار|الاخبار العاجله|المقالات|الموضوعات|الفيديوهات)$"
-    r"|^(?:related|read (?:also|more)|see also|more (?:news|stories)|most read|latest news)\b"
+    rf"^(?:{_alt(lx.RELATED_LEADS)} )?(?:ال)?{_alt(lx.RELATED_NOUNS)}\s+{_alt(lx.RELATED_QUALIFIERS)}\b"
+    rf"|^{_alt(lx.RELATED_LINES)}$"
+    rf"|^(?:ال)?{_alt(lx.MOST_WORDS)} {_alt(lx.MOST_WHAT)}"
+    rf"|^{_alt(lx.LATEST_WORDS)} {_alt(lx.LATEST_WHAT)}$"
+    rf"|^{_alt(lx.RELATED_ENGLISH)}\b"
 )
 _SHARE = re.compile(
-    r"(?:تم )?نسخ الرابط|انسخ الرابط|رابط مختصر|الرابط المختصر|"
-    r"^(?:شارك|شاركوا|مشاركه|شارك هذا|شارك الخبر|شارك المقال)(?:\s|$|:)|"
-    r"^(?:اطبع|طباعه|ارسل لصديق|ارسل الي صديق|حفظ|تكبير الخط|تصغير الخط|حجم الخط)(?:\s|$)|"
-    r"^(?:share|print|email|copy link|link copied|tweet)\b"
+    rf"{_alt(lx.SHARE_PHRASES)}|"
+    rf"^{_alt(lx.SHARE_WORDS)}(?:\s|$|:)|"
+    rf"^{_alt(lx.PRINT_WORDS)}(?:\s|$)|"
+    rf"^{_alt(lx.SHARE_ENGLISH)}\b"
 )
-_SOCIAL = r"(?:فيسبوك|فيس بوك|تويتر|انستغرام|انستجرام|انستقرام|يوتيوب|تيليجرام|تليجرام|تلغرام|تلجرام|واتساب|واتس اب|جوجل نيوز|غوغل نيوز|اكس|تيك توك|منصه|قناتنا|حساباتنا|صفحتنا|x)"
+_SOCIAL = _alt(lx.SOCIAL_PLACES)
 _FOLLOW = re.compile(
-    rf"^(?:تابعونا|تابعوا|تابعنا|تابع)\b.*(?:علي|عبر|في)\s+{_SOCIAL}|^(?:تابعونا|تابعنا)\b|"
-    r"^(?:اشترك|اشتركوا|للاشتراك|انضم|انضموا|حمل|حملوا|نزل) .*(?:النشره|قناه|تطبيق|التطبيق|خدمه|الرسائل)|"
+    rf"^{_alt(lx.FOLLOW_VERBS)}\b.*{_alt(lx.FOLLOW_PREPOSITIONS)}\s+{_SOCIAL}|^{_alt(lx.FOLLOW_US)}\b|"
+    rf"^{_alt(lx.SUBSCRIBE_VERBS)} .*{_alt(lx.SUBSCRIBE_WHAT)}|"
     r"ليصلك(?:م)? (?:كل|اخر|المزيد)|لمتابعه (?:اخر|اهم|اخبار)|^follow us\b|^subscribe\b"
 )
 _COMMENTS = re.compile(
-    r"^(?:اضف|اضيفي|اضافه|اترك|اكتب|ارسل|شارك ب?) ?(?:تعليق|تعليقا|تعليقك|رايك)|"
-    r"^(?:ال)?تعليقات?(?:\s*\(?\d*\)?)?$|^لا توجد تعليقات|^عدد التعليقات|^كن اول من يعلق|"
+    rf"^{_alt(lx.COMMENT_VERBS)} ?{_alt(lx.COMMENT_WHAT)}|"
+    rf"^(?:ال)?تعليقات?(?:\s*\(?\d*\)?)?$|^{'|^'.join(lx.COMMENT_LINE_STARTS)}|"
     r"الاراء الوارده .*تعبر عن|التعليقات (?:المنشوره )?(?:لا )?تعبر عن|(?:لا )?تعبر عن (?:راي|وجهه نظر) (?:الموقع|الصحيفه|الجريده|اصحابها)|"
-    r"^ترحب .*(?:بالنقاش|بتعليقات|بالتعليقات|بمشاركات|بارائكم)|ارشادات الاستخدام|سياسه الخصوصيه|شروط الاستخدام|"
+    rf"^ترحب .*(?:بالنقاش|بتعليقات|بالتعليقات|بمشاركات|بارائكم)|{'|'.join(lx.SITE_POLICY_PHRASES)}|"
     r"^(?:leave a (?:comment|reply)|add (?:a )?comment|comments?)\b"
 )
-_COPYRIGHT = re.compile(r"جميع الحقوق محفوظه|كل الحقوق محفوظه|حقوق النشر|حقوق الطبع|©|\(c\) ?\d{4}|copyright|all rights reserved")
-_WEATHER = re.compile(r"°|درجه الحراره|\bweather\b|غائم|مشمس|ممطر|صحو|الرطوبه|رياح")
-_ADS = re.compile(r"^(?:اعلان|اعلانات|محتوي مدفوع|محتوي ممول|برعايه|advertisement|sponsored|ads?)$")
-_NAV_WORDS = {
-    "السابق", "التالي", "المقال السابق", "المقال التالي", "الخبر السابق", "الخبر التالي",
-    "الموضوع السابق", "الموضوع التالي", "المقاله السابقه", "المقاله التاليه", "previous", "next", "prev",
-    "previous article", "next article", "previous post", "next post",
-}
-_MENU_WORDS = {
-    "الرئيسيه", "الصفحه الرئيسيه", "القائمه", "بحث", "ابحث", "home", "menu", "search", "عاجل", "مباشر", "فيديو",
-    "صور", "المزيد", "تسجيل الدخول", "دخول", "اتصل بنا", "من نحن", "اعلن معنا", "login", "logo", "logo-icon",
-}
-_TAGS_HEAD = re.compile(r"^(?:ال)?(?:كلمات (?:ال)?(?:مفتاحيه|داله)|وسوم|الوسوم|علامات|tags|keywords)\s*[:：]?")
-_COUNTER_WORDS = r"(?:مشاهده|مشاهدات|قراءه|قراءات|تعليق|تعليقات|مشاركه|مشاركات|اعجاب|views?|comments?|shares?|likes?|reads?)"
+_COPYRIGHT = re.compile(rf"{_alt(lx.COPYRIGHT_PHRASES)}|©|\(c\) ?\d{{4}}|copyright|all rights reserved")
+_WEATHER = re.compile(rf"°|{_alt(lx.WEATHER_WORDS)}|\bweather\b")
+_ADS = re.compile(rf"^(?:{_alt(lx.AD_LABELS)}|ads?)$")
+_NAV_WORDS = lx.NAV_WORDS
+_MENU_WORDS = lx.MENU_WORDS
+_PREVIOUS_NEXT = re.compile(rf"(?:[«»<>‹›]+\s*)?{_alt(lx.PREVIOUS_NEXT)}(?:\s*[«»<>‹›]+)?")
+_TAGS_HEAD = re.compile(
+    rf"^(?:ال)?(?:كلمات (?:ال)?{_alt(lx.TAG_HEAD_KEYWORDS)}|{'|'.join(lx.TAG_HEADS)})\s*[:：]?"
+)
+_COUNTER_WORDS = rf"(?:{'|'.join(lx.COUNTER_WORDS)}|views?|comments?|shares?|likes?|reads?)"
 _COUNTER = re.compile(rf"^(?:{_COUNTER_WORDS}\s*[:：]?\s*)?[\d.,]+\s*[kmكم]?(?:\s*{_COUNTER_WORDS})?$")
 
 # --- date/time-only lines ----------------------------------------------------------------------
-_DATE_LABELS = frozenset((  # single words that go with a date in a dateline or a publication stamp
-    "نشر|نشرت|نشره|النشر|تم|تاريخ|بتاريخ|اخر|تحديث|التحديث|محدث|في|الموافق|الساعه|"
-    "صباحا|مساء|ص|م|هـ|ه|ق|ب|ظ|gmt|utc|بتوقيت|مكه|القاهره|بيروت|غرينتش|published|updated|on|at|am|pm|منذ|"
-    "الاول|الثاني|الاخر|الاولي|الثانيه|الاخره|time|date|دقيقه|دقائق|ساعه|ساعات|يوم|ايام|قبل"
-).split("|"))
+_DATE_LABELS = lx.DATE_LABELS  # single words that go with a date in a dateline or a publication stamp
 _DATE_SPLIT = re.compile(r"[\s/\\\-–—,،:|.()\[\]]+")
 
 
@@ -151,7 +146,7 @@ def classify_line(line: str, *, arabic_page: bool = True) -> Verdict | None:
         return None
     words = word_count(line)
     bare = norm.strip(" :：-–—|•*»«>")
-    if bare in _NAV_WORDS or re.fullmatch(r"(?:[«»<>‹›]+\s*)?(?:السابق|التالي)(?:\s*[«»<>‹›]+)?", norm):
+    if bare in _NAV_WORDS or _PREVIOUS_NEXT.fullmatch(norm):
         return Verdict("navigation", carries_next=True)
     if words <= 40 and _READ_ALSO.search(norm):
         # «اقرأ أيضاً: <headline>» carries its headline on the same line; a bare lead-in carries the next.

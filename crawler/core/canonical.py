@@ -102,9 +102,9 @@ _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
 def _tree(html: object) -> lxml.html.HtmlElement | None:
     """Parse ``html`` (an lxml tree or element, str or bytes) into an element, or ``None``."""
     if hasattr(html, "xpath"):
-        return html  # type: ignore[return-value]
+        return html
     if hasattr(html, "getroot"):
-        return html.getroot()  # type: ignore[no-any-return]
+        return html.getroot()
     if isinstance(html, str):
         html = _XML_DECLARATION.sub("", html, count=1)
     if not html or not str(html).strip():

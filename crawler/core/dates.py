@@ -34,9 +34,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import lxml.html
 from lxml import etree
 
+from crawler.core import lexicon as lx
 from crawler.core.arabic import normalize
 from crawler.core.datetext import DateMatch, fold_text, parse_date_text, parse_timestamp
-from crawler.core.metadata import json_ld_blocks, page_metadata
+from crawler.core.jsonld import JsonLd, LdNode, read_json_ld
+from crawler.core.metadata import page_metadata
 
 __all__ = [
     "DateCandidate",
@@ -149,38 +151,35 @@ _LD_KEYS = {"datePublished": ("published", 0.0), "dateCreated": ("published", -0
             "dateModified": ("modified", -0.05)}
 
 
-def _types(obj: dict) -> list[str]:
+def _types(obj: dict[str, object]) -> list[str]:
     t = obj.get("@type", [])
     return [x.lower() for x in (t if isinstance(t, list) else [t]) if isinstance(x, str)]
 
 
-def _walk_ld(obj: object, listed: bool, out: list[tuple[str, str, float]]) -> None:
-    """Collect (key, value, confidence) from JSON-LD objects; items of a list count little."""
-    if isinstance(obj, list):
-        for item in obj:
-            _walk_ld(item, listed, out)
+def _ld_dates(node: LdNode, out: list[tuple[str, str, float]]) -> None:
+    """Collect (key, value, confidence) from one JSON-LD object; items of a list count little."""
+    types = _types(node.obj)
+    if any(t in _SKIP_TYPES for t in types):
         return
-    if not isinstance(obj, dict):
-        return
-    types = _types(obj)
-    if not any(t in _SKIP_TYPES for t in types):
-        base = 0.95 if any(_ARTICLE_TYPE.search(t) for t in types) else 0.8
-        if listed:
-            base = 0.4
-        for key, (_, delta) in _LD_KEYS.items():
-            if isinstance(obj.get(key), str):
-                out.append((key, obj[key], base + delta))
-    for key, value in obj.items():
-        if isinstance(value, (dict, list)):
-            _walk_ld(value, listed or key in ("itemListElement", "hasPart", "relatedLink", "comment"), out)
+    base = 0.95 if any(_ARTICLE_TYPE.search(t) for t in types) else 0.8
+    if node.listed:
+        base = 0.4
+    for key, (_, delta) in _LD_KEYS.items():
+        if isinstance(node.obj.get(key), str):
+            out.append((key, node.obj[key], base + delta))
 
 
-def json_ld_candidates(doc: etree._Element, locale: str | None = None) -> list[DateCandidate]:
-    """Dates from ``<script type="application/ld+json">`` blocks (malformed JSON read by pattern)."""
+def json_ld_candidates(doc: etree._Element, locale: str | None = None,
+                       json_ld: JsonLd | None = None) -> list[DateCandidate]:
+    """Dates from ``<script type="application/ld+json">`` blocks (malformed JSON read by pattern);
+    ``json_ld`` is the page's JSON-LD when the caller has read it."""
+    ld = json_ld if json_ld is not None else read_json_ld(doc)
     found: list[tuple[str, str, float]] = []
-    for text, parsed in json_ld_blocks(doc):
+    for index, (text, parsed) in enumerate(ld.blocks):
         if parsed is not None:
-            _walk_ld(parsed, False, found)
+            for node in ld.nodes:
+                if node.block == index:
+                    _ld_dates(node, found)
         else:  # malformed JSON: read the dates by pattern
             for m in re.finditer(r'"(datePublished|dateCreated|dateModified)"\s*:\s*"([^"]+)"', text):
                 found.append((m.group(1), m.group(2), 0.8 + _LD_KEYS[m.group(1)][1]))
@@ -294,9 +293,9 @@ def time_candidates(doc: etree._Element, locale: str | None = None,
 
 
 def html_candidates(doc: etree._Element, *, locale: str | None = None,
-                    base: datetime | None = None) -> list[DateCandidate]:
+                    base: datetime | None = None, json_ld: JsonLd | None = None) -> list[DateCandidate]:
     """All machine-readable dates of a parsed page: JSON-LD, meta tags, time and microdata."""
-    return (json_ld_candidates(doc, locale) + meta_candidates(doc, locale)
+    return (json_ld_candidates(doc, locale, json_ld) + meta_candidates(doc, locale)
             + time_candidates(doc, locale, base))
 
 
@@ -341,8 +340,9 @@ def url_candidates(url: str | None) -> list[DateCandidate]:
 # --------------------------------------------------------------------------- visible lines
 
 _LABEL_MODIFIED = re.compile(
-    r"(?<!\w)(?:[وب]?ال)?(?:تحديث|محدث|محدثه|تعديل|عدل|updated?|modified|last\s+update)(?!\w)")
-_PUBLISHED_WORDS = r"(?:تم\s+)?(?:نشر|نشرت|نشره|منشور|النشر|تاريخ\s+النشر|اضيف|published|posted|pub\s+date)"
+    rf"(?<!\w)(?:[وب]?ال)?(?:{'|'.join(lx.MODIFIED_LABELS)}|updated?|modified|last\s+update)(?!\w)")
+_PUBLISHED_ALT = "|".join(w.replace(" ", r"\s+") for w in lx.PUBLISHED_LABELS)
+_PUBLISHED_WORDS = rf"(?:تم\s+)?(?:{_PUBLISHED_ALT}|published|posted|pub\s+date)"
 _LABEL_PUBLISHED = re.compile(rf"(?<!\w){_PUBLISHED_WORDS}(?!\w)")
 # The same words anywhere in a line (no word boundaries): a line without them cannot hold a date
 # labelled as published, so it need not be parsed where only those count.
@@ -403,7 +403,7 @@ def _usable(m: DateMatch) -> bool:
 
 
 # A cheap pre-check: absolute dates have digits (any script); relative ones one of these words.
-_MAYBE_DATE = re.compile("[0-9\u0660-\u0669\u06f0-\u06f9]|[اأإ]مس|البارح|منذ|قبل|اليوم|الماضي|يومين|ساع|دقيق|اسبوع|أسبوع|شهر")
+_MAYBE_DATE = re.compile("[0-9\u0660-\u0669\u06f0-\u06f9]|[اأإ]مس|" + "|".join(lx.RELATIVE_STEMS))
 
 
 def line_candidates(lines: list[str], title: str | None = None, *, base: datetime | None = None,
@@ -497,8 +497,8 @@ def _site_zone(cands: list[DateCandidate], tz: tzinfo | None) -> tzinfo | None:
     """The source's zone, else the most common non-zero offset in the page's own metadata."""
     if tz is not None:
         return tz
-    offsets = Counter(c.value.utcoffset() for c in cands
-                      if c.value.tzinfo is not None and c.source in STRUCTURED and c.value.utcoffset())
+    offsets = Counter(offset for offset in (c.value.utcoffset() for c in cands
+                                            if c.value.tzinfo is not None and c.source in STRUCTURED) if offset)
     if offsets:
         return timezone(offsets.most_common(1)[0][0])
     return None
@@ -571,7 +571,8 @@ def _iso(c: DateCandidate) -> str:
 def _offset_minutes(c: DateCandidate) -> int | None:
     if c.precision == "day" or c.value.tzinfo is None:
         return None
-    return int(c.value.utcoffset().total_seconds() // 60)
+    offset = c.value.utcoffset()
+    return None if offset is None else int(offset.total_seconds() // 60)
 
 
 def _today_traps(cands: list[DateCandidate], fetch_day: date) -> set[int]:
@@ -585,14 +586,15 @@ def _today_traps(cands: list[DateCandidate], fetch_day: date) -> set[int]:
 
 def _gather(html: str | None, doc: etree._Element | None, lines: list[str] | None, title: str | None,
             url: str | None, feed_date: str | datetime | None, http_last_modified: str | None, base: datetime,
-            locale: str | None) -> tuple[list[DateCandidate], list[Rejection]]:
+            locale: str | None, json_ld: JsonLd | None = None) -> tuple[list[DateCandidate], list[Rejection]]:
     cands: list[DateCandidate] = []
     rejected: list[Rejection] = []
     if doc is None and html:
         doc = _parse_html(html)
     if doc is not None:
-        cands += html_candidates(doc, locale=locale, base=base)
-        title = title or page_metadata(doc).title  # the headline, by the same rules as the article's
+        ld = json_ld if json_ld is not None else read_json_ld(doc)
+        cands += html_candidates(doc, locale=locale, base=base, json_ld=ld)
+        title = title or page_metadata(doc, json_ld=ld).title  # the headline, by the same rules as the article's
         if lines is None:
             lines = visible_lines(doc)
     if lines:
@@ -615,21 +617,23 @@ def resolve_dates(*, html: str | None = None, doc: etree._Element | None = None,
                   lines: list[str] | None = None, title: str | None = None,
                   url: str | None = None, fetched_at: datetime | None = None,
                   feed_date: str | datetime | None = None, http_last_modified: str | None = None,
-                  timezone: str | None = None, locale: str | None = None) -> ResolvedDate:
+                  timezone: str | None = None, locale: str | None = None,
+                  json_ld: JsonLd | None = None) -> ResolvedDate:
     """Resolve a page's publication and modification dates, with provenance.
 
     ``html`` is the decoded page, ``doc`` its parse when the caller has one (the document root of an
     ``lxml.html`` parse; only read, never changed; ``html`` is then not parsed again), ``lines`` its visible text (one line per element; derived
     from ``html`` when not given), ``title`` the headline.  ``fetched_at`` (naive = UTC;
     default now) anchors relative dates and the future check.  ``timezone`` is the source's
-    IANA zone, ``locale`` its locale (``ar-EG``, ``ar-LB``, ``fa-IR`` ...).
+    IANA zone, ``locale`` its locale (``ar-EG``, ``ar-LB``, ``fa-IR`` ...).  ``json_ld`` is the JSON-LD
+    of ``doc`` when the caller has read it (:func:`crawler.core.jsonld.read_json_ld`), so it is walked once.
     No date found: ``published`` is None (a date is never invented).
     """
     tz = _zone(timezone)
     fetched = (fetched_at or datetime.now(tz=_utc_zone()))
     fetched_utc = fetched.astimezone(_utc_zone()).replace(tzinfo=None) if fetched.tzinfo else fetched
     base = fetched_utc.replace(tzinfo=_utc_zone()).astimezone(tz) if tz else fetched_utc.replace(tzinfo=_utc_zone())
-    raw, rejected = _gather(html, doc, lines, title, url, feed_date, http_last_modified, base, locale)
+    raw, rejected = _gather(html, doc, lines, title, url, feed_date, http_last_modified, base, locale, json_ld)
 
     zone = _site_zone(raw, tz)
     wall_clocks = {c.value.replace(second=0) for c in raw

@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo
 
 from hijridate import Hijri
 
+from crawler.core import lexicon as lx
 from crawler.core.arabic import normalize
 
 __all__ = [
@@ -137,48 +138,17 @@ def _alt(words: list[str]) -> str:
 
 # --------------------------------------------------------------------------- tables
 
-# (calendar, month) -> spellings.  Weak names are ordinary words too (آب "father",
-# ماي "my", صفر "zero", مهر "dowry" ...): they count only in a full day-month-year date.
-_GREGORIAN: dict[int, list[str]] = {
-    1: ["يناير", "ينايِر", "جانفي", "جانفيه", "january"],
-    2: ["فبراير", "فبرايِر", "فبرير", "شباط", "فيفري", "february"],
-    3: ["مارس", "آذار", "march"],
-    4: ["أبريل", "إبريل", "ابريل", "أفريل", "افريل", "نيسان", "april"],
-    5: ["مايو", "أيار", "ايار", "مايس", "ماي", "may"],
-    6: ["يونيو", "يونيه", "حزيران", "جوان", "june", "jun"],
-    7: ["يوليو", "يوليه", "تموز", "جويلية", "جويلة", "يوليوز", "july", "jul"],
-    8: ["أغسطس", "اغسطس", "أغسطُس", "آب", "أوت", "اوت", "غشت", "august", "aug"],
-    9: ["سبتمبر", "أيلول", "ايلول", "شتنبر", "september", "sept", "sep"],
-    10: ["أكتوبر", "اكتوبر", "october", "oct"],
-    11: ["نوفمبر", "نونبر", "november", "nov"],
-    12: ["ديسمبر", "دجنبر", "december", "dec"],
-}
-_ENGLISH_SHORT = {1: "jan", 2: "feb", 3: "mar", 4: "apr"}
+# (calendar, month) -> spellings (crawler.core.lexicon).  Weak names are ordinary words too (آب
+# "father", ماي "my", صفر "zero", مهر "dowry" ...): they count only in a full day-month-year date.
+_GREGORIAN = lx.GREGORIAN_MONTHS
+_ENGLISH_SHORT = lx.ENGLISH_SHORT_MONTHS
 # Levantine months with an ordinal: كانون الثاني / كانون ثاني / كانون 2 ...
-_LEVANT_ORDINAL = {("كانون", 2): 1, ("تشرين", 1): 10, ("تشرين", 2): 11, ("كانون", 1): 12}
-_FIRST = ["الأول", "أول", "اول", "1"]
-_SECOND = ["الثاني", "ثاني", "الثانى", "2"]
-_WEAK_GREGORIAN = {"آب", "ماي", "مايس", "أوت", "اوت", "may", "mar", "jan", "feb", "apr",
-                   "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"}
-
-_HIJRI: dict[int, list[str]] = {
-    1: ["محرم", "المحرم"],
-    2: ["صفر"],
-    3: ["ربيع الأول", "ربيع أول", "ربيع الاول", "ربيع 1"],
-    4: ["ربيع الآخر", "ربيع الثاني", "ربيع ثاني", "ربيع آخر", "ربيع الاخر", "ربيع 2"],
-    5: ["جمادى الأولى", "جمادى الأول", "جمادى أولى", "جمادى الاولى", "جمادى 1"],
-    6: ["جمادى الآخرة", "جمادى الثانية", "جمادى الآخر", "جمادى الثاني", "جمادى الاخرة", "جمادى 2"],
-    7: ["رجب"],
-    8: ["شعبان"],
-    9: ["رمضان"],
-    10: ["شوال"],
-    11: ["ذو القعدة", "ذي القعدة", "ذوالقعدة", "ذو القعده"],
-    12: ["ذو الحجة", "ذي الحجة", "ذوالحجة", "ذو الحجه"],
-}
-_JALALI: dict[int, list[str]] = {
-    1: ["فروردین"], 2: ["اردیبهشت", "اردی بهشت"], 3: ["خرداد"], 4: ["تیر"], 5: ["مرداد", "امرداد"],
-    6: ["شهریور"], 7: ["مهر"], 8: ["آبان"], 9: ["آذر"], 10: ["دی"], 11: ["بهمن"], 12: ["اسفند"],
-}
+_LEVANT_ORDINAL = lx.LEVANT_ORDINAL_MONTHS
+_FIRST = lx.ORDINAL_FIRST
+_SECOND = lx.ORDINAL_SECOND
+_WEAK_GREGORIAN = lx.WEAK_GREGORIAN
+_HIJRI = lx.HIJRI_MONTHS
+_JALALI = lx.JALALI_MONTHS
 
 _MONTHS: dict[str, tuple[str, int, bool]] = {}  # folded name -> (calendar, month, weak)
 
@@ -206,53 +176,31 @@ for (_base, _ordinal), _m in _LEVANT_ORDINAL.items():
         _add_month(f"{_base} {_o}", "gregorian", _m, False)
 for _m, _names in _HIJRI.items():
     for _n in _names:
-        _add_month(_n, "hijri", _m, _m in (2, 7, 8, 9, 10, 1))
+        _add_month(_n, "hijri", _m, _m in lx.WEAK_HIJRI_MONTHS)
 for _m, _names in _JALALI.items():
     for _n in _names:
         _add_month(_n, "jalali", _m, True)
 
 # Levantine double names are standard in the press: which family a name belongs to
 # decides a disagreement between the two halves of a double name (rare typo).
-_LEVANT_NAMES = {_f(n) for n in ("شباط", "آذار", "نيسان", "أيار", "حزيران", "تموز", "آب", "أيلول")} | {
-    k for k in _MONTH_KEYS if k.startswith(("كانون", "تشرين"))}
+_LEVANT_NAMES = {_f(n) for n in lx.LEVANT_MONTHS} | {
+    k for k in _MONTH_KEYS if k.startswith(tuple({base for base, _ in _LEVANT_ORDINAL}))}
 
 _DAYS: dict[str, int] = {}  # folded day name -> Python weekday (Monday 0)
-for _names, _wd in (
-    (["الاثنين", "الإثنين", "اثنين", "الاثنبن", "دوشنبه"], 0),
-    (["الثلاثاء", "ثلاثاء", "الثلاثا", "سه شنبه", "سه‌شنبه"], 1),
-    (["الأربعاء", "الاربعاء", "أربعاء", "الأربعا", "چهارشنبه"], 2),
-    (["الخميس", "خميس", "پنجشنبه", "پنج شنبه"], 3),
-    (["الجمعة", "جمعة", "جمعه"], 4),
-    (["السبت", "سبت", "شنبه"], 5),
-    (["الأحد", "الاحد", "أحد", "یکشنبه", "یک شنبه"], 6),
-    (["monday", "mon"], 0), (["tuesday", "tue"], 1), (["wednesday", "wed"], 2),
-    (["thursday", "thu"], 3), (["friday", "fri"], 4), (["saturday", "sat"], 5), (["sunday", "sun"], 6),
-):
+for _names, _wd in lx.WEEKDAYS:
     for _n in _names:
         _DAYS[_f(_n)] = _wd
 
 _DAY_KEYS = {_key(k): v for k, v in _DAYS.items()}
 
 _NUMBER_WORDS: dict[str, int] = {}
-for _names, _v in (
-    (["واحد", "واحدة"], 1), (["اثنين", "اثنتين", "اثنان"], 2), (["ثلاث", "ثلاثة"], 3),
-    (["أربع", "أربعة"], 4), (["خمس", "خمسة"], 5), (["ست", "ستة"], 6), (["سبع", "سبعة"], 7),
-    (["ثماني", "ثمانية", "ثمان"], 8), (["تسع", "تسعة"], 9), (["عشر", "عشرة"], 10),
-):
+for _names, _v in lx.NUMBER_WORDS:
     for _n in _names:
         _NUMBER_WORDS[_f(_n)] = _v
 
 # unit spelling -> (unit, count implied by the word, None when a number must be given)
 _UNITS: dict[str, tuple[str, int | None]] = {}
-for _unit, _single, _plural, _dual in (
-    ("seconds", ["ثانية"], ["ثوان", "ثواني", "ثوانٍ"], ["ثانيتين", "ثانيتان"]),
-    ("minutes", ["دقيقة", "د"], ["دقائق", "دقايق"], ["دقيقتين", "دقيقتان"]),
-    ("hours", ["ساعة", "س"], ["ساعات"], ["ساعتين", "ساعتان"]),
-    ("days", ["يوم", "يوما", "يومًا"], ["أيام", "ايام"], ["يومين", "يومان"]),
-    ("weeks", ["أسبوع", "اسبوع", "أسبوعا"], ["أسابيع", "اسابيع"], ["أسبوعين", "أسبوعان"]),
-    ("months", ["شهر", "شهرا"], ["أشهر", "شهور"], ["شهرين", "شهران"]),
-    ("years", ["سنة", "عام", "عاما"], ["سنوات", "سنين", "أعوام", "اعوام"], ["سنتين", "سنتان", "عامين", "عامان"]),
-):
+for _unit, _single, _plural, _dual in lx.TIME_UNITS:
     for _n in _single:
         _UNITS[_f(_n)] = (_unit, 1)
     for _n in _plural:
@@ -260,19 +208,7 @@ for _unit, _single, _plural, _dual in (
     for _n in _dual:
         _UNITS[_f(_n)] = (_unit, 2)
 
-_CITY_ZONES: dict[str, str] = {
-    "مكة": "Asia/Riyadh", "مكه": "Asia/Riyadh", "الرياض": "Asia/Riyadh", "السعودية": "Asia/Riyadh",
-    "القاهرة": "Africa/Cairo", "مصر": "Africa/Cairo", "بيروت": "Asia/Beirut", "لبنان": "Asia/Beirut",
-    "دمشق": "Asia/Damascus", "سوريا": "Asia/Damascus", "بغداد": "Asia/Baghdad", "العراق": "Asia/Baghdad",
-    "عمان": "Asia/Amman", "الأردن": "Asia/Amman", "الدوحة": "Asia/Qatar", "قطر": "Asia/Qatar",
-    "أبوظبي": "Asia/Dubai", "أبو ظبي": "Asia/Dubai", "دبي": "Asia/Dubai", "الإمارات": "Asia/Dubai",
-    "الكويت": "Asia/Kuwait", "المنامة": "Asia/Bahrain", "البحرين": "Asia/Bahrain", "مسقط": "Asia/Muscat",
-    "القدس": "Asia/Jerusalem", "فلسطين": "Asia/Gaza", "غزة": "Asia/Gaza", "الخرطوم": "Africa/Khartoum",
-    "تونس": "Africa/Tunis", "الجزائر": "Africa/Algiers", "الرباط": "Africa/Casablanca",
-    "المغرب": "Africa/Casablanca", "طرابلس": "Africa/Tripoli", "ليبيا": "Africa/Tripoli",
-    "صنعاء": "Asia/Aden", "اليمن": "Asia/Aden", "موسكو": "Europe/Moscow", "غرينتش": "UTC",
-    "جرينتش": "UTC", "غرينيتش": "UTC",
-}
+_CITY_ZONES = lx.CITY_ZONES
 _CITY_FOLDED = {_f(k): v for k, v in _CITY_ZONES.items()}
 
 CALENDAR_WORDS = frozenset(
@@ -459,7 +395,7 @@ def _month_of(expr: str, locale: str | None) -> tuple[str, int, bool] | None:
 
 
 def _levantine(locale: str | None) -> bool:
-    return bool(locale) and bool(re.search(r"(lb|sy|iq|jo|ps)$", locale.lower()))
+    return bool(locale and re.search(r"(lb|sy|iq|jo|ps)$", locale.lower()))
 
 
 def _calendar_for_year(year: int, marker: str | None, digits: str, locale: str | None) -> str | None:

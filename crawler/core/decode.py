@@ -23,6 +23,12 @@ bytes before it is believed:
 * a ``windows-1252`` declaration (what the ``iso-8859-1`` server default turns into) loses to a
   strongly evidenced Arabic reading: no Arabic outlet publishes Arabic in a Latin code page.
 
+Bytes that are UTF-8 but for a few stray invalid bytes (at most one in :data:`STRAY_PER_BYTES`,
+every other sequence valid and real multi-byte characters around them) are UTF-8 with the strays
+replaced by U+FFFD: real sites serve such pages (a truncated string pasted into a template), and
+refusing the whole page, or reading it in a legacy code page, loses it.  Every result says how
+many characters were replaced (:attr:`Decoded.replaced`).
+
 A result whose text is mostly control characters, NULs or U+FFFD is refused with
 :class:`DecodeError`; a page is never silently replaced with U+FFFD.
 """
@@ -35,6 +41,7 @@ from dataclasses import dataclass
 
 from charset_normalizer import from_bytes
 from crawler.core.errors import DecodeError
+from crawler.core.lexicon import DEFINITE_ARTICLE, FUNCTION_WORDS, SHARED_FUNCTION_WORDS
 
 __all__ = ["DecodeError", "Decoded", "decode_html", "decode_text", "lookup_label", "META_SCAN_BYTES"]
 
@@ -48,12 +55,14 @@ class Decoded:
     """Decoded text, the encoding used (a name Python's codecs accept) and where it came from.
 
     ``source`` is one of ``'http'``, ``'bom'``, ``'meta'``, ``'detected'``, ``'default'``
-    (``'default'``: pure ASCII with no declaration, reported as UTF-8).
+    (``'default'``: pure ASCII with no declaration, reported as UTF-8).  ``replaced`` is how many
+    U+FFFD characters decoding put in for bytes the encoding could not read.
     """
 
     text: str
     encoding: str
     source: str
+    replaced: int = 0
 
 
 # --- WHATWG labels --------------------------------------------------------------------------
@@ -137,21 +146,24 @@ def lookup_label(label: str) -> str | None:
 _CP1252_HOLES = {0xDC00 + b: b for b in (0x81, 0x8D, 0x8F, 0x90, 0x9D)}
 
 
-def _decode(data: bytes, encoding: str) -> tuple[str, int]:
-    """Decode with invalid sequences replaced by U+FFFD; return the text and the count of bad bytes."""
+_ESCAPED = re.compile("[\udc80-\udcff]")
+
+
+def _decode(data: bytes, encoding: str) -> tuple[str, int, int]:
+    """Decode with invalid sequences replaced by U+FFFD; return the text, the count of bad bytes and
+    the count of U+FFFD characters the decoder put in (not those the page itself holds)."""
     if encoding == "windows-1252":
-        return data.decode("cp1252", errors="surrogateescape").translate(_CP1252_HOLES), 0
+        return data.decode("cp1252", errors="surrogateescape").translate(_CP1252_HOLES), 0, 0
     try:
-        return data.decode(encoding), 0
+        return data.decode(encoding), 0, 0
     except UnicodeDecodeError:
         pass
     text = data.decode(encoding, errors="replace")
     try:
         escaped = data.decode(encoding, errors="surrogateescape")
-        errors = sum(1 for ch in escaped if "\udc80" <= ch <= "\udcff")
     except UnicodeDecodeError:  # UTF-16 cannot escape: count the replacements instead
-        errors = text.count("\ufffd")
-    return text, errors
+        return text, text.count("\ufffd"), text.count("\ufffd")
+    return text, len(_ESCAPED.findall(escaped)), text.count("\ufffd") - escaped.count("\ufffd")
 
 
 def _tolerated(errors: int, text: str) -> bool:
@@ -164,6 +176,36 @@ def _strict_utf8(data: bytes) -> str | None:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         return None
+
+
+STRAY_PER_BYTES = 1000
+"""UTF-8 bytes with at most one stray invalid byte in this many are read as UTF-8 (see below)."""
+_MULTIBYTE = re.compile("[^\x00-\x7f\udc80-\udcff]")
+
+
+def _nearly_utf8(data: bytes) -> Decoded | None:
+    """UTF-8 with a few stray invalid bytes, replaced by U+FFFD; ``None`` if the bytes are not that.
+
+    Nearly: at most one bad byte per :data:`STRAY_PER_BYTES` (at least one allowed), and at least ten
+    valid multi-byte characters per bad byte, so that a legacy page with a single high byte is
+    not taken for UTF-8.  Legacy Arabic text is almost never valid UTF-8, so it fails by far.
+    """
+    escaped = data.decode("utf-8", errors="surrogateescape")
+    bad = len(_ESCAPED.findall(escaped))
+    if not bad or bad > max(1, len(data) // STRAY_PER_BYTES):
+        return None
+    if len(_MULTIBYTE.findall(escaped)) < 10 * bad:
+        return None
+    text = data.decode("utf-8", errors="replace")
+    return _finish(text, "utf-8", "detected", text.count("\ufffd") - escaped.count("\ufffd"))
+
+
+def _utf8_reading(data: bytes) -> Decoded | None:
+    """The bytes as UTF-8 if they are UTF-8 (strictly, or but for a few stray bytes)."""
+    utf8 = _strict_utf8(data)
+    if utf8 is not None:
+        return _finish(utf8, "utf-8", "detected")
+    return _nearly_utf8(data)
 
 
 # --- evidence: BOM, HTTP, meta --------------------------------------------------------------
@@ -226,13 +268,9 @@ _ARABIC_FAMILY = {"cp1256", "iso8859-6", "cp720", "cp864", "mac-arabic", "mac-fa
 
 _ARABIC_LETTER = re.compile("[\u0621-\u063a\u0641-\u064a\u0671-\u06d3\u06d5]")
 _WORD = re.compile(r"[^\W\d_]+")
-# Very frequent Arabic (and Persian) function words; their presence tells real text from a wrong
-# code page, whose output is Arabic-looking letters in impossible combinations.
-_FUNCTION_WORDS = frozenset(
-    "في من على إلى الى أن ان عن مع هذا هذه التي الذي التى الذى كان قد لا ما أو او ثم بين حتى منذ عند "
-    "كما لم لن إن إذا قال وقال وفي ومن به له لها فى علي الي بعد قبل خلال "
-    "از در به که را این آن با است برای".split()
-)
+# Very frequent Arabic, Persian and shared function words; their presence tells real text from a
+# wrong code page, whose output is Arabic-looking letters in impossible combinations.
+_FUNCTION_WORDS = FUNCTION_WORDS["ar"] | FUNCTION_WORDS["fa"] | SHARED_FUNCTION_WORDS
 # Characters a correct decoding of news text practically never contains.
 _MOJIBAKE = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd\u2500-\u259f\ue000-\uf8ff]")
 _ASCII_MOJIBAKE = bytes([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20), 0x7F])  # its ASCII part
@@ -257,6 +295,7 @@ class _ArabicReading:
     words: int
     mixed: int  # words mixing Arabic and Latin/other letters: the mark of a wrong code page
     bad: int  # control, box-drawing, private-use or replacement characters
+    replaced: int  # U+FFFD put in for bytes the code page leaves undefined
 
     @property
     def plausible(self) -> bool:
@@ -280,20 +319,20 @@ _MARKUP = re.compile(r"<(script|style)\b.*?</\1\s*>|<!--.*?-->|<[^>]*>|&#?\w+;",
 
 def _read_arabic(data: bytes, encoding: str) -> _ArabicReading:
     """Decode ``data`` as ``encoding`` and measure how much its prose (markup aside) looks Arabic."""
-    text, errors = _decode(data, encoding)
+    text, errors, replaced = _decode(data, encoding)
     words = _WORD.findall(_MARKUP.sub(" ", text))
     arabic = mixed = evidence = 0
     for word in words:
         n_arabic = len(_ARABIC_LETTER.findall(word))
         if n_arabic == len(word):
             arabic += 1
-            if word in _FUNCTION_WORDS or (word.startswith("ال") and len(word) > 3):
+            if word in _FUNCTION_WORDS or (word.startswith(DEFINITE_ARTICLE) and len(word) > 3):
                 evidence += 1
         elif n_arabic:
             mixed += 1
     bad = _bad_chars(text) + errors
     score = arabic + 2 * evidence - 5 * (mixed + bad)
-    return _ArabicReading(encoding, text, score, evidence, arabic, len(words), mixed, bad)
+    return _ArabicReading(encoding, text, score, evidence, arabic, len(words), mixed, bad, replaced)
 
 
 def _best_arabic(data: bytes) -> _ArabicReading:
@@ -332,9 +371,9 @@ def _check_text(text: str, encoding: str) -> None:
         )
 
 
-def _finish(text: str, encoding: str, source: str) -> Decoded:
+def _finish(text: str, encoding: str, source: str, replaced: int = 0) -> Decoded:
     _check_text(text, encoding)
-    return Decoded(text, encoding, source)
+    return Decoded(text, encoding, source, replaced)
 
 
 # --- detection ----------------------------------------------------------------------------
@@ -344,25 +383,25 @@ def _detect(data: bytes) -> Decoded:
     """Decide the encoding of undeclared bytes (no BOM, no usable declaration)."""
     if data.isascii():
         return _finish(data.decode("ascii"), "utf-8", "default")
-    utf8 = _strict_utf8(data)
+    utf8 = _utf8_reading(data)
     if utf8 is not None:
-        return _finish(utf8, "utf-8", "detected")
+        return utf8
     if data.count(0) > len(data) // 100:
         raise DecodeError(f"not text: {data.count(0)} NUL bytes in {len(data)} and no byte-order mark")
     arabic = _best_arabic(data)
     if arabic.strong:
-        return _finish(arabic.text, arabic.encoding, "detected")
+        return _finish(arabic.text, arabic.encoding, "detected", arabic.replaced)
     guess = from_bytes(data).best()
     if guess is None:
         if arabic.plausible:
-            return _finish(arabic.text, arabic.encoding, "detected")
+            return _finish(arabic.text, arabic.encoding, "detected", arabic.replaced)
         raise DecodeError("not text: no encoding decodes these bytes cleanly (binary or corrupt data?)")
     if arabic.plausible or (codecs.lookup(guess.encoding).name in _ARABIC_FAMILY and arabic.bad == 0):
         # In an Arabic archive a clean Arabic reading that shows the language's own words beats a
         # statistical guess trained on longer texts (charset-normalizer mixes up the Arabic pages).
-        return _finish(arabic.text, arabic.encoding, "detected")
+        return _finish(arabic.text, arabic.encoding, "detected", arabic.replaced)
     name = _canonical_name(guess.encoding)
-    text, _ = _decode(data, name) if name == "windows-1252" else (str(guess), 0)
+    text = _decode(data, name)[0] if name == "windows-1252" else str(guess)
     return _finish(text, name, "detected")
 
 
@@ -376,17 +415,17 @@ def _declared(data: bytes, label: str | None, source: str) -> Decoded | None:
     if encoding in _UTF16 and b"\x00" not in data:
         return None  # UTF-16 markup always has NUL bytes; without them the label is wrong
     if encoding != "utf-8" and encoding not in _UTF16 and not data.isascii():
-        utf8 = _strict_utf8(data)
+        utf8 = _utf8_reading(data)
         if utf8 is not None:  # declared legacy, really UTF-8: the commonest lie on Arabic sites
-            return _finish(utf8, "utf-8", "detected")
+            return utf8
         if encoding == "windows-1252":
             arabic = _best_arabic(data)
             if arabic.strong:
-                return _finish(arabic.text, arabic.encoding, "detected")
-    text, errors = _decode(data, encoding)
+                return _finish(arabic.text, arabic.encoding, "detected", arabic.replaced)
+    text, errors, replaced = _decode(data, encoding)
     if not _tolerated(errors, text):
         return None
-    return _finish(text, encoding, source)
+    return _finish(text, encoding, source, replaced)
 
 
 def _from_bom(data: bytes, what: str) -> Decoded | None:
@@ -397,8 +436,8 @@ def _from_bom(data: bytes, what: str) -> Decoded | None:
     if bom is None:
         return None
     encoding, size = bom
-    text, errors = _decode(data[size:], encoding)
-    return _finish(text, encoding, "bom") if _tolerated(errors, text) else None
+    text, errors, replaced = _decode(data[size:], encoding)
+    return _finish(text, encoding, "bom", replaced) if _tolerated(errors, text) else None
 
 
 def decode_html(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 import lxml.html
 import trafilatura
@@ -22,6 +23,7 @@ from crawler.core.boilerplate import clean_paragraphs, segment_text_page
 from crawler.core.dates import resolve_dates
 from crawler.core.decode import DecodeError, decode_html, decode_text, header_value
 from crawler.core.htmltree import load_html
+from crawler.core.jsonld import read_json_ld
 from crawler.core.language import detect_language
 from crawler.core.metadata import page_metadata
 from crawler.core.errors import ExtractionError
@@ -80,7 +82,9 @@ def extract(
         decoded = decode_text(data) if kind == "text" else decode_html(data, headers)
     except DecodeError as exc:
         raise ExtractionError(str(exc)) from exc
-    common = dict(
+    read = extract_text if kind == "text" else extract_html
+    article = read(
+        decoded.text,
         url=url,
         fetched_at=fetched_at,
         timezone=timezone,
@@ -88,11 +92,8 @@ def extract(
         feed_date=feed_date,
         http_last_modified=header_value(headers, "Last-Modified"),
     )
-    if kind == "text":
-        article = extract_text(decoded.text, **common)
-    else:
-        article = extract_html(decoded.text, **common)
     article.encoding = decoded.encoding
+    article.replaced_chars = decoded.replaced
     return article
 
 
@@ -101,7 +102,7 @@ def _finish(
     url: str | None,
     title: str | None,
     paragraphs: list[str],
-    **fields,
+    **fields: Any,
 ) -> Article:
     text = "\n".join(paragraphs)
     if not text.strip():
@@ -119,7 +120,7 @@ def _finish(
     )
 
 
-_TRAFILATURA_OPTIONS = dict(  # how akhbar calls trafilatura.extract on a page
+_TRAFILATURA_OPTIONS: dict[str, Any] = dict(  # how akhbar calls trafilatura.extract on a page
     include_comments=False, include_tables=True, favor_precision=True, deduplicate=False, with_metadata=False,
 )
 
@@ -144,12 +145,14 @@ def extract_html(
             tree = lxml.html.fromstring(html)
         except (etree.ParserError, ValueError) as exc:
             raise ExtractionError(f"not an HTML page ({exc})") from exc
-    meta = page_metadata(tree, url)
+    json_ld = read_json_ld(tree)  # read once, for the metadata and the dates
+    meta = page_metadata(tree, url, json_ld)
     link_texts = [a.text_content() for a in tree.iter("a")]
     dates = resolve_dates(
         html=html,
         # share the parse when it is the whole document (a fragment comes back re-rooted by lxml)
         doc=tree if tree.getparent() is None else None,
+        json_ld=json_ld if tree.getparent() is None else None,
         title=meta.title,
         url=url,
         fetched_at=fetched_at,
@@ -158,7 +161,7 @@ def extract_html(
         timezone=timezone,
         locale=locale,
     )
-    main = trafilatura.extract(tree, url=url, **_TRAFILATURA_OPTIONS) if readable else None
+    main: str | None = trafilatura.extract(tree, url=url, **_TRAFILATURA_OPTIONS) if readable else None
     paragraphs, _dropped = clean_paragraphs((main or "").split("\n"), title=meta.title, link_texts=link_texts)
     return _finish(
         url=url,

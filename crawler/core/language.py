@@ -39,6 +39,7 @@ from langdetect.lang_detect_exception import ErrorCode, LangDetectException
 from langdetect.utils.ngram import NGram
 
 from crawler.core.arabic import arabic_share
+from crawler.core.lexicon import FUNCTION_WORDS
 
 __all__ = ["LanguageResult", "LanguageDetector", "detect_language", "MIN_LETTERS"]
 
@@ -47,19 +48,8 @@ MIN_LETTERS = 20
 
 _ARABIC_SCRIPT_MAJORITY = 0.5
 
-# Function words, in the spellings each language's keyboards produce (Arabic text typed on a Persian
-# keyboard gets ی/ک, so the Arabic list carries those variants too).
-_FUNCTION_WORDS: dict[str, frozenset[str]] = {
-    "ar": frozenset(
-        "في فی على علی إلى الى إلی الی أن إن عن مع هذا هذه التي التی الذي الذی كان کان قد لم لن "
-        "ثم حيث حیث إذا منذ عند كما کما أو وقال وفي وفی ومن وأن".split()
-    ),
-    "fa": frozenset(
-        "از در به که كه را این است با برای براي می مي شد شده های هاي کرد كرد خود "
-        "بود نیز نيز یک يك تا".split()
-    ),
-    "ur": frozenset("کے کی میں ہے ہیں کا سے کو نے پر اور یہ وہ گیا کیا ہو تھا تھی".split()),
-}
+# Function words of each language (crawler.core.lexicon), in the spellings its keyboards produce.
+_FUNCTION_WORDS: dict[str, frozenset[str]] = FUNCTION_WORDS
 # Letters as evidence, with weights: letters foreign to Arabic weigh most; the yeh/kaf forms, which
 # depend on the writer's keyboard as much as on the language, weigh least.
 _URDU_ONLY = frozenset("ٹڈڑںےۓھہ")
@@ -94,7 +84,8 @@ def _profiles() -> DetectorFactory:
 @lru_cache(maxsize=4096)
 def _ngram_char(ch: str) -> str:
     """langdetect's per-character normalisation (:meth:`NGram.normalize`), remembered."""
-    return NGram.normalize(ch)
+    normalized: str = NGram.normalize(ch)
+    return normalized
 
 
 @lru_cache(maxsize=65536)
@@ -142,7 +133,7 @@ def _rows(factory: DetectorFactory) -> Callable[[str], np.ndarray]:
     return row
 
 
-class _FastDetector(Detector):
+class _FastDetector(Detector):  # type: ignore[misc]  # langdetect ships no types: Detector is Any
     """langdetect's :class:`Detector` with its hot loops (append, n-grams, trials) written tighter.
 
     Same n-grams in the same order, the same random draws and the same floating-point
