@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.orm import Session
 
 from crawler.core.decode import header_value
-from crawler.core.errors import InputError
+from crawler.core.errors import InputError, os_reason
 from crawler.ingest import IngestResult, RawDocument, ingest
 
 PAGE_SUFFIXES = (".txt", ".html", ".htm")
@@ -120,7 +120,7 @@ def iter_documents(path: Path, *, source: str | None = None) -> Iterator[RawDocu
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ReplayInputError(exc.strerror or str(exc)) from exc
+        raise ReplayInputError(os_reason(exc)) from exc
     yield RawDocument(data=data, name=str(path), source=source)
 
 
