@@ -18,6 +18,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 from sqlalchemy.orm import Session
 
+from crawler.core.errors import NotFound
 from crawler.core.sources import Source
 from crawler.middlewares import default_warc_dir
 from crawler.settings import user_agent
@@ -102,7 +103,7 @@ def crawl(
         for source in sources:
             given = (run_ids or {}).get(source.name)
             if given is not None and get_run(session, given) is None:
-                raise LookupError(f"no crawl run {given}")
+                raise NotFound(f"no crawl run {given} in the archive (--run-id takes the id of an existing run)")
             ids[source.name] = given if given is not None else start_run(session, source.name, trigger=trigger)
         session.commit()
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from crawler.capture.warc import iter_warc_responses
 from crawler.core.decode import header_value
-from crawler.core.errors import InputError
+from crawler.core.errors import InputError, os_reason
 from crawler.ingest import IngestResult, RawDocument, ingest
 
 PAGE_SUFFIXES = (".txt", ".html", ".htm")
@@ -119,7 +119,7 @@ def iter_documents(path: Path, *, source: str | None = None) -> Iterator[RawDocu
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ReplayInputError(exc.strerror or str(exc)) from exc
+        raise ReplayInputError(os_reason(exc)) from exc
     yield RawDocument(data=data, name=str(path), source=source)
 
 

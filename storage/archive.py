@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from crawler.core.article import Article
+from crawler.core.errors import NotFound
 from crawler.capture.warc import WarcPointer, headers_dict, read_record
 from storage.models import OUTCOMES, ArticleRecord, ArticleUrl, Document, Source
 from storage.search import index_article
@@ -291,20 +292,47 @@ def set_document_outcome(
         .values(outcome=outcome, article_id=article_id, reason=reason)
     )
     if result.rowcount == 0:  # type: ignore[attr-defined]
-        raise LookupError(f"no document {doc_id}")
+        raise NotFound(f"no document {doc_id}")
+
+
+#: The largest id a database integer column holds (SQLite and PostgreSQL BIGINT: signed 64-bit).
+MAX_ID = 2**63 - 1
 
 
 def get_article(session: Session, id_or_url: int | str) -> ArticleRecord | None:
-    """The article with this id, or seen at this URL (its ``urls`` are loaded with it)."""
+    """The article with this id, or seen at this URL (its ``urls`` are loaded with it).
+
+    A URL is looked up as given, then in the form the crawler stores
+    (:func:`crawler.core.canonical.canonicalize_url`: tracking parameters dropped, non-ASCII
+    percent-encoded...).  An id no database integer can hold finds nothing.
+    """
     if isinstance(id_or_url, int) and not isinstance(id_or_url, bool):
-        return session.get(ArticleRecord, id_or_url)
+        return session.get(ArticleRecord, id_or_url) if 0 < id_or_url <= MAX_ID else None
+    for url in _url_forms(id_or_url):
+        found = _article_at(session, url)
+        if found is not None:
+            return found
+    return None
+
+
+def _url_forms(url: str) -> list[str]:
+    """``url`` as given, then canonicalised (when it is an http(s) URL)."""
+    from crawler.core.canonical import canonicalize_url
+
+    try:
+        return list(dict.fromkeys([url, canonicalize_url(url)]))
+    except ValueError:
+        return [url]
+
+
+def _article_at(session: Session, url: str) -> ArticleRecord | None:
     found = session.execute(
-        select(ArticleRecord).join(ArticleUrl).where(ArticleUrl.url == id_or_url)
+        select(ArticleRecord).join(ArticleUrl).where(ArticleUrl.url == url)
     ).scalar_one_or_none()
     if found is not None:
         return found
     return session.execute(
-        select(ArticleRecord).where(ArticleRecord.url == id_or_url).order_by(ArticleRecord.id).limit(1)
+        select(ArticleRecord).where(ArticleRecord.url == url).order_by(ArticleRecord.id).limit(1)
     ).scalar_one_or_none()
 
 
@@ -325,7 +353,7 @@ def document_raw(session: Session, doc_id: int, *, warc_root: Path | None = None
     """
     doc = session.get(Document, doc_id)
     if doc is None:
-        raise LookupError(f"no document {doc_id}")
+        raise NotFound(f"no document {doc_id}")
     if doc.raw is not None:
         return zlib.decompress(doc.raw)
     if doc.warc_path is None or doc.warc_offset is None or doc.warc_length is None:

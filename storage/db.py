@@ -25,7 +25,10 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+
+from crawler.core.errors import ArchiveError, DriverMissing, InputError
 
 #: Environment variable naming the archive database when no ``--db`` is given.
 ENV_VAR = "AKHBAR_DB"
@@ -35,15 +38,57 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
 
 
+#: pip packages of the drivers SQLAlchemy imports by default, by module name (others: the module's name).
+DRIVER_PACKAGES = {"psycopg": "psycopg[binary]", "psycopg2": "psycopg2-binary", "MySQLdb": "mysqlclient",
+                   "pymysql": "PyMySQL", "cx_Oracle": "cx_Oracle", "oracledb": "oracledb", "pyodbc": "pyodbc"}
+
+
 def resolve_url(db: str | None) -> str:
     """Return the database URL: ``db``, else ``$AKHBAR_DB``, else ``sqlite:///archive.db``.
 
-    A value without ``://`` is taken as the path of a SQLite file (``~`` is expanded).
+    A value without ``://`` is taken as the path of a SQLite file (``~`` is expanded); one
+    with a ``:`` but no ``://`` is neither (``postgresql:/x``, ``::::``): :class:`InputError`.
     """
     value = db or os.environ.get(ENV_VAR) or DEFAULT_URL
     if "://" not in value:
+        if ":" in value:
+            raise InputError(f"{value!r} is not a database URL or path (a URL has '://', e.g. sqlite:///archive.db)")
         return f"sqlite:///{os.path.expanduser(value)}"
     return value
+
+
+def parse_url(url: str) -> URL:
+    """``url`` (or a bare SQLite path) parsed; :class:`InputError` when it is not a database URL."""
+    try:
+        return make_url(resolve_url(url))
+    except (ArgumentError, ValueError) as exc:
+        raise InputError(f"{url!r} is not a database URL or path ({exc})") from None
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (``None`` for other databases and in-memory ones)."""
+    parsed = parse_url(url)
+    name = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not name or name == ":memory:" or name.startswith("file:"):
+        return None
+    return Path(name).expanduser()
+
+
+def display_url(url: str) -> str:
+    """How to name the archive to a user: a SQLite file by its path, others without the password."""
+    path = sqlite_file(url)
+    return str(path) if path is not None else parse_url(url).render_as_string(hide_password=True)
+
+
+@contextmanager
+def archive_errors(url: str | None = None) -> Iterator[None]:
+    """Turn a database library's error inside the block into one :class:`ArchiveError` line."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        where = f"{display_url(url)}: " if url else ""
+        raise ArchiveError(f"archive error: {where}{reason[0] if reason else type(exc).__name__}") from exc
 
 
 def _use_wal(cursor: Any, busy_timeout_ms: int) -> None:
@@ -80,23 +125,42 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any, busy_timeout_ms: in
 def make_engine(url: str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Engine:
     """Create the engine for ``url`` (or a bare SQLite file path) without touching the schema.
 
-    For a SQLite file the parent folder is created if missing.  SQLite connections keep the
+    A SQLite file's folder must exist (:class:`ArchiveError`; no folder is created); a URL whose
+    driver is not installed raises :class:`DriverMissing`.  SQLite connections keep the
     driver's default transaction handling: a transaction begins at the first write, so a
     writer waits (``busy_timeout``) for the lock instead of failing on a stale read snapshot.
     """
     url = resolve_url(url)
-    parsed = make_url(url)
+    parsed = parse_url(url)
+    path = sqlite_file(url)
+    if path is not None and not path.parent.is_dir():
+        raise ArchiveError(f"{path.parent}: no such file or folder (the archive {path.name} goes in it)")
+    engine = _create(url, parsed)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url)
-    if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url)
+        return engine
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, record: Any) -> None:
         _set_sqlite_pragmas(dbapi_connection, record, busy_timeout_ms)
 
     return engine
+
+
+def _create(url: str, parsed: URL) -> Engine:
+    """``create_engine``, with a missing driver or unknown dialect as :class:`DriverMissing`."""
+    try:
+        return create_engine(url)
+    except NoSuchModuleError:
+        raise DriverMissing(f"{parsed.drivername!r} is not a database akhbar can open "
+                            "(use sqlite:///FILE or postgresql://...)") from None
+    except ImportError as exc:
+        module = (exc.name or "").split(".")[0] or parsed.drivername
+        package = DRIVER_PACKAGES.get(module, module)
+        raise DriverMissing(f"the database {parsed.drivername!r} needs the Python package {package!r}, "
+                            f"which is not installed (pip install '{package}')") from None
+    except ArgumentError as exc:
+        raise InputError(f"{parsed.render_as_string(hide_password=True)!r} is not a usable database URL: "
+                         f"{str(exc).splitlines()[0]}") from None
 
 
 #: Tables that exist only through raw SQL in migrations: the FTS5 index and its shadow tables.
@@ -154,10 +218,31 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
 
-def open_engine(url: str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Engine:
+def open_engine(url: str, *, create: bool = True, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Engine:
     """Create the engine for ``url`` (or a bare SQLite file path) and bring its schema to the
-    newest revision (creating it in an empty database)."""
+    newest revision (creating it in an empty database).
+
+    With ``create=False`` (the read-only commands) nothing is created: a SQLite file that does
+    not exist, or a database without akhbar's schema, is :class:`ArchiveError` ("no archive").
+    Database errors on the way are :class:`ArchiveError` too.
+    """
+    path = sqlite_file(url)
+    if not create and path is not None and not path.is_file():
+        raise no_archive(url)
     engine = make_engine(url, busy_timeout_ms=busy_timeout_ms)
-    if current_revision(engine) != head_revision():
-        upgrade(engine)
+    try:
+        with archive_errors(url):
+            revision = current_revision(engine)
+            if revision is None and not create:
+                raise no_archive(url)
+            if revision != head_revision():
+                upgrade(engine)
+    except BaseException:
+        engine.dispose()
+        raise
     return engine
+
+
+def no_archive(url: str) -> ArchiveError:
+    """The error of a read-only command run where there is no archive yet."""
+    return ArchiveError(f"no archive at {display_url(url)} (run `akhbar replay` or `akhbar crawl` first)")

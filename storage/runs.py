@@ -13,19 +13,13 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from crawler.core.errors import NotFound
 from storage.archive import utcnow
 from storage.models import RUN_OUTCOMES, CrawlRun
+from storage.shapes import RUN_COUNTERS, run_json
 
 #: Counter columns of a run (``errors`` is a ``{kind: count}`` mapping beside them).
-COUNTERS = (
-    "pages_fetched",
-    "not_modified",
-    "bytes",
-    "articles_new",
-    "articles_duplicate",
-    "articles_rejected",
-    "skipped_seen",
-)
+COUNTERS = RUN_COUNTERS
 #: Outcomes a finished run may have (``running`` is the only unfinished one).
 FINISHED_OUTCOMES = tuple(o for o in RUN_OUTCOMES if o != "running")
 #: How often a running crawl writes its heartbeat and counters, in seconds, unless the crawl's
@@ -83,7 +77,7 @@ def heartbeat(session: Session, run_id: int, **counters: Any) -> None:
     values = _counter_values(counters)
     result = session.execute(update(CrawlRun).where(CrawlRun.id == run_id).values(heartbeat_at=utcnow(), **values))
     if result.rowcount == 0:  # type: ignore[attr-defined]
-        raise LookupError(f"no crawl run {run_id}")
+        raise NotFound(f"no crawl run {run_id}")
 
 
 def finish_run(
@@ -119,7 +113,7 @@ def finish_run(
     if result.rowcount == 1:  # type: ignore[attr-defined]
         return True
     if session.execute(select(CrawlRun.id).where(CrawlRun.id == run_id)).first() is None:
-        raise LookupError(f"no crawl run {run_id}")
+        raise NotFound(f"no crawl run {run_id}")
     return False
 
 
@@ -152,18 +146,5 @@ def last_ok_start(session: Session, source: str) -> Any:
 
 
 def run_dict(run: CrawlRun) -> dict[str, Any]:
-    """A run as a JSON-ready mapping (the shape ``akhbar runs --json`` prints)."""
-    return {
-        "id": run.id,
-        "source": run.source,
-        "trigger": run.trigger,
-        "started_at": run.started_at.isoformat() if run.started_at else None,
-        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-        "heartbeat_at": run.heartbeat_at.isoformat() if run.heartbeat_at else None,
-        "outcome": run.outcome,
-        "pid": run.pid,
-        "host": run.host,
-        **{key: getattr(run, key) for key in COUNTERS},
-        "errors": dict(run.errors or {}),
-        "message": run.message,
-    }
+    """A run as a JSON-ready mapping: :func:`storage.shapes.run_json` (kept under its old name)."""
+    return run_json(run)

@@ -23,11 +23,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from crawler.core.schedule_policy import FAILED_OUTCOMES
 from storage.archive import _insert, utcnow
 from storage.models import CrawlRun, SourceState
+from storage.shapes import RunHistory, source_health_json
 
 if TYPE_CHECKING:
     from crawler.core.sources import Source
@@ -53,11 +55,13 @@ __all__ = [
     "set_last_run",
     "set_schedule",
     "sources_health",
-    "state_dict",
+    "run_history",
 ]
 
 #: How many runs ``source_state.recent_new`` remembers (new articles per run, newest last).
 RECENT_RUNS = 10
+#: A run still marked running counts as going on while its heartbeat is younger than this.
+RUNNING_FRESH = timedelta(minutes=1)
 
 
 # --- owners and processes ------------------------------------------------------------------------
@@ -345,35 +349,33 @@ def record_outcome(
     session.execute(update(SourceState).where(SourceState.source == source).values(**values))
 
 
-def state_dict(state: SourceState | None, last_run: CrawlRun | None, *, now: datetime | None = None) -> dict[str, Any]:
-    """A source's health as a JSON-ready mapping (without its configuration)."""
+def run_history(session: Session, source: str, *, now: datetime | None = None) -> RunHistory:
+    """What the crawl runs of ``source`` say, whatever started them: the newest run, the newest ok
+    one, failures since it, the newest failure, new articles in the recent ok runs, and whether a
+    run is going on (a live lease, or a running run whose heartbeat is fresh)."""
     now = now or utcnow()
-
-    def iso(moment: datetime | None) -> str | None:
-        return moment.isoformat(timespec="seconds") if moment else None
-
-    live = lease_is_live(state, now)
-    return {
-        "current_interval_seconds": state.interval_seconds if state else None,
-        "next_run": iso(state.next_run_at) if state else None,
-        "last_success": iso(state.last_success) if state else None,
-        "last_error": state.last_error if state else None,
-        "last_error_at": iso(state.last_error_at) if state else None,
-        "consecutive_failures": state.consecutive_failures if state else 0,
-        "recent_new": list(state.recent_new or []) if state else [],
-        "running": bool(live),
-        "lease_owner": state.lease_owner if state and live else None,
-        "last_run": None
-        if last_run is None
-        else {
-            "id": last_run.id,
-            "outcome": last_run.outcome,
-            "started_at": iso(last_run.started_at),
-            "finished_at": iso(last_run.finished_at),
-            "articles_new": last_run.articles_new,
-            "message": last_run.message,
-        },
-    }
+    runs = select(CrawlRun).where(CrawlRun.source == source).order_by(CrawlRun.id.desc())
+    last = session.execute(runs.limit(1)).scalar_one_or_none()
+    if last is None:
+        return RunHistory(running=lease_is_live(get_state(session, source), now))
+    oks = list(session.execute(runs.where(CrawlRun.outcome == "ok").limit(RECENT_RUNS)).scalars())
+    failed = runs.where(CrawlRun.outcome.in_(sorted(FAILED_OUTCOMES)))
+    if oks:
+        failed = failed.where(CrawlRun.id > oks[0].id)
+    failures = session.execute(select(func.count()).select_from(failed.subquery())).scalar_one()
+    last_failure = session.execute(
+        select(CrawlRun).where(CrawlRun.source == source, CrawlRun.outcome.in_(sorted(FAILED_OUTCOMES)))
+        .order_by(CrawlRun.id.desc()).limit(1)
+    ).scalar_one_or_none()
+    going = last.outcome == "running" and (last.heartbeat_at or last.started_at) > now - RUNNING_FRESH
+    return RunHistory(
+        last_run=last,
+        last_ok=oks[0] if oks else None,
+        last_failure=last_failure,
+        failures_since_ok=failures,
+        recent_new=tuple(run.articles_new for run in reversed(oks)),
+        running=going or lease_is_live(get_state(session, source), now),
+    )
 
 
 def last_runs(session: Session, names: Iterable[str]) -> dict[str, CrawlRun]:
@@ -388,21 +390,13 @@ def last_runs(session: Session, names: Iterable[str]) -> dict[str, CrawlRun]:
     return out
 
 
-def sources_health(session: Session, sources: Iterable[Source]) -> list[dict[str, Any]]:
-    """Each source's configuration and health, as ``akhbar sources --json`` prints it."""
-    sources = list(sources)
-    names = [s.name for s in sources]
-    states = {name: get_state(session, name) for name in names}
-    runs = last_runs(session, names)
+def sources_health(session: Session | None, sources: Iterable[Source]) -> list[dict[str, Any]]:
+    """Each source's configuration and health, as ``akhbar sources --json`` prints it
+    (:func:`storage.shapes.source_health_json`).  Without a session (no archive yet) every source
+    is shown as never run."""
     now = utcnow()
     return [
-        {
-            "name": s.name,
-            "enabled": s.enabled,
-            "interval_seconds": s.interval.total_seconds(),
-            "min_interval_seconds": s.min_interval.total_seconds(),
-            "max_interval_seconds": s.max_interval.total_seconds(),
-            **state_dict(states[s.name], runs.get(s.name), now=now),
-        }
+        source_health_json(s, get_state(session, s.name) if session else None,
+                           run_history(session, s.name, now=now) if session else RunHistory())
         for s in sources
     ]

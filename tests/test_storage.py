@@ -66,7 +66,7 @@ def engine(tmp_path):
 
 
 def test_schema_is_created_on_first_open_and_reopening_keeps_it(tmp_path):
-    url = f"sqlite:///{tmp_path / 'new' / 'archive.db'}"
+    url = f"sqlite:///{tmp_path / 'archive.db'}"
     first = open_engine(url)
     assert head_revision() is not None
     assert current_revision(first) == head_revision()

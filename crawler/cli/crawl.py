@@ -1,4 +1,4 @@
-"""The ``akhbar crawl`` and ``akhbar runs`` commands (registered at the end of crawler/cli.py)."""
+"""The ``akhbar crawl`` and ``akhbar runs`` commands (registered in :mod:`crawler.cli`)."""
 from __future__ import annotations
 
 import sys
@@ -6,7 +6,8 @@ from typing import Any
 
 import click
 
-from crawler.cli.support import archive_session, archive_url, db_option, echo_json
+from crawler.cli.support import archive_session, archive_url, db_option, echo_json, say_error
+from crawler.core.errors import SourcesError
 from crawler.core.sources import load_sources
 
 
@@ -27,7 +28,7 @@ def _pick_sources(path: str, names: tuple[str, ...]) -> list[Any]:
     by_name = {s.name: s for s in sources}
     missing = [n for n in names if n not in by_name]
     if missing:
-        raise click.ClickException(f"{path}: no source named {missing[0]!r}")
+        raise SourcesError(f"{path}: no source named {missing[0]!r}")
     return [by_name[n] for n in dict.fromkeys(names)]
 
 
@@ -56,7 +57,7 @@ def crawl_cmd(ctx: click.Context, names: tuple[str, ...], sources_file: str, war
         raise click.UsageError("--run-id needs exactly one SOURCE")
     sources = _pick_sources(sources_file, names)
     if not sources:
-        raise click.ClickException(f"{sources_file}: no enabled source to crawl")
+        raise SourcesError(f"{sources_file}: no enabled source to crawl")
     url = archive_url(ctx, db)
     level = ("WARNING", "INFO", "DEBUG")[min(verbose, 2)]
     report = crawl(sources, db_url=url, warc_dir=warc_dir, settings=_overrides(overrides),
@@ -73,7 +74,7 @@ def crawl_cmd(ctx: click.Context, names: tuple[str, ...], sources_file: str, war
                        f"already archived {run['skipped_seen']}, errors {errors}, bytes {run['bytes']}")
     for run in report.runs:
         if run["outcome"] != "ok" and run.get("message"):
-            click.echo(f"akhbar: {run['source']}: {run['message']}", err=True)
+            say_error(f"{run['source']}: {run['message']}")
     sys.stdout.flush()
     ctx.exit(report.exit_code)
 
@@ -86,10 +87,11 @@ def crawl_cmd(ctx: click.Context, names: tuple[str, ...], sources_file: str, war
 @click.pass_context
 def runs_cmd(ctx: click.Context, as_json: bool, limit: int, source: str | None, db: str | None) -> None:
     """List crawl runs, newest first: when, how they ended, and what they did."""
-    from storage.runs import list_runs, run_dict  # here: storage loads slowly
+    from storage.runs import list_runs
+    from storage.shapes import run_json
 
-    with archive_session(ctx, db) as session:
-        runs = [run_dict(r) for r in list_runs(session, limit=limit, source=source)]
+    with archive_session(ctx, db, create=False) as session:
+        runs = [run_json(r) for r in list_runs(session, limit=limit, source=source)]
     if as_json:
         echo_json(runs)
         return

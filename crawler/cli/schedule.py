@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from crawler.cli.support import archive_session, archive_url, db_option, echo_json
+from crawler.cli.support import archive_exists, archive_session, archive_url, db_option, echo_json
 from crawler.core.sources import load_sources, parse_interval
 
 SOURCES_HELP = "The sources file."
@@ -74,19 +74,13 @@ def _line(entry: dict[str, Any]) -> list[str]:
     current = entry["current_interval_seconds"]
     if current and round(current) != round(entry["interval_seconds"]):
         interval += f" (now {_ago(current)})"
-    if not entry["enabled"]:
-        status = "disabled"
-    elif entry["running"]:
-        status = "crawling"
-    elif entry["consecutive_failures"]:
+    status = entry["status"]
+    if status == "failing":
         status = f"failing x{entry['consecutive_failures']}"
-    elif entry["last_success"]:
-        status = "ok"
-    else:
-        status = "never run"
-    lines = [f"{entry['name']}: {status}, every {interval}, " + (f"next run {entry['next_run']} UTC" if entry['next_run'] else "not scheduled yet")]
+    next_run = f"next run {entry['next_run']}" if entry["next_run"] else "not scheduled yet"
+    lines = [f"{entry['name']}: {status}, every {interval}, {next_run}"]
     last = entry["last_run"]
-    ran = f"last run {last['id']} {last['outcome']} at {last['started_at']}; " if last else ""
+    ran = f"last run {last['id']} {last['outcome']} ({last['trigger']}) at {last['started_at']}; " if last else ""
     lines.append(f"    {ran}last success {entry['last_success'] or 'never'}; new articles in recent runs: "
                  f"{' '.join(map(str, entry['recent_new'])) or '-'}")
     if entry["last_error"]:
@@ -101,12 +95,18 @@ def _line(entry: dict[str, Any]) -> list[str]:
 @db_option
 @click.pass_context
 def sources_cmd(ctx: click.Context, sources_file: Path, as_json: bool, db: str | None) -> None:
-    """Each source's health: last success, last error, failures in a row, new articles in recent runs, next run."""
-    from storage.scheduling import sources_health  # here: storage loads slowly
+    """Each source's health: last success, last error, failures in a row, new articles in recent runs, next run.
+
+    Health counts every crawl run, scheduled or manual.  Without an archive yet, every source is
+    listed as never run (and no archive is created)."""
+    from storage.scheduling import sources_health
 
     sources = load_sources(sources_file)
-    with archive_session(ctx, db) as session:
-        health = sources_health(session, sources)
+    if not archive_exists(ctx, db):
+        health = sources_health(None, sources)
+    else:
+        with archive_session(ctx, db, create=False) as session:
+            health = sources_health(session, sources)
     if as_json:
         echo_json(health)
         return

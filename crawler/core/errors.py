@@ -76,3 +76,14 @@ class SearchUnavailable(ArchiveError, RuntimeError):
 
 class CaptureError(AkhbarError, OSError):
     """A WARC file that cannot be written or read."""
+
+
+def os_reason(exc: OSError) -> str:
+    """An operating-system error in akhbar's words, the same everywhere: a missing path is
+    "no such file or folder"; any other reason is the system's text, lower-case."""
+    import errno
+
+    if exc.errno == errno.ENOENT or isinstance(exc, FileNotFoundError):
+        return "no such file or folder"
+    text = exc.strerror or str(exc) or type(exc).__name__
+    return text[:1].lower() + text[1:]

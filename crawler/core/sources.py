@@ -37,7 +37,7 @@ import tldextract
 from cssselect import GenericTranslator, SelectorError
 
 from crawler.core.canonical import canonicalize_url
-from crawler.core.errors import SourcesError
+from crawler.core.errors import SourcesError, os_reason
 
 __all__ = ["Listing", "Source", "SourcesError", "load_sources", "parse_sources", "parse_interval"]
 
@@ -364,7 +364,7 @@ def load_sources(path: str | Path) -> list[Source]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise SourcesError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raise SourcesError(f"{path}: cannot read: {os_reason(exc)}") from None
     except UnicodeDecodeError:
         raise SourcesError(f"{path}: cannot read: not UTF-8 text") from None
     return parse_sources(text, str(path))
