@@ -50,7 +50,7 @@ ENGLISH_TEMPLATES = ("scrapinghub_aeb/14cc2a0ca59c.html", "scrapinghub_aeb/0ec95
 ARABIC_TEXTS = ("antcorpus_rss_derived/*.xml", "arabic_timeml/*.tml")
 ENGLISH_TEXTS = ("scrapinghub_aeb/*.gold.txt",)
 
-#: Share of sitemap entries of each kind besides plain articles.
+#: Share of sitemap entries of each kind besides plain articles (exact counts: rounded shares).
 MIX = {"tracking": 0.05, "alias": 0.02, "near": 0.03, "english": 0.02, "broken": 0.01}
 SITEMAP_SIZE = 1000
 LISTING_SIZE = 20
@@ -334,16 +334,23 @@ def build(material: Material, pages: int, seed: int = 16) -> SiteModel:
     when = NEWEST
     originals: list[int] = []
     bodies: set[tuple[tuple[int, ...], ...]] = set()
-    kinds, weights = zip(*MIX.items())
-    for i in range(pages):
+    for i, kind in enumerate(_kinds(rng, pages)):
         when -= timedelta(minutes=rng.randint(3, 45))
-        kind = rng.choices((*kinds, "article"), (*weights, 1 - sum(weights)))[0]
-        if kind in ("tracking", "alias", "near") and not originals:
-            kind = "article"
         model.add(_page(model, rng, i, kind, when, originals, bodies))
         if kind == "article":
             originals.append(i)
     return model
+
+
+def _kinds(rng: random.Random, pages: int) -> list[str]:
+    """The kind of each entry: :data:`MIX`'s shares (at least one of each on a site of 50 entries or
+    more), in a seeded order, the first few being articles (copies need an original before them)."""
+    head = min(pages, 3)
+    rest = [kind for kind, share in MIX.items()
+            for _ in range(max(int(pages >= 50), round(share * pages)))][:pages - head]
+    rest += ["article"] * (pages - head - len(rest))
+    rng.shuffle(rest)
+    return ["article"] * head + rest
 
 
 def _page(model: SiteModel, rng: random.Random, i: int, kind: str, when: datetime, originals: list[int],
@@ -455,7 +462,7 @@ class GeneratedSite:
         source = page if page.kind == "near" else orig
         pool = self.material.sentences[source.lang]
         paras = [" ".join(pool[s] for s in para) for para in source.paras]
-        title = " ".join(pool[source.title[0]].split()[:source.title[1]]).rstrip("،,.:؛")
+        title = self.title(source)
         desc = paras[0][:160]
         values = {
             "TITLE": html.escape(title), "DESC": html.escape(desc),
@@ -471,9 +478,7 @@ class GeneratedSite:
     def feed(self) -> bytes:
         items = []
         for page in self._linked()[:FEED_SIZE]:
-            orig = self.model.original(page)
-            pool = self.material.sentences[orig.lang]
-            title = " ".join(pool[orig.title[0]].split()[:orig.title[1]])
+            title = self.title(page)
             items.append(f"<item><title>{html.escape(title)}</title><link>{html.escape(self.url(page))}</link>"
                          f"<guid>{html.escape(self.url(page))}</guid>"
                          f"<pubDate>{format_datetime(page.published)}</pubDate></item>")
@@ -507,7 +512,7 @@ class GeneratedSite:
         chunk = self.model.pages[(number - 1) * LISTING_SIZE:number * LISTING_SIZE]
         if number < 1 or not chunk:
             return None
-        links = "".join(f'<li><a href="{html.escape(self.url(p))}">{html.escape(self._title(p))}</a></li>\n'
+        links = "".join(f'<li><a href="{html.escape(self.url(p))}">{html.escape(self.title(p))}</a></li>\n'
                         for p in chunk)
         more = len(self.model.pages) > number * LISTING_SIZE
         nav = f'<a rel="next" class="next" href="/news/page/{number + 1}/">التالي</a>' if more else ""
@@ -515,9 +520,10 @@ class GeneratedSite:
                 f"{number}</title></head><body><h1>آخر الأخبار</h1><ul>\n{links}</ul>{nav}</body></html>\n"
                 ).encode("utf-8")
 
-    def _title(self, page: Page) -> str:
-        orig = self.model.original(page)
-        return " ".join(self.material.sentences[orig.lang][orig.title[0]].split()[:orig.title[1]])
+    def title(self, page: Page) -> str:
+        """The headline of a page: the first words of a sentence not in its body."""
+        words = self.material.sentences[page.lang][page.title[0]].split()[:page.title[1]]
+        return " ".join(words).rstrip("،,.:؛")
 
     def robots(self) -> bytes:
         return f"User-agent: *\nAllow: /\n\nSitemap: {self.base_url}/sitemap_index.xml\n".encode()
