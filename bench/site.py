@@ -59,8 +59,10 @@ BODY_BYTES = (2000, 6000)
 TZ = timezone(timedelta(hours=3))
 NEWEST = datetime(2024, 3, 1, 14, 0, tzinfo=TZ)
 SECTIONS = ("politics", "economy", "culture", "world", "sports")
-TRACKING = ("utm_source=facebook&utm_medium=social&utm_campaign=share",
-            "utm_source=twitter&utm_medium=social", "fbclid=IwAR{n}x", "utm_source=newsletter&utm_campaign=daily{n}")
+#: Tracking parameters of the copies ({n}: the entry's number, so that no two copies share a URL).
+TRACKING = ("utm_source=facebook&utm_medium=social&utm_campaign=share{n}",
+            "utm_source=twitter&utm_medium=social&utm_content={n}", "fbclid=IwAR{n}x",
+            "utm_source=newsletter&utm_campaign=daily{n}")
 
 _PLACEHOLDER = re.compile(r"@@([A-Z_]+)@@")
 _AR_MONTHS = ("يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر",

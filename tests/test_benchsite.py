@@ -1,6 +1,7 @@
 """The generated bench site (bench/site.py) serves what it promises, on a tiny site.
 
-Built from tests/fixtures/benchsite: two small template pages (Arabic, English) and sentences
+Built from tests/fixtures/benchsite: two small template pages (Arabic, English; .tpl, so that
+bench/snapshot.py does not take them for extraction cases) and sentences
 copied from ../shared/realpages (ANT corpus and Arabic TimeML texts; Zyte benchmark gold texts),
 so the test does not need ../shared.  Everything is fetched over HTTP from 127.0.0.1.
 """
@@ -39,7 +40,7 @@ benchsite = _load_site_module()
 @pytest.fixture(scope="module")
 def material():
     return benchsite.Material.from_files(
-        {"ar": [FIXTURES / "ar-page.html"], "en": [FIXTURES / "en-page.html"]},
+        {"ar": [FIXTURES / "ar-page.tpl"], "en": [FIXTURES / "en-page.tpl"]},
         {"ar": [FIXTURES / "ar-text.txt"], "en": [FIXTURES / "en-text.txt"]})
 
 
