@@ -364,7 +364,7 @@ def _page(model: SiteModel, rng: random.Random, i: int, kind: str, when: datetim
             paras = _changed_paragraph(rng, orig.paras, len(mat.sentences["ar"]), bodies)
             return Page(i, kind, _article_path(mat, orig, i, when), "ar", orig.template, when, orig.title, paras,
                         i, orig.id)
-        path = f"/a/{orig.id}" if kind == "alias" else orig.path + "?" + rng.choice(TRACKING).format(n=i)
+        path = f"/a/{i}" if kind == "alias" else orig.path + "?" + rng.choice(TRACKING).format(n=i)
         return Page(i, kind, path, "ar", orig.template, orig.published, orig.title, None, orig.id, orig.id)
     lang = "en" if kind == "english" else "ar"
     pool = len(mat.sentences[lang])

@@ -94,6 +94,11 @@ def test_sitemaps_list_every_entry_once_in_sitemaps_of_bounded_size(site, monkey
     assert len(list(ET.fromstring(index).iter(SM + "sitemap"))) == 4  # 40 + 40 + 40 + 30
 
 
+def test_every_entry_of_a_large_site_has_its_own_url(material):
+    model = benchsite.build(material, 5000, seed=1)
+    assert len({p.path for p in model.pages}) == 5000
+
+
 def test_feed_items_are_live_articles_with_their_titles(site):
     status, body = get(site.base_url + "/rss.xml")
     assert status == 200
