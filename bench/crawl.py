@@ -177,9 +177,11 @@ def main(argv: list[str] | None = None) -> int:
     except SiteDataMissing as exc:
         print(f"crawl bench: {exc}", file=sys.stderr)
         return 2
+    results: dict[str, dict] = {}
     with site, tempfile.TemporaryDirectory(prefix="akhbar-bench-") as tmp:
-        results = {name: measure(name, site, Path(tmp) / name, args.concurrency) for name in order
-                   if (Path(tmp) / name).mkdir() is None}
+        for name in order:
+            (Path(tmp) / name).mkdir()
+            results[name] = measure(name, site, Path(tmp) / name, args.concurrency)
     results = {"akhbar": results["akhbar"], "plain": results["plain"]}
     if args.json:
         print(json.dumps({"site": site.counts, "concurrency": args.concurrency, **results}, indent=1))

@@ -13,7 +13,7 @@ path (/a/ID), near-duplicates (another article's text with one paragraph changed
 and dead links (404).  The site knows the truth about each URL (:meth:`GeneratedSite.truth`).
 
 Pages are rendered on request from a compact description (template, sentence numbers, date), so
-a site of 20,000 pages is generated in about a second.
+a site of 1,000 entries is generated in under a second, one of 20,000 in a few seconds.
 
     with GeneratedSite(pages=1000, delay=0) as site:
         print(site.base_url, site.counts)
@@ -479,7 +479,7 @@ class GeneratedSite:
 
     def feed(self) -> bytes:
         items = []
-        for page in self._linked()[:FEED_SIZE]:
+        for page in self.model.pages[:FEED_SIZE]:  # the newest entries
             title = self.title(page)
             items.append(f"<item><title>{html.escape(title)}</title><link>{html.escape(self.url(page))}</link>"
                          f"<guid>{html.escape(self.url(page))}</guid>"
@@ -487,9 +487,6 @@ class GeneratedSite:
         return (f'<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel><title>أخبار اليوم المولدة</title>'
                 f"<link>{self.base_url}/</link><description>موقع أخبار للقياس</description><language>ar</language>"
                 + "\n".join(items) + "</channel></rss>\n").encode("utf-8")
-
-    def _linked(self) -> list[Page]:
-        return self.model.pages
 
     def sitemap_index(self) -> bytes:
         chunks = range(0, len(self.model.pages), SITEMAP_SIZE)
