@@ -4,7 +4,7 @@ Serves a generated site (bench/site.py) of ``--pages`` sitemap entries (default 
 127.0.0.1 and runs one ``akhbar crawl`` of it (politeness off, as bench/crawl.py) in a
 subprocess.  The parent counts the article pages the site has served and, every ``--every``
 pages (default 1,000), reads the crawl process's resident memory (VmRSS in /proc/PID/status) and
-prints it.  At the end: the RSS after warm-up (the first ``--warmup`` pages, default 2,000, or a
+prints it.  At the end: the RSS after warm-up (the first ``--warmup`` pages; default 2,000, or a
 tenth of the site if smaller), the RSS at the end, the growth between them, per 1,000 pages
 (least squares over the samples after warm-up), and the crawl's own report.
 
@@ -78,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pages", type=int, default=20_000, help="sitemap entries of the generated site (default 20000)")
     ap.add_argument("--every", type=int, default=1000, help="print RSS every N pages served (default 1000)")
-    ap.add_argument("--warmup", type=int, default=2000, help="pages before growth is measured (default 2000)")
+    ap.add_argument("--warmup", type=int, default=None,
+                    help="pages before growth is measured (default 2000, or a tenth of a smaller site)")
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--seed", type=int, default=16)
     ap.add_argument("--realpages", type=Path, default=REALPAGES)
@@ -89,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     except SiteDataMissing as exc:
         print(f"soak: {exc}", file=sys.stderr)
         return 2
-    warmup = min(args.warmup, args.pages // 10)
+    warmup = args.warmup if args.warmup is not None else min(2000, args.pages // 10)
     sampler = Sampler(site, args.every, args.json)
     with site, tempfile.TemporaryDirectory(prefix="akhbar-soak-") as tmp:
         cmd, db = akhbar_command(site, Path(tmp), args.concurrency)
