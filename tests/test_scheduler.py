@@ -29,6 +29,7 @@ from crawler.cli import main
 from crawler.core.schedule_policy import Policy
 from scheduler import Daemon, Settings, job_id, job_store
 from storage import scheduling
+from storage.archive import utcnow
 from storage.db import make_engine, open_engine
 from storage.models import CrawlRun
 
@@ -291,7 +292,7 @@ def _daemon_process(env: Env, **settings) -> subprocess.Popen:
         "logging.basicConfig(level=logging.INFO, stream=sys.stderr, format='%(message)s')\n"
         f"run_daemon(Settings(sources_file=Path({str(s.sources_file)!r}), db_url={s.db_url!r}, "
         f"lease=timedelta(seconds={s.lease.total_seconds()}), stop_grace=timedelta(seconds={s.stop_grace.total_seconds()}), "
-        f"poll={s.poll}, crawl_command={s.crawl_command!r}))\n"
+        f"poll={s.poll}, workers={s.workers}, crawl_command={s.crawl_command!r}))\n"
     )
     return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -364,6 +365,33 @@ def test_sigterm_stops_the_daemon_within_seconds_and_the_crawl_cleanly(env):
     assert run.outcome == "interrupted" and run.pages_fetched == 1  # what it fetched is kept
     assert env.state("long").lease_owner is None
     assert "SIGTERM received" in err and "stopped" in err
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_once_stopping_has_begun_no_waiting_source_starts_a_run(env, signum):
+    """Sources due while every worker is busy wait in the pool; a stop must not start them (each
+    would be a phantom run, signalled at once and recorded as interrupted in a fraction of a second)."""
+    names = [f"s{n}" for n in range(8)]
+    env.write_sources({name: ("2s", "hang") for name in names})
+    proc = _daemon_process(env, workers=2, stop_grace=timedelta(seconds=5))
+    try:
+        # every first run is planned within the 2 s interval; two crawl, the rest wait for a worker
+        env.wait_for(lambda: all(env.state(n) and env.state(n).next_run_at for n in names), 15, "the plan")
+        last_due = max(env.state(n).next_run_at for n in names)
+        env.wait_for(lambda: len(env.spans()) == 2 and utcnow() > last_due + timedelta(seconds=0.5), 15,
+                     "two crawls under way and the other sources due")
+        signalled = utcnow()
+        proc.send_signal(signum)
+        _out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    runs = env.runs()
+    late = [(r.id, r.source, r.outcome, r.started_at) for r in runs if r.started_at > signalled]
+    assert late == [], f"runs started after {signal.Signals(signum).name}: {late}"
+    assert len(runs) == 2 and all(r.outcome == "interrupted" and r.pages_fetched == 1 for r in runs)
+    assert all(env.state(n).lease_owner is None for n in names)
 
 
 def test_a_killed_scheduler_leaves_a_died_run_and_the_next_start_frees_its_source(env):
