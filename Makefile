@@ -4,26 +4,41 @@
 #   make test  - install akhbar with its test tools and run the whole test suite
 #   make bench - extraction quality and speed; crawl speed, CPU, memory and duplicates against a plain
 #                Scrapy + trafilatura spider (1,000 pages); a 20,000-page memory soak (all on 127.0.0.1)
+# Every step runs through $(PYTHON) (`make run PYTHON=.venv/bin/python` needs no activated venv
+# and no `akhbar` on PATH). Dependencies come pinned from requirements.lock (see `make lock`).
 PYTHON ?= python3
 PIP_FLAGS ?= -q --disable-pip-version-check
+AKHBAR = $(PYTHON) -m crawler.cli
+LOCK = requirements.lock
 
-.PHONY: install install-test run test bench
+.PHONY: install install-test run test typecheck bench lock
 
 install:
-	$(PYTHON) -m pip install $(PIP_FLAGS) -e .
+	$(PYTHON) -m pip install $(PIP_FLAGS) -r $(LOCK)
+	$(PYTHON) -m pip install $(PIP_FLAGS) --no-deps -e .
 
-install-test:
-	$(PYTHON) -m pip install $(PIP_FLAGS) -e '.[test,bench]'
+# The lock holds the test and bench tools too: one resolution, so `make run` and `make test`
+# use the same versions of everything that shapes extraction output.
+install-test: install
 
 run: install
-	akhbar replay seeds/
-	akhbar search "الاسد" --limit 5
-	akhbar schedule --sources sources.toml
+	$(AKHBAR) replay seeds/
+	$(AKHBAR) search "الاسد" --limit 5
+	$(AKHBAR) schedule --sources sources.toml
 
 test: install-test
 	$(PYTHON) -m pytest
+
+typecheck: install-test
+	$(PYTHON) -m mypy
 
 bench: install-test
 	$(PYTHON) bench/extraction.py
 	$(PYTHON) bench/crawl.py
 	$(PYTHON) bench/soak.py
+
+# Re-resolve requirements.lock from pyproject.toml (needs pip-tools: pip install pip-tools).
+# Versions already in the lock are kept where they still fit; add --upgrade to move them.
+lock:
+	$(PYTHON) -m piptools compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \
+		--extra test --extra bench -o $(LOCK) pyproject.toml

@@ -143,6 +143,48 @@ def _naive(moment: datetime) -> datetime:
     return moment.astimezone(timezone.utc).replace(tzinfo=None)
 
 
+# --- admission: no run starts once stopping has begun ---------------------------------------------
+
+
+class _Gate:
+    """Whether runs may still start in one daemon.  A run is started (claimed, recorded, its crawl
+    spawned) while holding the gate; :meth:`close` takes it too, so a stop either sees the run started
+    (and stops its crawl) or the run sees the stop (and does not start)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.closed = False
+
+    def close(self) -> None:
+        with self._lock:
+            self.closed = True
+
+    @contextmanager
+    def admission(self) -> Iterator[bool]:
+        """Held while a run starts: yields whether it may."""
+        with self._lock:
+            yield not self.closed
+
+
+_worker = threading.local()  # .gate: the gate of the daemon whose worker thread this is
+
+
+def _enter_pool(gate: _Gate) -> None:
+    """Initializer of a daemon's worker threads: their runs go through that daemon's gate."""
+    _worker.gate = gate
+
+
+@contextmanager
+def _admission() -> Iterator[bool]:
+    """The gate of the daemon running this job, if any (a direct call of run_source is always admitted)."""
+    gate: _Gate | None = getattr(_worker, "gate", None)
+    if gate is None:
+        yield True
+        return
+    with gate.admission() as admitted:
+        yield admitted
+
+
 # --- one run (the job function) ----------------------------------------------------------------------
 
 
@@ -205,50 +247,60 @@ def _renew(engine: Engine, name: str, owner: str, lease: timedelta) -> None:
         log.warning("%s: could not renew the lease: %s", name, str(exc).splitlines()[0])
 
 
+def _spawn(engine: Engine, run_id: int, argv: list[str], out: IO[bytes], err: IO[bytes]) -> subprocess.Popen[bytes]:
+    """Start the crawl subprocess and record its pid on the run (so a stop finds it at once)."""
+    child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True)
+    try:
+        with _session(engine) as session:
+            set_run_pid(session, run_id, child.pid)
+            session.commit()
+    except SQLAlchemyError as exc:  # the crawl records its own pid too, when it adopts the run
+        log.warning("run %d: could not record the crawl's pid: %s", run_id, str(exc).splitlines()[0])
+    return child
+
+
 def _supervise(
-    engine: Engine, name: str, run_id: int, owner: str, argv: list[str], *, lease: timedelta,
-    time_limit: timedelta, grace: timedelta,
+    engine: Engine, name: str, run_id: int, owner: str, child: subprocess.Popen[bytes], err: IO[bytes], *,
+    lease: timedelta, time_limit: timedelta, grace: timedelta,
 ) -> _Finished:
-    """Run the crawl subprocess to its end, renewing the lease; return how the run ended."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True)
+    """Follow the crawl subprocess to its end, renewing the lease; return how the run ended."""
+    started = time.monotonic()
+    renew_every = max(0.5, lease.total_seconds() / 4)
+    renewed = started
+    timed_out = False
+    while child.poll() is None:
         try:
-            with _session(engine) as session:
-                set_run_pid(session, run_id, child.pid)
-                session.commit()
-        except SQLAlchemyError as exc:  # the crawl records its own pid too, when it adopts the run
-            log.warning("run %d: could not record the crawl's pid: %s", run_id, str(exc).splitlines()[0])
-        started = time.monotonic()
-        renew_every = max(0.5, lease.total_seconds() / 4)
-        renewed = started
-        timed_out = False
-        while child.poll() is None:
-            try:
-                child.wait(min(1.0, renew_every))
-            except subprocess.TimeoutExpired:
-                pass
-            now = time.monotonic()
-            if child.poll() is None and now - started > time_limit.total_seconds():
-                timed_out = True
-                _stop_child(child, grace)
-            elif now - renewed >= renew_every:
-                renewed = now
-                _renew(engine, name, owner, lease)
-        code = child.returncode
-        stderr_line = _last_line(err)
+            child.wait(min(1.0, renew_every))
+        except subprocess.TimeoutExpired:
+            pass
+        now = time.monotonic()
+        if child.poll() is None and now - started > time_limit.total_seconds():
+            timed_out = True
+            _stop_child(child, grace)
+        elif now - renewed >= renew_every:
+            renewed = now
+            _renew(engine, name, owner, lease)
+    outcome, message = _ending(child.returncode, timed_out, _last_line(err), time_limit)
+    return _record(engine, run_id, outcome, message, only_if_running=not timed_out)
+
+
+def _ending(code: int, timed_out: bool, stderr_line: str | None, time_limit: timedelta) -> tuple[str, str]:
+    """(outcome, message) of a crawl subprocess that ended with ``code``, unless it recorded its own."""
     if timed_out:
-        outcome, message = "timeout", f"stopped at the time limit of {_human(time_limit)}"
-    elif code in (-signal.SIGTERM, -signal.SIGINT):  # stopped (by us, or by hand) before it could record it
-        outcome, message = "interrupted", f"stopped by {signal.Signals(-code).name}"
-    elif code < 0:
-        outcome, message = "killed", f"the crawl process was killed by {signal.Signals(-code).name}"
-    elif code != 0:
-        outcome, message = "failed", stderr_line or f"the crawl process exited with code {code}"
-    else:
-        outcome, message = "failed", "the crawl process exited without finishing its run"
+        return "timeout", f"stopped at the time limit of {_human(time_limit)}"
+    if code in (-signal.SIGTERM, -signal.SIGINT):  # stopped (by us, or by hand) before it could record it
+        return "interrupted", f"stopped by {signal.Signals(-code).name}"
+    if code < 0:
+        return "killed", f"the crawl process was killed by {signal.Signals(-code).name}"
+    if code != 0:
+        return "failed", stderr_line or f"the crawl process exited with code {code}"
+    return "failed", "the crawl process exited without finishing its run"
+
+
+def _record(engine: Engine, run_id: int, outcome: str, message: str, *, only_if_running: bool) -> _Finished:
+    """Finish the run row (the outcome the crawl recorded stands if ``only_if_running``); read it back."""
     with _session(engine) as session:
-        # The outcome the crawl recorded stands, except that a crawl stopped at the time limit is a timeout.
-        finish_run(session, run_id, outcome, message=message, only_if_running=not timed_out, alive=False)
+        finish_run(session, run_id, outcome, message=message, only_if_running=only_if_running, alive=False)
         session.commit()
         run = get_run(session, run_id)
         assert run is not None
@@ -257,6 +309,24 @@ def _supervise(
         summary = (f"{run.pages_fetched} pages, {run.not_modified} not modified, {run.articles_new} new, "
                    f"{run.articles_duplicate} duplicate, {run.articles_rejected} rejected, {errors} errors")
         return _Finished(run.outcome, run.message, run.articles_new, summary)
+
+
+def _claim(engine: Engine, name: str, owner: str, lease: timedelta) -> tuple[int | None, datetime | None]:
+    """Take the source's lease and create its run row, in one transaction: ``(run id, None)``; or, when the
+    source is not due or another scheduler crawls it, ``(None, when to look again)`` (None: as planned)."""
+    now = utcnow()
+    with _session(engine) as session:
+        scheduling.ensure_states(session, [name])
+        if not scheduling.claim_lease(session, name, owner, lease=lease, now=now, due_by=now + DUE_SLACK):
+            state = scheduling.get_state(session, name)
+            session.rollback()
+            if state is not None and state.lease_until is not None and state.lease_until > now:
+                return None, _aware(state.lease_until)  # another scheduler is crawling it: look again then
+            return None, _aware(state.next_run_at) if state and state.next_run_at else None
+        run_id = start_run(session, name, trigger="schedule")
+        scheduling.set_last_run(session, name, run_id)
+        session.commit()
+    return run_id, None
 
 
 def run_source(
@@ -274,7 +344,8 @@ def run_source(
 
     Every argument is a string, so the job store can keep the job.  Returns when the source
     should run next (aware UTC), or ``None`` to leave the job's schedule as it is.  Never raises
-    for a crawl that goes wrong: the outcome is recorded and logged in one line.
+    for a crawl that goes wrong: the outcome is recorded and logged in one line.  Once the daemon
+    has begun to stop, a job still waiting for a worker starts nothing and records nothing.
     """
     try:
         source = next((s for s in load_sources(sources_file) if s.name == name), None)
@@ -283,35 +354,30 @@ def run_source(
         return None
     if source is None or not source.enabled:
         return None
-    limits = limits_of(source)
     lease_for = parse_interval(lease)
     owner = scheduling.owner_id()
     engine = make_engine(db_url)
     try:
-        now = utcnow()
-        with _session(engine) as session:
-            scheduling.ensure_states(session, [name])
-            if not scheduling.claim_lease(session, name, owner, lease=lease_for, now=now, due_by=now + DUE_SLACK):
-                state = scheduling.get_state(session, name)
-                session.rollback()
-                if state is not None and state.lease_until is not None and state.lease_until > now:
-                    return _aware(state.lease_until)  # another scheduler is crawling it: look again then
-                return _aware(state.next_run_at) if state and state.next_run_at else None
-            run_id = start_run(session, name, trigger="schedule")
-            scheduling.set_last_run(session, name, run_id)
-            session.commit()
-        clock = time.monotonic()
-        argv = _crawl_argv(crawl_command, name, run_id, os.path.abspath(sources_file), db_url, crawl_settings)
-        try:
-            finished = _supervise(engine, name, run_id, owner, argv, lease=lease_for,
-                                  time_limit=parse_interval(time_limit), grace=parse_interval(stop_grace))
-        except OSError as exc:  # the crawl command could not be started
-            with _session(engine) as session:
-                finish_run(session, run_id, "failed", message=f"cannot start the crawl: {exc}", only_if_running=True,
-                           alive=False)
-                session.commit()
-            finished = _Finished("failed", f"cannot start the crawl: {exc}", 0, "nothing fetched")
-        return _conclude(engine, source, limits, run_id, owner, finished, time.monotonic() - clock)
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            with _admission() as admitted:
+                if not admitted:
+                    log.info("%s: not started: the scheduler is stopping", name)
+                    return None
+                run_id, look_again = _claim(engine, name, owner, lease_for)
+                if run_id is None:
+                    return look_again
+                clock = time.monotonic()
+                argv = _crawl_argv(crawl_command, name, run_id, os.path.abspath(sources_file), db_url, crawl_settings)
+                try:
+                    child: subprocess.Popen[bytes] | OSError = _spawn(engine, run_id, argv, out, err)
+                except OSError as exc:  # the crawl command could not be started
+                    child = exc
+            if isinstance(child, OSError):
+                finished = _record(engine, run_id, "failed", f"cannot start the crawl: {child}", only_if_running=True)
+            else:
+                finished = _supervise(engine, name, run_id, owner, child, err, lease=lease_for,
+                                      time_limit=parse_interval(time_limit), grace=parse_interval(stop_grace))
+        return _conclude(engine, source, limits_of(source), run_id, owner, finished, time.monotonic() - clock)
     finally:
         engine.dispose()
 
@@ -370,10 +436,19 @@ class _CountingExecutor(ThreadPoolExecutor):
     (through the executor extension points ``_do_submit_job`` / ``_run_job_success`` / ``_run_job_error``)."""
 
     def __init__(self, max_workers: int) -> None:
-        super().__init__(max_workers)
+        self.gate = _Gate()  # closed when stopping begins: no run is started any more
+        super().__init__(max_workers, pool_kwargs={"initializer": _enter_pool, "initargs": (self.gate,)})
         self._busy = 0
         self._idle = threading.Condition()
-        self.closing = False  # set before the scheduler shuts down: no run is started any more
+
+    @property
+    def closing(self) -> bool:
+        return self.gate.closed
+
+    def close(self) -> None:
+        """Start no run from now on: jobs still waiting for a worker return without starting one.  Returns
+        once no run is half-started (the crawls already started are then found by their pids)."""
+        self.gate.close()
 
     def _do_submit_job(self, job: Any, run_times: list[datetime]) -> None:
         with self._idle:
@@ -471,7 +546,7 @@ class Daemon:
         if self.scheduler is None:
             return
         self.scheduler.pause()
-        self.executor.closing = True
+        self.executor.close()
         deadline = time.monotonic() + self.settings.stop_grace.total_seconds()
         signalled: set[int] = set()
         while not self.executor.wait_idle(0.2):

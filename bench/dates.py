@@ -90,7 +90,7 @@ def string_cases(rp: Path, now: datetime) -> list[tuple[str, str, str | None, da
     freshness = {"2 day": {"days": 2}, "1 day ago": {"days": 1}, "4 year": {"years": 4},
                  "ago 2 hour": {"hours": 2}, "0 day ago": {"days": 0}}
     names = {"datetime": datetime}
-    out = []
+    out: list[tuple[str, str, str | None, datetime]] = []
     for c in data["cases"]:
         fn, a, k = c["test_function"], c["args"], c["kwargs"]
         if fn == "test_translation":
@@ -126,7 +126,7 @@ def tally(rows: list[dict]) -> dict[str, int]:
 
 def title_cases(rp: Path, seeds: Path) -> list[tuple[str, bytes, str, str | None]]:
     """(item, page bytes, gold title, kind) for every page whose gold names a title."""
-    cases = []
+    cases: list[tuple[str, bytes, str, str | None]] = []
     cnn = json.loads((rp / "newspaper4k_cnnarabic_syria_clashes.meta.json").read_text(encoding="utf-8"))
     cases.append(("newspaper4k_cnnarabic_syria_clashes.html", (rp / "newspaper4k_cnnarabic_syria_clashes.html").read_bytes(), cnn["title"], "html"))
     lbci = json.loads((rp / "fundus_lbcgroup_2026_01_08.gold.json").read_text(encoding="utf-8"))["V1"]
@@ -175,10 +175,10 @@ def main(argv: list[str] | None = None) -> int:
                                            "source": ours.date_source, "htmldate": day(run_htmldate(html)),
                                            "trafilatura": day(run_trafilatura(html))})
 
-    for kind, text, gold, base in string_cases(rp, now):
+    for kind, text, expected, base in string_cases(rp, now):
         page = as_page([text])
         sets.setdefault(f"dateparser strings: {kind}", []).append(
-            {"item": text, "gold": gold, "akhbar": akhbar_string(text, base),
+            {"item": text, "gold": expected, "akhbar": akhbar_string(text, base),
              "htmldate": day(run_htmldate(page)), "trafilatura": day(run_trafilatura(page))})
 
     seed_gold = json.loads((args.seeds / "gold.json").read_text(encoding="utf-8"))

@@ -46,7 +46,7 @@ def arabic_pages(rp: Path) -> list[tuple[str, Path, str, str | None]]:
 
 
 def english_pages(rp: Path) -> list[tuple[str, Path, str, str | None]]:
-    out = []
+    out: list[tuple[str, Path, str, str | None]] = []
     for html in sorted((rp / "scrapinghub_aeb").glob("*.html")):
         out.append((html.stem, html, html.with_suffix("").with_suffix(".gold.txt").read_text(encoding="utf-8"), None))
     return out

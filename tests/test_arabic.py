@@ -1,6 +1,7 @@
 """Normalisation is for keys only; these properties are what dedup and search rely on."""
 import random
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,6 +15,7 @@ arabic_text = st.text(alphabet=st.characters(min_codepoint=0x0600, max_codepoint
 any_text = st.text()
 
 
+@pytest.mark.e2e  # slow: many generated cases or a big input
 @given(any_text)
 @settings(max_examples=400)
 def test_normalize_is_idempotent(text):
@@ -21,6 +23,7 @@ def test_normalize_is_idempotent(text):
     assert normalize(once) == once
 
 
+@pytest.mark.e2e  # slow: many generated cases or a big input
 @given(arabic_text)
 @settings(max_examples=400)
 def test_normalize_is_idempotent_on_arabic(text):
@@ -51,6 +54,7 @@ def _disguise(text: str, rnd: random.Random) -> str:
     return "".join(out)
 
 
+@pytest.mark.e2e  # slow: many generated cases or a big input
 @given(st.lists(st.sampled_from(ARABIC_WORDS + ["2024", "كانون", "الثاني"]), min_size=1, max_size=30), st.integers(0, 2**32))
 @settings(max_examples=300)
 def test_texts_differing_only_in_spelling_marks_digits_hash_the_same(words, seed):
@@ -59,6 +63,7 @@ def test_texts_differing_only_in_spelling_marks_digits_hash_the_same(words, seed
     assert content_hash(disguised) == content_hash(text)
 
 
+@pytest.mark.e2e  # slow: many generated cases or a big input
 @given(st.lists(st.sampled_from(ARABIC_WORDS), min_size=1, max_size=20), st.data())
 @settings(max_examples=300)
 def test_texts_differing_in_words_hash_differently(words, data):

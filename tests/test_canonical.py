@@ -130,6 +130,7 @@ _urls = st.builds(
 )
 
 
+@pytest.mark.e2e  # slow: many generated cases or a big input
 @given(_urls)
 @settings(max_examples=400, deadline=None, derandomize=True)
 def test_idempotent(url):
@@ -148,6 +149,7 @@ def test_idempotent_or_refused_on_any_string(text):
         assert canonicalize_url(once) == once
 
 
+@pytest.mark.e2e  # slow: many generated cases or a big input
 @given(_urls, _tracking, st.randoms(use_true_random=False))
 @settings(max_examples=300, deadline=None, derandomize=True)
 def test_tracking_parameter_variants_are_equal(url, tracking, rnd):
@@ -161,6 +163,7 @@ def test_tracking_parameter_variants_are_equal(url, tracking, rnd):
     assert canonicalize_url(with_tracking) == canonicalize_url(url)
 
 
+@pytest.mark.e2e  # slow: many generated cases or a big input
 @given(_urls, _fragment, _fragment)
 @settings(max_examples=300, deadline=None, derandomize=True)
 def test_fragment_only_variants_are_equal(url, frag_a, frag_b):

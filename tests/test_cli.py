@@ -124,6 +124,7 @@ def test_a_file_that_is_not_an_archive_is_a_one_line_error_and_left_alone(tmp_pa
     assert path.read_text(encoding="utf-8") == "not a database"
 
 
+@pytest.mark.e2e  # slow: a fresh Python process
 def test_archive_commands_answer_without_loading_the_extractor(tmp_path):
     """search, show and stats only read the archive: trafilatura, langdetect, numpy and Scrapy stay unloaded,
     so a query answers without paying for them."""

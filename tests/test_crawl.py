@@ -15,6 +15,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -22,6 +23,7 @@ import pytest
 from click.testing import CliRunner
 from sitefixture import FixtureSite
 from sqlalchemy.orm import Session
+from waiting import wait_until
 from warcio.archiveiterator import ArchiveIterator
 
 from crawler.cli import main
@@ -29,6 +31,8 @@ from storage.archive import document_raw
 from storage.db import open_engine
 from storage.models import Document
 from storage.runs import start_run
+
+pytestmark = pytest.mark.e2e  # crawls of the fixture site, in subprocesses
 
 REPO = Path(__file__).resolve().parents[1]
 #: Politeness stays on (robots, AutoThrottle, per-domain limits); only the waiting is shortened.
@@ -229,36 +233,38 @@ def test_sigterm_does_not_wait_out_a_retry_backoff(tmp_path):
     SIGTERM, as interrupted: the pending retry is dropped, not waited for until the crawl is killed."""
     sources = _unreachable_source(tmp_path)
     db = f"sqlite:///{tmp_path / 'archive.db'}"
-    child = subprocess.Popen(
-        [sys.executable, "-c", "from crawler.cli import main; main()", "crawl", "--sources", str(sources), "--db", db,
-         "--warc-dir", str(tmp_path / "warc"), "--json", "--set", "AKHBAR_RETRY_BACKOFF_BASE=60",
-         "--set", "AKHBAR_HEARTBEAT_SECONDS=0.2"],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    log = tmp_path / "crawl.log"
+    with log.open("w") as err:  # DEBUG: Scrapy says "Retrying <GET ...>" as the backoff begins
+        child = subprocess.Popen(
+            [sys.executable, "-c", "from crawler.cli import main; main()", "crawl", "--sources", str(sources), "--db", db,
+             "--warc-dir", str(tmp_path / "warc"), "--json", "--set", "AKHBAR_RETRY_BACKOFF_BASE=60",
+             "--set", "AKHBAR_HEARTBEAT_SECONDS=0.2", "--set", "LOG_LEVEL=DEBUG"],
+            cwd=REPO, stdout=subprocess.PIPE, stderr=err, text=True)
     try:
-        deadline = time.monotonic() + 60
-        while not (tmp_path / "archive.db").exists() or not _runs(db):  # the crawl has begun
-            assert time.monotonic() < deadline and child.poll() is None
-            time.sleep(0.1)
-        time.sleep(2)  # the refused connection is in its first backoff by now
+        wait_until(lambda: "Retrying <GET" in log.read_text() or child.poll() is not None, 60,
+                   "the first retry's backoff", report=lambda: log.read_text()[-2000:])
+        assert child.poll() is None, log.read_text()[-2000:]
         stopped = time.monotonic()
         child.send_signal(signal.SIGTERM)
-        out, err = child.communicate(timeout=60)
+        out, _ = child.communicate(timeout=60)
         took = time.monotonic() - stopped
     finally:
         if child.poll() is None:
             child.kill()
-    assert child.returncode == 128 + signal.SIGTERM, err
+            child.communicate()
+    assert child.returncode == 128 + signal.SIGTERM, log.read_text()[-2000:]
     assert took < 10, f"stopping took {took:.1f}s"
     (run,) = json.loads(out)
     assert run["outcome"] == "interrupted"
 
 
-def _runs(db: str) -> list:
-    with sqlite3.connect(db.removeprefix("sqlite:///")) as conn:
+def _articles_so_far(db: str) -> int:
+    """The new articles the running crawl's last heartbeat recorded (0 before its run row exists)."""
+    with closing(sqlite3.connect(db.removeprefix("sqlite:///"), timeout=30)) as conn:
         try:
-            return conn.execute("SELECT id FROM crawl_runs").fetchall()
+            return max((n for (n,) in conn.execute("SELECT articles_new FROM crawl_runs")), default=0)
         except sqlite3.OperationalError:  # the schema is not there yet
-            return []
+            return 0
 
 
 def test_sigterm_stops_the_crawl_cleanly_and_the_next_one_finishes_the_job(fixture_site, tmp_path):
@@ -271,11 +277,10 @@ def test_sigterm_stops_the_crawl_cleanly_and_the_next_one_finishes_the_job(fixtu
         [sys.executable, "-c", "from crawler.cli import main; main()", "crawl", "--sources", str(sources), "--db", db,
          "--warc-dir", str(warc), "--json", *slow], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 60
-        while len(page_paths(site, site.log)) < 2:  # a couple of articles in, most still to go
-            assert time.monotonic() < deadline and child.poll() is None
-            time.sleep(0.05)
-        time.sleep(0.5)  # at least one heartbeat with counters
+        # a couple of articles in, most still to go, and at least one heartbeat with counters
+        wait_until(lambda: len(page_paths(site, site.log)) >= 2 or child.poll() is not None, 60, "two article fetches")
+        wait_until(lambda: _articles_so_far(db) >= 1 or child.poll() is not None, 60, "a heartbeat with an article")
+        assert child.poll() is None
         child.send_signal(signal.SIGTERM)
         out, err = child.communicate(timeout=60)
     finally:

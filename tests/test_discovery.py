@@ -195,6 +195,7 @@ def test_html_page_is_not_a_sitemap():
         parse_sitemap(b"<!DOCTYPE html><html><body><h1>404</h1></body></html>", BASE)
 
 
+@pytest.mark.e2e  # slow: many generated cases or a big input
 def test_huge_sitemap_is_bounded():
     count = 60_000
     body = "".join(

@@ -122,6 +122,7 @@ def test_same_answer_twenty_times_in_a_row():
         assert len(answers) == 1, text
 
 
+@pytest.mark.e2e  # slow: a fresh Python process
 def test_same_answer_in_a_fresh_process():
     here = [detect_language(t) for t in AMBIGUOUS]
     code = (

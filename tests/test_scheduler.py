@@ -24,11 +24,13 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
+from waiting import wait_until
 
 from crawler.cli import main
 from crawler.core.schedule_policy import Policy
 from scheduler import Daemon, Settings, job_id, job_store
 from storage import scheduling
+from storage.archive import utcnow
 from storage.db import make_engine, open_engine
 from storage.models import CrawlRun
 
@@ -140,12 +142,8 @@ class Env:
         return spans
 
     def wait_for(self, predicate, timeout: float, what: str) -> None:
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what}; runs: "
-                                     f"{[(r.id, r.source, r.outcome, r.message) for r in self.runs()]}")
-            time.sleep(0.1)
+        wait_until(predicate, timeout, what, interval=0.1,
+                   report=lambda: f"runs: {[(r.id, r.source, r.outcome, r.message) for r in self.runs()]}")
 
 
 FAST = Policy(spread_max=timedelta(seconds=0.5))
@@ -174,6 +172,7 @@ class Running:
         self.daemon.stop()
 
 
+@pytest.mark.e2e
 def test_jobs_fire_on_time_never_overlap_and_adapt_their_interval(env):
     env.write_sources({"quiet": ("1s", "ok:0:0.3"), "busy": ("2s", "ok:25:0.3")})
     started = time.time()
@@ -202,6 +201,7 @@ def test_jobs_fire_on_time_never_overlap_and_adapt_their_interval(env):
     assert busy.consecutive_failures == 0 and busy.last_success is not None
 
 
+@pytest.mark.e2e
 def test_failures_back_off_exponentially_and_never_stop_the_other_sources(env):
     env.write_sources({"down": ("1s", "fail"), "up": ("1s", "ok:1:0.1")})
     daemon = Running(env.settings())
@@ -220,6 +220,7 @@ def test_failures_back_off_exponentially_and_never_stop_the_other_sources(env):
     assert len([r for r in env.runs("up") if r.outcome == "ok"]) >= 4
 
 
+@pytest.mark.e2e
 def test_a_hung_crawl_is_stopped_at_the_time_limit_and_recorded_as_timeout(env):
     env.write_sources({"stuck": ("1m", "hang")})
     daemon = Running(env.settings(time_limit=timedelta(seconds=2), stop_grace=timedelta(seconds=1)))
@@ -234,6 +235,7 @@ def test_a_hung_crawl_is_stopped_at_the_time_limit_and_recorded_as_timeout(env):
     assert state.lease_owner is None and state.consecutive_failures == 1 and state.last_error.startswith("timeout")
 
 
+@pytest.mark.e2e
 def test_a_crawl_killed_by_a_signal_is_recorded_killed_and_keeps_its_counts(env):
     env.write_sources({"victim": ("1m", "selfkill"), "crasher": ("1m", "crash")})
     daemon = Running(env.settings())
@@ -268,9 +270,11 @@ def test_a_restarted_scheduler_keeps_its_jobs_and_reconciles_the_file(env):
         kept = {name: job.next_run_time for name, job in again.jobs().items()}
         assert kept == planned
         assert env.state("a").next_run_at == planned["a"].replace(tzinfo=None)
-        # the file changes while it runs: b removed, c's interval shortened, d added
-        time.sleep(0.05)
+        # the file changes while it runs: b removed, c's interval shortened, d added; its time moves
+        # on a second (as it would for an edit), however coarse the file system's clock
+        seen = os.stat(env.sources).st_mtime_ns
         env.write_sources({"a": ("1h", "ok:0"), "c": ("10m", "ok:0"), "d": ("1h", "ok:0")})
+        os.utime(env.sources, ns=(seen + 10**9, seen + 10**9))
         again.housekeeping()
         jobs = again.jobs()
         assert set(jobs) == {"a", "c", "d"}
@@ -291,7 +295,7 @@ def _daemon_process(env: Env, **settings) -> subprocess.Popen:
         "logging.basicConfig(level=logging.INFO, stream=sys.stderr, format='%(message)s')\n"
         f"run_daemon(Settings(sources_file=Path({str(s.sources_file)!r}), db_url={s.db_url!r}, "
         f"lease=timedelta(seconds={s.lease.total_seconds()}), stop_grace=timedelta(seconds={s.stop_grace.total_seconds()}), "
-        f"poll={s.poll}, crawl_command={s.crawl_command!r}))\n"
+        f"poll={s.poll}, workers={s.workers}, crawl_command={s.crawl_command!r}))\n"
     )
     return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -324,6 +328,7 @@ def test_schedulers_starting_together_on_a_new_archive_create_the_job_table_once
         engine.dispose()
 
 
+@pytest.mark.e2e
 def test_two_schedulers_on_one_archive_never_run_a_source_twice_at_once(env):
     env.write_sources({"shared": ("1s", "ok:0:0.8"), "other": ("1s", "ok:0:0.5")},
                       min_interval="1s", max_interval="1s")  # a fixed pace: every second
@@ -346,12 +351,13 @@ def test_two_schedulers_on_one_archive_never_run_a_source_twice_at_once(env):
     assert all(r.outcome in ("ok", "interrupted") for r in env.runs())
 
 
+@pytest.mark.e2e
 def test_sigterm_stops_the_daemon_within_seconds_and_the_crawl_cleanly(env):
     env.write_sources({"long": ("2s", "hang")})
     proc = _daemon_process(env, stop_grace=timedelta(seconds=5))
     try:
-        env.wait_for(lambda: env.runs("long") and env.spans(), 15, "the crawl to start")
-        time.sleep(0.3)
+        env.wait_for(lambda: env.runs("long") and env.runs("long")[0].pages_fetched == 1, 15,
+                     "the crawl to fetch its first page")
         stopped = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         _out, err = proc.communicate(timeout=15)
@@ -366,6 +372,35 @@ def test_sigterm_stops_the_daemon_within_seconds_and_the_crawl_cleanly(env):
     assert "SIGTERM received" in err and "stopped" in err
 
 
+@pytest.mark.e2e
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_once_stopping_has_begun_no_waiting_source_starts_a_run(env, signum):
+    """Sources due while every worker is busy wait in the pool; a stop must not start them (each
+    would be a phantom run, signalled at once and recorded as interrupted in a fraction of a second)."""
+    names = [f"s{n}" for n in range(8)]
+    env.write_sources({name: ("2s", "hang") for name in names})
+    proc = _daemon_process(env, workers=2, stop_grace=timedelta(seconds=5))
+    try:
+        # every first run is planned within the 2 s interval; two crawl, the rest wait for a worker
+        env.wait_for(lambda: all(env.state(n) and env.state(n).next_run_at for n in names), 15, "the plan")
+        last_due = max(env.state(n).next_run_at for n in names)
+        env.wait_for(lambda: len(env.spans()) == 2 and utcnow() > last_due + timedelta(seconds=0.5), 15,
+                     "two crawls under way and the other sources due")
+        signalled = utcnow()
+        proc.send_signal(signum)
+        _out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    runs = env.runs()
+    late = [(r.id, r.source, r.outcome, r.started_at) for r in runs if r.started_at > signalled]
+    assert late == [], f"runs started after {signal.Signals(signum).name}: {late}"
+    assert len(runs) == 2 and all(r.outcome == "interrupted" and r.pages_fetched == 1 for r in runs)
+    assert all(env.state(n).lease_owner is None for n in names)
+
+
+@pytest.mark.e2e
 def test_a_killed_scheduler_leaves_a_died_run_and_the_next_start_frees_its_source(env):
     env.write_sources({"s": ("2s", "hang")})
     proc = _daemon_process(env)
@@ -374,7 +409,7 @@ def test_a_killed_scheduler_leaves_a_died_run_and_the_next_start_frees_its_sourc
         child = env.runs("s")[0].pid
         os.kill(proc.pid, signal.SIGKILL)
         os.kill(child, signal.SIGKILL)
-        proc.wait(5)
+        proc.communicate(timeout=5)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -390,6 +425,7 @@ def test_a_killed_scheduler_leaves_a_died_run_and_the_next_start_frees_its_sourc
     assert first.outcome == "died" and "vanished" in first.message and first.pages_fetched == 1
 
 
+@pytest.mark.e2e
 def test_sources_command_shows_each_sources_health(env):
     env.write_sources({"fine": ("1m", "ok:4:0.1"), "broken": ("1m", "fail")})
     daemon = Running(env.settings())
@@ -417,6 +453,7 @@ def test_schedule_command_reports_a_bad_sources_file_in_one_line(env):
     assert "needs at least one of feeds" in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.e2e  # slow: a fresh Python process
 def test_the_sources_command_reports_without_loading_the_scheduler(tmp_path):
     """`akhbar sources` only reads the archive: it must not import APScheduler (nor the daemon)."""
     sources = tmp_path / "sources.toml"

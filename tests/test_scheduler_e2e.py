@@ -18,10 +18,14 @@ import time
 from pathlib import Path
 
 import click
+import pytest
 from click.testing import CliRunner
 from sitefixture import FixtureSite
+from waiting import wait_until
 
 from crawler.cli import main
+
+pytestmark = pytest.mark.e2e  # the real scheduler and crawl processes on the fixture site
 
 REPO = Path(__file__).resolve().parents[1]
 CRAWL_SETTINGS = ["--set", "DOWNLOAD_DELAY=0.3", "--set", "AUTOTHROTTLE_START_DELAY=0.3",
@@ -60,11 +64,7 @@ def runs(db: str) -> list[tuple]:
 
 
 def wait_for(predicate, timeout: float, what: str, log: Path) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}\n{log.read_text()[-3000:]}")
-        time.sleep(0.2)
+    wait_until(predicate, timeout, what, interval=0.2, report=lambda: "\n" + log.read_text()[-3000:])
 
 
 def test_killed_mid_crawl_and_restarted_it_stores_every_article_once(tmp_path):

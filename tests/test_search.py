@@ -262,6 +262,7 @@ _word = st.lists(st.tuples(_letters, st.lists(_harakat, max_size=2)), min_size=1
 _sep = st.sampled_from([" ", "، ", "\n", " «", "» ", ". ", "-"])
 
 
+@pytest.mark.e2e  # slow: many generated cases or a big input
 @given(st.lists(st.tuples(_word, _sep), min_size=1, max_size=60), st.data())
 @settings(max_examples=150, deadline=None)
 def test_snippets_are_substrings_of_the_stored_text(parts, data):

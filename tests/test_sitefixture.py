@@ -202,3 +202,4 @@ def test_runs_as_a_script():
     finally:
         process.terminate()
         process.wait(timeout=10)
+        process.stdout.close()

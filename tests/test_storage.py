@@ -270,11 +270,13 @@ def test_a_document_in_a_warc_keeps_only_the_pointer(engine, tmp_path):
     warc = tmp_path / "crawl.warc.gz"
     with warc.open("wb") as stream:
         writer = WARCWriter(stream, gzip=True)
+        # lengths given: without one, warcio buffers the payload in a temporary file it never closes
         writer.write_record(writer.create_warc_record("https://news.example/first", "response",
-            payload=BytesIO(b"x"), http_headers=StatusAndHeaders("200 OK", [("Content-Type", "text/plain")], protocol="HTTP/1.1")))
+            payload=BytesIO(b"x"), length=1, http_headers=StatusAndHeaders("200 OK", [("Content-Type", "text/plain")], protocol="HTTP/1.1")))
         offset = stream.tell()
         headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
-        writer.write_record(writer.create_warc_record("https://news.example/a", "response", payload=BytesIO(body), http_headers=headers))
+        writer.write_record(writer.create_warc_record("https://news.example/a", "response", payload=BytesIO(body),
+                                                    length=len(body), http_headers=headers))
         length = stream.tell() - offset
     with Session(engine) as s:
         doc_id, _ = add_document(s, url="https://news.example/a", raw=body, warc_path="crawl.warc.gz",
@@ -319,6 +321,7 @@ def test_seen_urls_of_nothing_asks_nothing(engine):
     assert statements == []
 
 
+@pytest.mark.e2e  # slow: many generated cases or a big input
 def test_seen_urls_answers_a_big_batch_in_chunks_within_old_sqlites_variable_limit(engine):
     # SQLite before 3.32 allowed 999 variables per statement: hold this connection to that.
     event.listen(engine, "connect", lambda conn, _: conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999))
@@ -362,6 +365,7 @@ def test_stats(engine):
 # --- concurrency --------------------------------------------------------------------------
 
 
+@pytest.mark.e2e  # slow: many generated cases or a big input
 def test_two_threads_adding_the_same_articles_end_with_one_row_each(tmp_path):
     url = f"sqlite:///{tmp_path / 'race.db'}"
     articles = [
@@ -419,6 +423,7 @@ for i, body in enumerate(texts):
 """
 
 
+@pytest.mark.e2e  # slow: several processes, each opening the archive
 def test_two_processes_adding_the_same_articles_end_with_one_row_each(tmp_path):
     url = f"sqlite:///{tmp_path / 'procs.db'}"
     texts = [f"{seed['text']}\n{n}" for n in range(10) for seed in SEEDS]
