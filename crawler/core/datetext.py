@@ -609,8 +609,12 @@ def _durations(seq: str) -> dict[str, int] | None:
     return amounts
 
 
-def _relative_value(base: datetime, amounts: dict[str, int]) -> tuple[datetime, str]:
-    value = _subtract(base, amounts)
+def _relative_value(base: datetime, amounts: dict[str, int]) -> tuple[datetime, str] | None:
+    """``base`` moved back by ``amounts``; None when that leaves the calendar (``منذ 9999 سنة``)."""
+    try:
+        value = _subtract(base, amounts)
+    except (ValueError, OverflowError):
+        return None
     if any(amounts.get(u) for u in ("hours", "minutes", "seconds")):
         return value.replace(second=0, microsecond=0), "minute"
     return value.replace(hour=0, minute=0, second=0, microsecond=0), "day"
@@ -629,15 +633,18 @@ def _relative(folded: str, src: str, index: list[int], base: datetime) -> list[_
         amounts = _durations(seq)
         if amounts is None:
             continue
-        value, precision = _relative_value(base, amounts)
-        out.append(_Raw(s, e, value, precision, "gregorian", relative=True))
+        moved = _relative_value(base, amounts)
+        if moved is None:
+            continue
+        out.append(_Raw(s, e, *moved, "gregorian", relative=True))
     whole = folded.strip()
     for rx, days, restricted in _REL_WORDS if worded else ():
         for m in rx.finditer(folded):
             if restricted and m.group(0) != whole and not _TIME_AFTER.match(folded, m.end()):
                 continue
-            value, precision = _relative_value(base, {"days": days})
-            out.append(_Raw(m.start(), m.end(), value, precision, "gregorian", relative=True))
+            moved = _relative_value(base, {"days": days})
+            if moved is not None:
+                out.append(_Raw(m.start(), m.end(), *moved, "gregorian", relative=True))
     return out
 
 
@@ -776,9 +783,10 @@ def parse_timestamp(value: str, *, locale: str | None = None,
     if re.match(r"^[a-z]{3},?\s+[0-9]{1,2}\s+[a-z]{3}", folded):
         try:
             dt = email.utils.parsedate_to_datetime(value.strip())
+        except (TypeError, ValueError, IndexError, OverflowError):
+            dt = None
+        if dt is not None and 1600 <= dt.year <= 2999:  # the range the ISO form accepts
             return dt, "second"
-        except (TypeError, ValueError, IndexError):
-            pass
     for match in parse_date_text(value, base=base, locale=locale):
         if not match.relative and not match.year_inferred and match.precision != "month" \
                 and not match.beside_gregorian:

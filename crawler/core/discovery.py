@@ -464,6 +464,7 @@ def _parse_text_sitemap(data: bytes, base_url: str, max_entries: int, cut: bool)
 _REDUCED_W3C = re.compile(r"(\d{4})(?:-(\d{1,2}))?")
 _FRACTION = re.compile(r"[T\s]\d{1,2}:\d{2}:\d{2}[.,](\d+)", re.I)
 _COMMENT = re.compile(r"\([^)]*\)")
+_FIRST_YEAR, _LAST_YEAR = 1600, 2999  # the years parse_timestamp reads as a date
 
 
 def _parse_rfc822(text: str) -> tuple[datetime, bool] | None:
@@ -497,7 +498,9 @@ def _parse_with_precision(text: str | None) -> tuple[datetime, bool] | None:
         parsed = value, precision in ("minute", "second")
     else:
         parsed = _parse_rfc822(text)
-    if parsed is None or parsed[0].tzinfo is not None:
+    if parsed is None or not _FIRST_YEAR <= parsed[0].year <= _LAST_YEAR:
+        return None  # no page's date (31 Dec 9999 = "never"), and too near the calendar's ends to compute with
+    if parsed[0].tzinfo is not None:
         return parsed
     return parsed[0].replace(tzinfo=timezone.utc), parsed[1]
 
