@@ -398,10 +398,21 @@ def _title_index(lines: list[str], title: str | None) -> int | None:
     return None
 
 
-def _lone(line: str, match: DateMatch) -> bool:
-    """The line is essentially this date (a stamp), not a sentence that mentions it."""
-    rest = fold_text(line[:match.start] + line[match.end:])
-    return len(re.sub(r"[\W\d_]+", "", rest)) <= 12
+def _letters(text: str) -> int:
+    """How many letters ``text`` has once folded (folding is character by character, so the
+    count of a whole is the sum of the counts of its parts)."""
+    return len(_NOT_LETTERS.sub("", fold_text(text)))
+
+
+_NOT_LETTERS = re.compile(r"[\W\d_]+")
+
+
+def _lone(line: str, match: DateMatch, line_letters: int | None = None) -> bool:
+    """The line is essentially this date (a stamp), not a sentence that mentions it.
+    ``line_letters`` is :func:`_letters` of the line, when the caller has it."""
+    if line_letters is None:
+        line_letters = _letters(line)
+    return line_letters - _letters(line[match.start:match.end]) <= 12
 
 
 def _usable(m: DateMatch) -> bool:
@@ -432,10 +443,11 @@ def line_candidates(lines: list[str], title: str | None = None, *, base: datetim
         if i >= reach and not _SAYS_PUBLISHED.search(fold_text(line)):
             continue  # out there only a date labelled as the publication date can count
         matches = [m for m in parse_date_text(line, base=base, locale=locale) if _usable(m)]
+        letters = _letters(line) if matches else 0
         for j, m in enumerate(matches):
             following = matches[j + 1] if j + 1 < len(matches) else None
             kind = _label(line, m, following, matches[j - 1].end if j else 0) or "unlabelled"
-            lone = _lone(line, m)
+            lone = _lone(line, m, letters)
             # a stamp, or a date opening a short line; a relative time only as a stamp
             # («منذ 3 ساعات»), never inside a sentence («عقد أمس»)
             dateline_like = (lone or kind != "unlabelled") if m.relative else (m.start <= 40 or len(line) <= 100)
