@@ -19,10 +19,11 @@ FETCHED = datetime(2024, 5, 1, 12, 0)
 SLACK = 0.05  # seconds: timer noise on runs of a few milliseconds
 
 
-def seconds(call) -> float:
-    """The best of two runs (the first may pay for warming caches)."""
+def seconds(call, runs: int = 3) -> float:
+    """The best of a few runs (the first may pay for warming caches; other processes may take the
+    machine for a moment)."""
     best = float("inf")
-    for _ in range(2):
+    for _ in range(runs):
         started = time.perf_counter()
         call()
         best = min(best, time.perf_counter() - started)
@@ -41,12 +42,12 @@ def dates_line(n: int) -> str:
 
 def test_a_line_of_thousands_of_dates_is_read_in_linear_time():
     assert len(parse_date_text(dates_line(3000), base=FETCHED)) == 3000
-    assert_linear(lambda n: parse_date_text(dates_line(n), base=FETCHED), 2500)
+    assert_linear(lambda n: parse_date_text(dates_line(n), base=FETCHED), 2000)
 
 
 def test_resolving_dates_on_a_line_of_thousands_of_dates_is_linear():
     assert_linear(lambda n: resolve_dates(lines=["عنوان الخبر", dates_line(n)], title="عنوان الخبر",
-                                          fetched_at=FETCHED), 2500)
+                                          fetched_at=FETCHED), 2000)
 
 
 def title_page(n: int, kind: str) -> lxml.html.HtmlElement:
@@ -102,6 +103,6 @@ def test_a_page_past_the_size_limit_is_rejected_at_once():
 
 
 def test_extraction_of_a_large_page_is_linear():
-    pages = {kb: big_page(kb) for kb in (200, 400)}
+    pages = {kb: big_page(kb) for kb in (120, 240)}
     headers = {"Content-Type": "text/html; charset=utf-8"}
-    assert_linear(lambda kb: extract(pages[kb], "https://example.org/a", headers, fetched_at=FETCHED), 200)
+    assert_linear(lambda kb: extract(pages[kb], "https://example.org/a", headers, fetched_at=FETCHED), 120)
