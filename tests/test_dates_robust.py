@@ -75,3 +75,29 @@ def test_sitemap_entry_dated_at_the_end_of_the_calendar_is_kept_not_raised():
                SitemapEntry("https://example.org/b", lastmod="2020-01-01")]
     kept = entries_since(entries, datetime(2024, 1, 1))
     assert [e.url for e in kept] == ["https://example.org/a"]
+
+
+# --------------------------------------------------------------------------- property tests
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_TOKENS = st.sampled_from([
+    "منذ", "قبل", "أمس", "اليوم", "سنة", "يوم", "ساعة", "دقيقة", "أسبوع", "شهر", "مايو", "رمضان", "كانون الثاني",
+    "الجمعة", "هـ", "م", "ه.ش", "فروردین", "GMT", "+14:00", "-12:00", "Z", "T", "Fri,", "Dec", "9999", "0000",
+    "0001", "1441", "1399", "2020", "99999999999999999999", "31", "12", "00", "23:59:59", ":", "/", "-", ".", " ",
+    "٢٠٢٠", "۱۳۹۹", "بتوقيت مكة", "ص", "مساءً",
+])
+_DATEISH = st.lists(_TOKENS, max_size=14).map(" ".join)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(_DATEISH, st.text(max_size=60)))
+def test_date_parsers_never_raise(text):
+    parse_timestamp(text, base=FETCHED)
+    for match in parse_date_text(text, base=FETCHED):
+        assert 1 <= match.value.year <= 9999
+    parse_date_loose(text)
+    entries_since([SitemapEntry("https://example.org/a", lastmod=text)], datetime(2024, 1, 1))
+    resolve_dates(lines=[text], title=None, fetched_at=FETCHED, timezone="Asia/Riyadh",
+                  http_last_modified=text, feed_date=text)

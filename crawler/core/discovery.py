@@ -541,8 +541,9 @@ def _parse_with_precision(text: str | None) -> tuple[datetime, bool] | None:
         return None
     parsed: tuple[datetime, bool] | None = None
     if (reduced := _REDUCED_W3C.fullmatch(text)) is not None:
-        month = int(reduced.group(2) or 1)
-        parsed = (datetime(int(reduced.group(1)), month, 1), False) if 1 <= month <= 12 else None
+        year, month = int(reduced.group(1)), int(reduced.group(2) or 1)
+        in_range = 1 <= month <= 12 and _FIRST_YEAR <= year <= _LAST_YEAR
+        parsed = (datetime(year, month, 1), False) if in_range else None
     elif (found := parse_timestamp(text)) is not None:
         value, precision = found
         fraction = _FRACTION.search(text) if precision == "second" else None
