@@ -402,7 +402,7 @@ def test_an_unexpected_exception_in_a_callback_is_one_warning_a_counted_error_an
 
 
 def test_an_unexpected_extraction_failure_keeps_the_document_and_says_error(fixture_site, db, caplog):
-    """The extractor failing on a bad input (a feed date that is not text) is not the page's fault:
+    """The extractor failing on a bad input (a file name that is not text) is not the page's fault:
     the raw document and its WARC pointer stay, with outcome ``error`` and the reason."""
     from crawler.pipelines import IngestPipeline
     from storage.models import Document
@@ -411,7 +411,7 @@ def test_an_unexpected_extraction_failure_keeps_the_document_and_says_error(fixt
     spider = make_spider(FeedSpider, make_source(site, feeds=f'["{site.url}/feed.xml"]'), db)
     body = (SITE_PAGES / "albayan_2020-06-03.html").read_bytes()
     doc = RawDocument(data=body, url="https://news.example/2020/story", status=200, source="site",
-                      headers={"content-type": "text/html; charset=utf-8"}, feed_date=20200603,  # type: ignore[arg-type]
+                      headers={}, name=20200603,  # type: ignore[arg-type]
                       warc_path="/w/a.warc.gz", warc_offset=10, warc_length=99)
     caplog.set_level(logging.INFO)
     IngestPipeline.from_crawler(spider.crawler).process_item(PageItem(doc))

@@ -23,11 +23,14 @@ Rules an archivist would recognise:
 """
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from functools import lru_cache
+from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -39,6 +42,8 @@ from crawler.core.arabic import normalize
 from crawler.core.datetext import DateMatch, fold_text, parse_date_text, parse_timestamp
 from crawler.core.jsonld import JsonLd, LdNode, read_json_ld
 from crawler.core.metadata import page_metadata
+
+_T = TypeVar("_T")
 
 __all__ = [
     "DateCandidate",
@@ -59,6 +64,11 @@ FUTURE_TOLERANCE = timedelta(hours=3)
 NAIVE_TOLERANCE = timedelta(hours=14)
 """The same for a timestamp with no offset and no known zone (any zone on Earth)."""
 STRUCTURED = frozenset({"json-ld", "meta", "time", "url", "feed"})
+MAX_YEAR = 2999
+"""Nothing later is a date at all (``31 Dec 9999``, a "never expires" stamp): rejected before any
+zone arithmetic, which would overflow at the end of the calendar."""
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -392,10 +402,21 @@ def _title_index(lines: list[str], title: str | None) -> int | None:
     return None
 
 
-def _lone(line: str, match: DateMatch) -> bool:
-    """The line is essentially this date (a stamp), not a sentence that mentions it."""
-    rest = fold_text(line[:match.start] + line[match.end:])
-    return len(re.sub(r"[\W\d_]+", "", rest)) <= 12
+def _letters(text: str) -> int:
+    """How many letters ``text`` has once folded (folding is character by character, so the
+    count of a whole is the sum of the counts of its parts)."""
+    return len(_NOT_LETTERS.sub("", fold_text(text)))
+
+
+_NOT_LETTERS = re.compile(r"[\W\d_]+")
+
+
+def _lone(line: str, match: DateMatch, line_letters: int | None = None) -> bool:
+    """The line is essentially this date (a stamp), not a sentence that mentions it.
+    ``line_letters`` is :func:`_letters` of the line, when the caller has it."""
+    if line_letters is None:
+        line_letters = _letters(line)
+    return line_letters - _letters(line[match.start:match.end]) <= 12
 
 
 def _usable(m: DateMatch) -> bool:
@@ -426,10 +447,11 @@ def line_candidates(lines: list[str], title: str | None = None, *, base: datetim
         if i >= reach and not _SAYS_PUBLISHED.search(fold_text(line)):
             continue  # out there only a date labelled as the publication date can count
         matches = [m for m in parse_date_text(line, base=base, locale=locale) if _usable(m)]
+        letters = _letters(line) if matches else 0
         for j, m in enumerate(matches):
             following = matches[j + 1] if j + 1 < len(matches) else None
             kind = _label(line, m, following, matches[j - 1].end if j else 0) or "unlabelled"
-            lone = _lone(line, m)
+            lone = _lone(line, m, letters)
             # a stamp, or a date opening a short line; a relative time only as a stamp
             # («منذ 3 ساعات»), never inside a sentence («عقد أمس»)
             dateline_like = (lone or kind != "unlabelled") if m.relative else (m.start <= 40 or len(line) <= 100)
@@ -584,33 +606,64 @@ def _today_traps(cands: list[DateCandidate], fetch_day: date) -> set[int]:
             if c.source in ("dateline", "text", "http") and _day(c) == fetch_day}
 
 
+def _safely(what: str, read: Callable[..., _T], *args: Any, **kwargs: Any) -> _T | None:
+    """``read(*args, **kwargs)``, or None when it fails: a date parser that trips over a page
+    drops that page's dates from that place, never the page."""
+    try:
+        return read(*args, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - any failure of one reader loses only its dates
+        log.warning("dates: %s failed (%s: %s); its dates are left out", what, type(exc).__name__, exc)
+        return None
+
+
+def _stamp_candidate(value: str | datetime, source: str, conf: float, locale: str | None) -> list[DateCandidate]:
+    """The feed's or the HTTP header's date as a candidate (none when it cannot be read)."""
+    parsed = (value, "second") if isinstance(value, datetime) else parse_timestamp(value, locale=locale)
+    if not parsed:
+        return []
+    return [DateCandidate(parsed[0], parsed[1], source, "published", conf, str(value))]
+
+
 def _gather(html: str | None, doc: etree._Element | None, lines: list[str] | None, title: str | None,
             url: str | None, feed_date: str | datetime | None, http_last_modified: str | None, base: datetime,
             locale: str | None, json_ld: JsonLd | None = None) -> tuple[list[DateCandidate], list[Rejection]]:
     cands: list[DateCandidate] = []
     rejected: list[Rejection] = []
     if doc is None and html:
-        doc = _parse_html(html)
+        doc = _safely("parsing the page", _parse_html, html)
     if doc is not None:
-        ld = json_ld if json_ld is not None else read_json_ld(doc)
-        cands += html_candidates(doc, locale=locale, base=base, json_ld=ld)
-        title = title or page_metadata(doc, json_ld=ld).title  # the headline, by the same rules as the article's
+        ld = json_ld if json_ld is not None else _safely("the JSON-LD", read_json_ld, doc)
+        cands += _safely("metadata", html_candidates, doc, locale=locale, base=base, json_ld=ld) or []
+        if not title:  # the headline, by the same rules as the article's
+            meta = _safely("the headline", page_metadata, doc, json_ld=ld)
+            title = meta.title if meta is not None else None
         if lines is None:
-            lines = visible_lines(doc)
+            lines = _safely("the visible text", visible_lines, doc)
     if lines:
-        found, rejected = line_candidates(lines, title, base=base, locale=locale)
+        found, rejected = _safely("the visible text", line_candidates, lines, title, base=base,
+                                  locale=locale) or ([], [])
         cands += found
-    cands += url_candidates(url)
+    cands += _safely("the URL", url_candidates, url) or []
     if feed_date is not None:
-        parsed = ((feed_date, "second") if isinstance(feed_date, datetime)
-                  else parse_timestamp(feed_date, locale=locale))
-        if parsed:
-            cands.append(DateCandidate(parsed[0], parsed[1], "feed", "published", 0.85, str(feed_date)))
+        cands += _safely("the feed date", _stamp_candidate, feed_date, "feed", 0.85, locale) or []
     if http_last_modified:
-        parsed = parse_timestamp(http_last_modified, locale=locale)
-        if parsed:
-            cands.append(DateCandidate(parsed[0], parsed[1], "http", "published", 0.25, http_last_modified))
+        cands += _safely("Last-Modified", _stamp_candidate, http_last_modified, "http", 0.25, locale) or []
     return cands, rejected
+
+
+def _out_of_calendar(cands: list[DateCandidate]) -> tuple[list[DateCandidate], list[Rejection]]:
+    """Set aside the candidates no page can mean (before :data:`MIN_DATE`'s year, after
+    :data:`MAX_YEAR`) before any zone arithmetic, which overflows at the ends of the calendar."""
+    keep: list[DateCandidate] = []
+    rejected: list[Rejection] = []
+    for c in cands:
+        if c.value.year > MAX_YEAR:
+            rejected.append(Rejection(c, "future"))
+        elif c.value.year < MIN_DATE.year:
+            rejected.append(Rejection(c, "too-old"))
+        else:
+            keep.append(c)
+    return keep, rejected
 
 
 def resolve_dates(*, html: str | None = None, doc: etree._Element | None = None,
@@ -627,13 +680,27 @@ def resolve_dates(*, html: str | None = None, doc: etree._Element | None = None,
     default now) anchors relative dates and the future check.  ``timezone`` is the source's
     IANA zone, ``locale`` its locale (``ar-EG``, ``ar-LB``, ``fa-IR`` ...).  ``json_ld`` is the JSON-LD
     of ``doc`` when the caller has read it (:func:`crawler.core.jsonld.read_json_ld`), so it is walked once.
-    No date found: ``published`` is None (a date is never invented).
+    No date found: ``published`` is None (a date is never invented).  Dates that cannot be read
+    are left out, never raised: a page is not lost for its dates.
     """
+    args = dict(html=html, doc=doc, lines=lines, title=title, url=url, fetched_at=fetched_at,
+                feed_date=feed_date, http_last_modified=http_last_modified, timezone=timezone, locale=locale,
+                json_ld=json_ld)
+    resolved = _safely("resolving the dates", _resolve, **args)
+    return resolved if resolved is not None else ResolvedDate(None, None, None, None, None, None, ())
+
+
+def _resolve(*, html: str | None, doc: etree._Element | None, lines: list[str] | None, title: str | None,
+             url: str | None, fetched_at: datetime | None, feed_date: str | datetime | None,
+             http_last_modified: str | None, timezone: str | None, locale: str | None,
+             json_ld: JsonLd | None) -> ResolvedDate:
     tz = _zone(timezone)
     fetched = (fetched_at or datetime.now(tz=_utc_zone()))
     fetched_utc = fetched.astimezone(_utc_zone()).replace(tzinfo=None) if fetched.tzinfo else fetched
     base = fetched_utc.replace(tzinfo=_utc_zone()).astimezone(tz) if tz else fetched_utc.replace(tzinfo=_utc_zone())
     raw, rejected = _gather(html, doc, lines, title, url, feed_date, http_last_modified, base, locale, json_ld)
+    raw, unusable = _out_of_calendar(raw)
+    rejected += unusable
 
     zone = _site_zone(raw, tz)
     wall_clocks = {c.value.replace(second=0) for c in raw

@@ -545,8 +545,12 @@ def _durations(seq: str) -> dict[str, int] | None:
     return amounts
 
 
-def _relative_value(base: datetime, amounts: dict[str, int]) -> tuple[datetime, str]:
-    value = _subtract(base, amounts)
+def _relative_value(base: datetime, amounts: dict[str, int]) -> tuple[datetime, str] | None:
+    """``base`` moved back by ``amounts``; None when that leaves the calendar (``منذ 9999 سنة``)."""
+    try:
+        value = _subtract(base, amounts)
+    except (ValueError, OverflowError):
+        return None
     if any(amounts.get(u) for u in ("hours", "minutes", "seconds")):
         return value.replace(second=0, microsecond=0), "minute"
     return value.replace(hour=0, minute=0, second=0, microsecond=0), "day"
@@ -565,15 +569,18 @@ def _relative(folded: str, src: str, index: list[int], base: datetime) -> list[_
         amounts = _durations(seq)
         if amounts is None:
             continue
-        value, precision = _relative_value(base, amounts)
-        out.append(_Raw(s, e, value, precision, "gregorian", relative=True))
+        moved = _relative_value(base, amounts)
+        if moved is None:
+            continue
+        out.append(_Raw(s, e, *moved, "gregorian", relative=True))
     whole = folded.strip()
     for rx, days, restricted in _REL_WORDS if worded else ():
         for m in rx.finditer(folded):
             if restricted and m.group(0) != whole and not _TIME_AFTER.match(folded, m.end()):
                 continue
-            value, precision = _relative_value(base, {"days": days})
-            out.append(_Raw(m.start(), m.end(), value, precision, "gregorian", relative=True))
+            moved = _relative_value(base, {"days": days})
+            if moved is not None:
+                out.append(_Raw(m.start(), m.end(), *moved, "gregorian", relative=True))
     return out
 
 
@@ -605,14 +612,41 @@ def _attach_time(raw: _Raw, folded: str) -> _Raw:
 _RANK = {"second": 4, "minute": 3, "day": 2, "month": 1}
 
 
-def _select(raws: list[_Raw]) -> list[_Raw]:
-    """Drop matches overlapping a longer (then more precise, absolute) one."""
+def _select(raws: list[_Raw], length: int) -> list[_Raw]:
+    """Drop matches overlapping a longer (then more precise, absolute) one.
+
+    The characters already taken are marked in one array, so a line of thousands of dates costs
+    the length of its matches, not their number squared."""
     order = sorted(raws, key=lambda r: (-(r.end - r.start), -_RANK[r.precision], r.relative, r.start))
+    taken = bytearray(length)
     kept: list[_Raw] = []
     for r in order:
-        if all(r.end <= k.start or r.start >= k.end for k in kept):
+        if taken.find(1, r.start, r.end) == -1:
+            taken[r.start:r.end] = b"\x01" * (r.end - r.start)
             kept.append(r)
     return sorted(kept, key=lambda r: r.start)
+
+
+def _beside_gregorian(folded: str, kept: list[_Raw]) -> list[bool]:
+    """Per match (in text order): a Hijri or Solar Hijri date standing beside a Gregorian one.
+
+    Only the nearest Gregorian date on either side can be close enough (what lies between a
+    farther one and the match includes what lies between the nearest one and it)."""
+    def gregorian(k: _Raw) -> bool:
+        return k.calendar == "gregorian" and not k.relative and k.precision != "month"
+
+    before: list[_Raw | None] = []
+    last = None
+    for k in kept:
+        before.append(last)
+        last = k if gregorian(k) else last
+    after: list[_Raw | None] = [None] * len(kept)
+    last = None
+    for i in range(len(kept) - 1, -1, -1):
+        after[i] = last
+        last = kept[i] if gregorian(kept[i]) else last
+    return [r.calendar != "gregorian" and any(k is not None and _same_stretch(folded, r, k) for k in (b, a))
+            for r, b, a in zip(kept, before, after)]
 
 
 def parse_date_text(text: str, *, base: datetime | None = None, locale: str | None = None) -> list[DateMatch]:
@@ -641,12 +675,9 @@ def parse_date_text(text: str, *, base: datetime | None = None, locale: str | No
     raws += _relative(folded, text, index, base)
     raws = [_attach_time(r, folded) for r in raws]
     matches: list[DateMatch] = []
-    kept = _select(raws)
-    for r in kept:
+    kept = _select(raws, len(folded))
+    for r, beside in zip(kept, _beside_gregorian(folded, kept)):
         start, end = _original_span(text, index, r.start, r.end)
-        beside = r.calendar != "gregorian" and any(
-            k.calendar == "gregorian" and not k.relative and k.precision != "month"
-            and _same_stretch(folded, r, k) for k in kept)
         matches.append(DateMatch(start, end, text[start:end], r.value, r.precision, r.calendar,
                                  r.relative, r.year_inferred, r.weekday_ok, beside))
     return matches
@@ -710,11 +741,13 @@ def parse_timestamp(value: str, *, locale: str | None = None,
         dt = datetime(day.year, day.month, day.day, hour, minute, int(m.group("S") or 0), tzinfo=tz)
         return dt, "second" if m.group("S") else "minute"
     if re.match(r"^[a-z]{3},?\s+[0-9]{1,2}\s+[a-z]{3}", folded):
+        stamp: datetime | None
         try:
-            dt = email.utils.parsedate_to_datetime(value.strip())
-            return dt, "second"
-        except (TypeError, ValueError, IndexError):
-            pass
+            stamp = email.utils.parsedate_to_datetime(value.strip())
+        except (TypeError, ValueError, IndexError, OverflowError):
+            stamp = None
+        if stamp is not None and 1600 <= stamp.year <= 2999:  # the range the ISO form accepts
+            return stamp, "second"
     for match in parse_date_text(value, base=base, locale=locale):
         if not match.relative and not match.year_inferred and match.precision != "month" \
                 and not match.beside_gregorian:

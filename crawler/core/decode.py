@@ -418,14 +418,24 @@ def _declared(data: bytes, label: str | None, source: str) -> Decoded | None:
         utf8 = _utf8_reading(data)
         if utf8 is not None:  # declared legacy, really UTF-8: the commonest lie on Arabic sites
             return utf8
-        if encoding == "windows-1252":
+        if encoding == "windows-1252" or encoding in _ARABIC_SINGLE_BYTE:
             arabic = _best_arabic(data)
-            if arabic.strong:
+            if arabic.strong and arabic.encoding != encoding and not _arabic_as_declared(data, encoding):
                 return _finish(arabic.text, arabic.encoding, "detected", arabic.replaced)
     text, errors, replaced = _decode(data, encoding)
     if not _tolerated(errors, text):
         return None
     return _finish(text, encoding, source, replaced)
+
+
+# The Arabic single-byte code pages are mixed up by servers (ISO-8859-6 pages served as windows-1256
+# and back): a declaration of one of them is checked against the others.
+_ARABIC_SINGLE_BYTE = frozenset((*_ARABIC_CODEPAGES, "cp864"))
+
+
+def _arabic_as_declared(data: bytes, encoding: str) -> bool:
+    """Whether the declared code page already reads ``data`` as Arabic (windows-1252 never does)."""
+    return encoding in _ARABIC_SINGLE_BYTE and _read_arabic(data, encoding).plausible
 
 
 def _from_bom(data: bytes, what: str) -> Decoded | None:

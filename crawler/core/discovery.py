@@ -92,6 +92,7 @@ _XML_START = re.compile(
 _AMP_OR_CDATA = re.compile(rb"<!\[CDATA\[.*?\]\]>|&(#[0-9]+;|#[xX][0-9a-fA-F]+;|[A-Za-z][A-Za-z0-9]*;)?", re.S)
 # How far into a document leading junk (PHP warnings, blank lines...) is looked past.
 _JUNK_WINDOW = 64 * 1024
+_GZIP_STEP = 4 * 1024  # compressed bytes fed to zlib at a time (what precedes a corrupt block is kept)
 _XML_ENTITIES = {b"amp", b"lt", b"gt", b"quot", b"apos"}
 _ENCODING_DECL = re.compile(r"""(<\?xml[^>]*?encoding\s*=\s*)(["'])[^"']*\2""")
 
@@ -106,16 +107,39 @@ def _gunzip_bounded(data: bytes, limit: int) -> tuple[bytes, bool]:
     rest = data
     while rest[:2] == _GZIP_MAGIC and size < limit:
         inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        try:
-            chunk = inflater.decompress(rest, limit - size)
-        except zlib.error:
-            break
-        out.append(chunk)
-        size += len(chunk)
+        for start in range(0, len(rest), _GZIP_STEP):  # step by step: what precedes a corrupt block is kept
+            try:
+                chunk = inflater.decompress(rest[start:start + _GZIP_STEP], limit - size)
+            except zlib.error:
+                return _gunzipped(out, incomplete=True)
+            out.append(chunk)
+            size += len(chunk)
+            if inflater.eof or size >= limit:
+                break
         if not inflater.eof:
-            return b"".join(out), True  # cut at the bound, or the stream itself is cut
+            return _gunzipped(out, incomplete=True)  # cut at the bound, or the stream itself is cut
         rest = inflater.unused_data
-    return b"".join(out), False
+    return _gunzipped(out, incomplete=False)
+
+
+def _gunzipped(parts: list[bytes], incomplete: bool) -> tuple[bytes, bool]:
+    """The decompressed bytes; a stream that gives none at all is no document."""
+    data = b"".join(parts)
+    if not data and incomplete:
+        raise DiscoveryError("corrupt gzip: nothing could be decompressed")
+    return data, incomplete
+
+
+def _xml_char(reference: bytes) -> bool:
+    """Whether a numeric reference (``#1234;`` / ``#x4D2;``) names a character XML allows: a lone
+    surrogate (``&#xD800;``) or a control character would make the whole document unreadable."""
+    digits = reference[1:-1]
+    try:
+        code = int(digits[1:], 16) if digits[:1] in (b"x", b"X") else int(digits)
+    except ValueError:
+        return False
+    return (code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD
+            or 0x10000 <= code <= 0x10FFFF)
 
 
 def _repair_entities(data: bytes) -> bytes:
@@ -129,7 +153,7 @@ def _repair_entities(data: bytes) -> bytes:
         if entity is None:
             return b"&amp;"
         if entity.startswith(b"#"):
-            return text
+            return text if _xml_char(entity) else b"&#xFFFD;"
         name = entity[:-1]
         if name in _XML_ENTITIES:
             return text
@@ -151,8 +175,9 @@ def _prepare(data: bytes, limit: int = MAX_DOCUMENT_BYTES) -> tuple[bytes, bool]
         data, cut = _gunzip_bounded(data, limit)
     elif len(data) > limit:
         data, cut = data[:limit], True
-    if data[:2] in _UTF16_BOMS:
-        text = data.decode("utf-16", errors="replace")
+    utf16 = "utf-16" if data[:2] in _UTF16_BOMS else _utf16_without_bom(data)
+    if utf16:
+        text = data.decode(utf16, errors="replace").removeprefix("\ufeff")
         data = _ENCODING_DECL.sub(r"\1\2utf-8\2", text).encode("utf-8")
     data = data.lstrip().removeprefix(_UTF8_BOM).lstrip()
     if data[:1] in (b"{", b"["):
@@ -161,6 +186,20 @@ def _prepare(data: bytes, limit: int = MAX_DOCUMENT_BYTES) -> tuple[bytes, bool]
     if start is not None:
         data = data[start.start():]
     return data, cut
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """``utf-16-le`` / ``utf-16-be`` when the document opens with ASCII written in two bytes
+    (``<\0?\0x\0m\0l\0`` ...: every other byte NUL), else None."""
+    head = data[:64]
+    if len(head) < 16:
+        return None
+    even, odd = head[0::2], head[1::2]
+    if not odd.strip(b"\0") and even.isascii() and 0 not in even:
+        return "utf-16-le"
+    if not even.strip(b"\0") and odd.isascii() and 0 not in odd:
+        return "utf-16-be"
+    return None
 
 
 def _local(tag: object) -> str:
@@ -246,6 +285,20 @@ def parse_feed(data: bytes, base_url: str) -> list[FeedEntry]:
     if root is None or _local(root.tag) not in _FEED_ROOTS:
         raise DiscoveryError(f"not a feed: root element {getattr(root, 'tag', None)!r}")
     complete = _complete_records(prepared, _local(root.tag), ("item", "entry"))
+    entries = _feed_entries(root, complete, base_url)
+    if not entries and _fatal(parser):
+        raise DiscoveryError(f"unreadable feed: {_fatal(parser)}")
+    return entries
+
+
+def _fatal(parser: etree.XMLParser) -> str | None:
+    """The first fatal error the (recovering) parser met, if any."""
+    errors = [e for e in parser.error_log if e.level == etree.ErrorLevels.FATAL]
+    return f"{errors[0].message} (line {errors[0].line})" if errors else None
+
+
+def _feed_entries(root: etree._Element, complete: int | None, base_url: str) -> list[FeedEntry]:
+    """The entries of a parsed feed, in order; ``complete`` records at most (None: all)."""
     entries: list[FeedEntry] = []
     records = 0
     for element in root.iter():
@@ -464,6 +517,7 @@ def _parse_text_sitemap(data: bytes, base_url: str, max_entries: int, cut: bool)
 _REDUCED_W3C = re.compile(r"(\d{4})(?:-(\d{1,2}))?")
 _FRACTION = re.compile(r"[T\s]\d{1,2}:\d{2}:\d{2}[.,](\d+)", re.I)
 _COMMENT = re.compile(r"\([^)]*\)")
+_FIRST_YEAR, _LAST_YEAR = 1600, 2999  # the years parse_timestamp reads as a date
 
 
 def _parse_rfc822(text: str) -> tuple[datetime, bool] | None:
@@ -487,8 +541,9 @@ def _parse_with_precision(text: str | None) -> tuple[datetime, bool] | None:
         return None
     parsed: tuple[datetime, bool] | None = None
     if (reduced := _REDUCED_W3C.fullmatch(text)) is not None:
-        month = int(reduced.group(2) or 1)
-        parsed = (datetime(int(reduced.group(1)), month, 1), False) if 1 <= month <= 12 else None
+        year, month = int(reduced.group(1)), int(reduced.group(2) or 1)
+        in_range = 1 <= month <= 12 and _FIRST_YEAR <= year <= _LAST_YEAR
+        parsed = (datetime(year, month, 1), False) if in_range else None
     elif (found := parse_timestamp(text)) is not None:
         value, precision = found
         fraction = _FRACTION.search(text) if precision == "second" else None
@@ -497,7 +552,9 @@ def _parse_with_precision(text: str | None) -> tuple[datetime, bool] | None:
         parsed = value, precision in ("minute", "second")
     else:
         parsed = _parse_rfc822(text)
-    if parsed is None or parsed[0].tzinfo is not None:
+    if parsed is None or not _FIRST_YEAR <= parsed[0].year <= _LAST_YEAR:
+        return None  # no page's date (31 Dec 9999 = "never"), and too near the calendar's ends to compute with
+    if parsed[0].tzinfo is not None:
         return parsed
     return parsed[0].replace(tzinfo=timezone.utc), parsed[1]
 

@@ -28,7 +28,17 @@ from crawler.core.language import detect_language
 from crawler.core.metadata import page_metadata
 from crawler.core.errors import ExtractionError
 
-__all__ = ["ExtractionError", "extract", "extract_html", "extract_text", "sniff_kind"]
+__all__ = ["ExtractionError", "MAX_PAGE_BYTES", "extract", "extract_html", "extract_text", "sniff_kind"]
+
+MAX_PAGE_BYTES = 5 * 1024 * 1024
+"""The largest page (bytes as served, or characters of a decoded page) extracted: a news article
+is a few hundred kilobytes; past this the page is rejected (:class:`ExtractionError`), so the time
+one page may take stays bounded."""
+
+
+def _check_size(size: int, unit: str) -> None:
+    if size > MAX_PAGE_BYTES:
+        raise ExtractionError(f"page too large: {size} {unit} > {MAX_PAGE_BYTES}")
 
 
 _TEXT_SUFFIXES = (".txt", ".text")
@@ -76,6 +86,7 @@ def extract(
     """
     if not data or not data.strip():
         raise ExtractionError("empty document")
+    _check_size(len(data), "bytes")
     content_type = header_value(headers, "Content-Type")
     kind = kind or sniff_kind(data, name or url, content_type)
     try:
@@ -136,6 +147,7 @@ def extract_html(
     http_last_modified: str | None = None,
 ) -> Article:
     """Extract the article from a decoded HTML page."""
+    _check_size(len(html), "characters")
     # One parse, by trafilatura's loader rules (crawler.core.htmltree), read by every stage below and
     # then handed to trafilatura, which copies it rather than parsing the page a second time.
     tree = load_html(html)
@@ -189,6 +201,7 @@ def extract_text(
     http_last_modified: str | None = None,
 ) -> Article:
     """Extract the article from a saved page text (one page element per line)."""
+    _check_size(len(text), "characters")
     lines = text.splitlines()
     page = segment_text_page(lines)
     # Dates are looked for where a page shows them: in the header around the headline and in

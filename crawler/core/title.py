@@ -114,12 +114,23 @@ def site_names(
 
 _SEPARATOR = re.compile(r"\s+(?:-{1,2}|[–—»«·•])\s+|\s*(?:\|{1,2}|::)\s*")
 
+_MAX_SEGMENTS = 16
+"""A title cut into more pieces than this has no site name at an end to find: it is one piece (and
+every reader of the pieces stays linear in the title's length)."""
+_MAX_TITLE_CHARS = 2000
+"""A title candidate or heading longer than this is no headline; it is not looked at."""
+_MAX_PER_SOURCE = 3
+"""Title candidates taken from each place (og:title, JSON-LD, ...): the comparisons are pairwise."""
+
 
 def segments(text: str) -> list[tuple[int, int]]:
-    """Spans of the non-empty pieces of ``text`` between title separators."""
+    """Spans of the non-empty pieces of ``text`` between title separators (one span for all of
+    it when there are more than :data:`_MAX_SEGMENTS`)."""
     spans: list[tuple[int, int]] = []
     start = 0
-    for match in _SEPARATOR.finditer(text):
+    for n, match in enumerate(_SEPARATOR.finditer(text)):
+        if n >= _MAX_SEGMENTS:
+            return [(0, len(text))] if text.strip() else []
         if text[start:match.start()].strip():
             spans.append((start, match.start()))
         start = match.end()
@@ -190,18 +201,22 @@ def clean_title(
 def title_candidates(
     tree: lxml.html.HtmlElement, meta: dict[str, list[str]], articles: list[dict[str, Any]]
 ) -> list[tuple[str, str]]:
-    """(source, raw text) pairs in order of trust."""
-    found: list[tuple[str, str]] = [("og:title", v) for v in meta.get("og:title", [])]
-    for obj in articles:
-        headline = clean_text(obj.get("headline"))
-        if headline:
-            found.append(("json-ld", headline))
-    found += [("twitter:title", v) for v in meta.get("twitter:title", [])]
-    found += [("microdata", v) for v in meta.get("headline", [])]
+    """(source, raw text) pairs in order of trust: at most :data:`_MAX_PER_SOURCE` from each place,
+    none longer than :data:`_MAX_TITLE_CHARS`."""
+    found: list[tuple[str, str]] = [("og:title", v) for v in _some(meta.get("og:title", []))]
+    headlines = (clean_text(obj.get("headline")) for obj in articles)
+    found += [("json-ld", h) for h in _some(h for h in headlines if h)]
+    found += [("twitter:title", v) for v in _some(meta.get("twitter:title", []))]
+    found += [("microdata", v) for v in _some(meta.get("headline", []))]
     for el in tree.xpath("//title[not(ancestor::svg)]")[:1]:
         if element_text(el):
             found.append(("title", element_text(el)))
-    return [(source, text) for source, text in found if text]
+    return [(source, text) for source, text in found if text and len(text) <= _MAX_TITLE_CHARS]
+
+
+def _some(values: Iterable[str]) -> list[str]:
+    """The first :data:`_MAX_PER_SOURCE` usable values (a title's length bounded)."""
+    return [v for v in values if v and len(v) <= _MAX_TITLE_CHARS][:_MAX_PER_SOURCE]
 
 
 _HEADINGS = etree.XPath(  # one pass; the same nodes, in the same order, as "//h1 | //*[...]"
@@ -215,7 +230,7 @@ def article_heading(
     """The heading of the article: the ``<h1>`` (or microdata headline) that the page's titles contain."""
     headings = [
         el for el in _HEADINGS(tree)
-        if element_text(el) and not is_site_name(element_text(el), names)
+        if 0 < len(element_text(el)) <= _MAX_TITLE_CHARS and not is_site_name(element_text(el), names)
     ]
     cores = []  # the longest segment of each title candidate: the part that carries the headline
     for _, text in candidates:
@@ -301,10 +316,11 @@ def title_leftovers(candidates: list[tuple[str, str]], title: str | None) -> lis
     if not title:
         return []
     keys: list[str] = []
+    title_key = loose(title)
     for _, text in candidates:
         clean = clean_text(text)
         for a, b in segments(clean):
             key = loose(clean[a:b])
-            if key and not contains_words(loose(title), key) and word_count(key) <= 6 and key not in keys:
+            if key and not contains_words(title_key, key) and word_count(key) <= 6 and key not in keys:
                 keys.append(key)
     return keys
