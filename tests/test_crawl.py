@@ -238,7 +238,7 @@ def test_sigterm_does_not_wait_out_a_retry_backoff(tmp_path):
         child = subprocess.Popen(
             [sys.executable, "-c", "from crawler.cli import main; main()", "crawl", "--sources", str(sources), "--db", db,
              "--warc-dir", str(tmp_path / "warc"), "--json", "--set", "AKHBAR_RETRY_BACKOFF_BASE=60",
-             "--set", "AKHBAR_HEARTBEAT_SECONDS=0.2", "--set", "LOG_LEVEL=DEBUG"],
+             "--set", "AKHBAR_HEARTBEAT_SECONDS=0.2", "-vv"],
             cwd=REPO, stdout=subprocess.PIPE, stderr=err, text=True)
     try:
         wait_until(lambda: "Retrying <GET" in log.read_text() or child.poll() is not None, 60,
