@@ -24,9 +24,10 @@ from crawler.core.decode import DecodeError, decode_html, decode_text, header_va
 from crawler.core.htmltree import load_html
 from crawler.core.language import detect_language
 from crawler.core.metadata import page_metadata
-from crawler.core.errors import ExtractionError
+from crawler.core.errors import ExtractionError, NotAnArticle
+from crawler.core.pagetype import classify_html, classify_text
 
-__all__ = ["ExtractionError", "extract", "extract_html", "extract_text", "sniff_kind"]
+__all__ = ["ExtractionError", "NotAnArticle", "extract", "extract_html", "extract_text", "sniff_kind"]
 
 
 _TEXT_SUFFIXES = (".txt", ".text")
@@ -144,6 +145,9 @@ def extract_html(
             tree = lxml.html.fromstring(html)
         except (etree.ParserError, ValueError) as exc:
             raise ExtractionError(f"not an HTML page ({exc})") from exc
+    verdict = classify_html(tree, url)
+    if not verdict.is_article:
+        raise NotAnArticle(verdict.kind, verdict.reason)
     meta = page_metadata(tree, url)
     link_texts = [a.text_content() for a in tree.iter("a")]
     dates = resolve_dates(
@@ -187,6 +191,9 @@ def extract_text(
 ) -> Article:
     """Extract the article from a saved page text (one page element per line)."""
     lines = text.splitlines()
+    verdict = classify_text(lines, url)
+    if not verdict.is_article:
+        raise NotAnArticle(verdict.kind, verdict.reason)
     page = segment_text_page(lines)
     # Dates are looked for where a page shows them: in the header around the headline and in
     # the dateline that opens the body; never in a month named inside the running text.
