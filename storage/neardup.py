@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import TextClause
 from sqlalchemy import text as sql
 from sqlalchemy.orm import Session
 
@@ -36,22 +35,26 @@ class Cluster:
     nearest: int | None = None
 
 
-def _candidate_query(bands: int) -> TextClause:
+def _candidate_query(bands: int, mark: str) -> str:
     """Articles sharing any (band, hash) with the keys, with their signatures: one seek of the
     (band, hash) primary key per band (an OR of equalities, which SQLite and PostgreSQL both
     answer from the index; a row-value IN list is scanned by SQLite)."""
-    where = " OR ".join(f"(b.band = {band} AND b.hash = :h{band})" for band in range(bands))
-    return sql(
-        "SELECT DISTINCT s.article_id, s.signature FROM neardup_bands b "
-        f"JOIN neardup_signatures s ON s.article_id = b.article_id WHERE {where}"
-    )
+    where = " OR ".join(f"(b.band = {band} AND b.hash = {mark})" for band in range(bands))
+    return ("SELECT DISTINCT s.article_id, s.signature FROM neardup_bands b "
+            f"JOIN neardup_signatures s ON s.article_id = b.article_id WHERE {where}")
 
 
-_CANDIDATES = _candidate_query(BANDS)
+_CANDIDATES = {mark: _candidate_query(BANDS, mark) for mark in ("?", "%s")}
+
+
+def _mark(conn) -> str:
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
 
 
 def _candidates(session: Session, keys: list[int]) -> list[tuple[int, Signature]]:
-    rows = session.execute(_CANDIDATES, {f"h{band}": key for band, key in enumerate(keys)})
+    # Straight to the driver: SQLAlchemy's handling of 32 bound parameters costs more than the query.
+    conn = session.connection()
+    rows = conn.exec_driver_sql(_CANDIDATES[_mark(conn)], tuple(keys))
     return [(article_id, Signature.from_bytes(blob)) for article_id, blob in rows]
 
 
@@ -83,8 +86,7 @@ def index_signature(session: Session, article_id: int, sig: Signature, keys: lis
     conn = session.connection()
     # The band rows go straight to the driver (executemany): SQLAlchemy's per-row parameter
     # handling would cost more than the inserts.
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    conn.exec_driver_sql(_ADD_BAND.format(mark), [(band, key, article_id) for band, key in enumerate(keys)])
+    conn.exec_driver_sql(_ADD_BAND.format(_mark(conn)), [(band, key, article_id) for band, key in enumerate(keys)])
 
 
 def cluster_article(session: Session, article_id: int, text: str | None = None,

@@ -21,6 +21,9 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from lxml import etree
 
+from crawler.core.decode import decode_html, decode_text
+from crawler.core.htmltree import load_html
+
 __all__ = ["PageType", "PageFeatures", "classify_bytes", "classify_html", "classify_text", "page_features", "url_kind", "KINDS"]
 
 KINDS = ("article", "listing", "home", "author", "tag", "video", "search", "directory", "consent", "error")
@@ -72,7 +75,6 @@ class PageFeatures:
     consent_chars: int = 0
     players: int = 0  # <video>, <audio> or an embedded player
     hosts: int = 0  # distinct hosts the page links to
-    forms_search: bool = False
     headings: list[str] = field(default_factory=list)
 
     @property
@@ -84,7 +86,6 @@ class _Walk:
     """One pass over the tree: per-element text and link counts, and the text blocks."""
 
     def __init__(self) -> None:
-        self.chars: dict[etree._Element, int] = {}
         self.headlines: dict[etree._Element, int] = {}
         self.blocks: list[tuple[etree._Element, str, int]] = []  # (element, text, link chars)
 
@@ -208,7 +209,7 @@ _PLAYER = re.compile(r"youtube|vimeo|dailymotion|jwplayer|brightcove|player|embe
 
 def _measure_page(body: etree._Element, base_url: str | None, feats: PageFeatures) -> None:
     hosts = set()
-    for el in body.iter("a", "video", "audio", "iframe", "form", "input"):
+    for el in body.iter("a", "video", "audio", "iframe"):
         tag = el.tag
         if tag == "a":
             host = urlsplit(el.get("href") or "").netloc.lower().removeprefix("www.")
@@ -218,8 +219,6 @@ def _measure_page(body: etree._Element, base_url: str | None, feats: PageFeature
             feats.players += 1
         elif tag == "iframe" and _PLAYER.search(el.get("src") or el.get("data-src") or ""):
             feats.players += 1
-        elif tag == "input" and (el.get("type") or "").lower() == "search":
-            feats.forms_search = True
     if base_url:
         hosts.discard(urlsplit(base_url).netloc.lower().removeprefix("www."))
     feats.hosts = len(hosts)
@@ -422,9 +421,6 @@ def classify_text(lines: list[str], url: str | None = None, title: str | None = 
 def classify_bytes(data: bytes, url: str | None = None, *, text: bool = False) -> PageType:
     """The verdict on raw page bytes (decoded and parsed as the extractor does); ``text`` for a
     saved page text."""
-    from crawler.core.decode import decode_html, decode_text
-    from crawler.core.htmltree import load_html
-
     if text:
         return classify_text(decode_text(data).text.splitlines(), url)
     root = load_html(decode_html(data).text)
