@@ -23,7 +23,6 @@ from sqlalchemy.orm.util import identity_key
 from crawler.core.article import Article
 from crawler.capture.warc import WarcPointer, headers_dict, read_record
 from storage.models import OUTCOMES, ArticleRecord, ArticleUrl, Document, Source
-from storage.neardup import cluster_article
 from storage.search import index_article
 
 #: zlib level for raw documents (6: the usual speed/size balance).
@@ -148,7 +147,9 @@ def add_article(
     ).scalar_one_or_none()
     if new_id is not None:
         index_article(session, new_id, article.title, article.text)
-        cluster_article(session, new_id, article.text)  # near-duplicates: storage.neardup
+        from storage.neardup import cluster_article  # numpy and datasketch: only for a command that stores
+
+        cluster_article(session, new_id, article.text)
         article_id, status = new_id, "stored"
     else:
         article_id, status = _count_sighting(session, article.content_hash, canonical, fields, seen), "duplicate"
