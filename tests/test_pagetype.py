@@ -52,11 +52,11 @@ def test_most_non_articles_get_their_own_kind():
 
 
 @pytest.mark.parametrize("name, kind", [
-    ("listing_02__newspaper4k_cnnarabic_syria_clashes.html.gz", "listing"),
-    ("search_01__htmldate_albayan_ae_1623715966.html.gz", "search"),
-    ("consent_00__htmldate_elbaladtv_1806793639.html.gz", "consent"),
-    ("error_03__05844573ca7e.html.gz", "error"),
-    ("video_01__magichtml_youm7_6573469.html.gz", "video"),
+    ("listing_02__newspaper4k_cnnarabic_syria_clashes.page.gz", "listing"),
+    ("search_01__htmldate_albayan_ae_1623715966.page.gz", "search"),
+    ("consent_00__htmldate_elbaladtv_1806793639.page.gz", "consent"),
+    ("error_03__05844573ca7e.page.gz", "error"),
+    ("video_01__magichtml_youm7_6573469.page.gz", "video"),
 ])
 def test_representative_non_articles(name, kind):
     item = next(i for i in LABELS if i["file"] == name)
