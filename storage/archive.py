@@ -148,6 +148,9 @@ def add_article(
     ).scalar_one_or_none()
     if new_id is not None:
         index_article(session, new_id, article.title, article.text)
+        from storage.neardup import cluster_article  # numpy and datasketch: only for a command that stores
+
+        cluster_article(session, new_id, article.text)
         article_id, status = new_id, "stored"
     else:
         article_id, status = _count_sighting(session, article.content_hash, canonical, fields, seen), "duplicate"

@@ -85,6 +85,10 @@ class ArticleRecord(Base):
     first_seen: Mapped[datetime] = mapped_column(DateTime)
     last_seen: Mapped[datetime] = mapped_column(DateTime)
     times_seen: Mapped[int] = mapped_column(Integer, default=1)
+    # Near-duplicates (storage.neardup): the id of the first article of the story's cluster (its
+    # own id when it is the first), and the estimated Jaccard similarity to that first article.
+    cluster_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    cluster_similarity: Mapped[float | None] = mapped_column(Float)
 
     source: Mapped[Source | None] = relationship(lazy="joined")
     urls: Mapped[list[ArticleUrl]] = relationship(
@@ -93,6 +97,32 @@ class ArticleRecord(Base):
 
     def __repr__(self) -> str:
         return f"<ArticleRecord id={self.id} url={self.url!r} hash={self.content_hash[:12]}>"
+
+
+class NeardupBand(Base):
+    """One LSH band key of an article's MinHash signature (crawler.core.neardup.band_keys).
+
+    Articles that share a (band, hash) row are candidate near-duplicates.  Without rowid: the
+    primary key is the table, so a lookup by (band, hash) reads one B-tree."""
+
+    __tablename__ = "neardup_bands"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    band: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hash: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class NeardupSignature(Base):
+    """An article's MinHash signature (NUM_PERM little-endian uint32), to score candidates
+    without their texts."""
+
+    __tablename__ = "neardup_signatures"
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class ArticleUrl(Base):

@@ -54,6 +54,16 @@ class ExtractionError(AkhbarError, ValueError):
     """A page from which no article text can be taken."""
 
 
+class NotAnArticle(ExtractionError):
+    """A page that is something other than an article (a listing, a home page, a consent wall ...).
+
+    ``kind`` names what it is (see :mod:`crawler.core.pagetype`), ``reason`` the evidence."""
+
+    def __init__(self, kind: str, reason: str = "") -> None:
+        super().__init__(f"not an article: {kind} page")
+        self.kind, self.reason = kind, reason
+
+
 class DiscoveryError(AkhbarError, ValueError):
     """A feed or sitemap that cannot be read."""
 

@@ -26,9 +26,10 @@ from crawler.core.htmltree import load_html
 from crawler.core.jsonld import read_json_ld
 from crawler.core.language import detect_language
 from crawler.core.metadata import page_metadata
-from crawler.core.errors import ExtractionError
+from crawler.core.errors import ExtractionError, NotAnArticle
+from crawler.core.pagetype import classify_html, classify_text
 
-__all__ = ["ExtractionError", "MAX_PAGE_BYTES", "extract", "extract_html", "extract_text", "sniff_kind"]
+__all__ = ["ExtractionError", "MAX_PAGE_BYTES", "NotAnArticle", "extract", "extract_html", "extract_text", "sniff_kind"]
 
 MAX_PAGE_BYTES = 5 * 1024 * 1024
 """The largest page (bytes as served, or characters of a decoded page) extracted: a news article
@@ -157,7 +158,10 @@ def extract_html(
             tree = lxml.html.fromstring(html)
         except (etree.ParserError, ValueError) as exc:
             raise ExtractionError(f"not an HTML page ({exc})") from exc
-    json_ld = read_json_ld(tree)  # read once, for the metadata and the dates
+    json_ld = read_json_ld(tree)  # read once, for the page type, the metadata and the dates
+    verdict = classify_html(tree, url, json_ld=json_ld)
+    if not verdict.is_article:
+        raise NotAnArticle(verdict.kind, verdict.reason)
     meta = page_metadata(tree, url, json_ld)
     link_texts = [a.text_content() for a in tree.iter("a")]
     dates = resolve_dates(
@@ -203,6 +207,9 @@ def extract_text(
     """Extract the article from a saved page text (one page element per line)."""
     _check_size(len(text), "characters")
     lines = text.splitlines()
+    verdict = classify_text(lines, url)
+    if not verdict.is_article:
+        raise NotAnArticle(verdict.kind, verdict.reason)
     page = segment_text_page(lines)
     # Dates are looked for where a page shows them: in the header around the headline and in
     # the dateline that opens the body; never in a month named inside the running text.
