@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from crawler.cli.support import AkhbarGroup, archive_session, db_option, echo_json
 from crawler.cli.crawl import crawl_cmd, runs_cmd
 from crawler.cli.schedule import schedule_cmd, sources_cmd
+from crawler.cli.query import count_cmd, export_cmd, search_cmd
 
 
 @click.group(cls=AkhbarGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -82,30 +83,6 @@ def replay_cmd(ctx: click.Context, paths: tuple[str, ...], source: str | None, a
         )
     if report.taken_in == 0:
         ctx.exit(1)
-
-
-@main.command("search")
-@click.argument("query")
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of hits.")
-@db_option
-@click.pass_context
-def search_cmd(ctx: click.Context, query: str, limit: int, as_json: bool, db: str | None) -> None:
-    """Full-text search; spelling variants, diacritics and a leading و/ال do not matter."""
-    from storage.search import search
-
-    with archive_session(ctx, db) as session:
-        hits = search(session, query, limit=limit)
-    if as_json:
-        echo_json([{"id": h.id, "url": h.url, "title": h.title, "published": h.published,
-                     "snippet": h.snippet, "score": h.score} for h in hits])
-        return
-    if not hits:
-        click.echo("no match")
-    for h in hits:
-        click.echo(f"[{h.id}] {h.title or '(untitled)'}  {h.published or ''}")
-        click.echo(f"     {h.url}")
-        click.echo(f"     {h.snippet}")
 
 
 def _article_dict(session: Session, record: Any) -> dict[str, Any]:
@@ -180,7 +157,7 @@ def stats_cmd(ctx: click.Context, as_json: bool, db: str | None) -> None:
         click.echo(f"{key}: {value}")
 
 
-for command in (crawl_cmd, runs_cmd, schedule_cmd, sources_cmd):
+for command in (crawl_cmd, runs_cmd, schedule_cmd, sources_cmd, search_cmd, count_cmd, export_cmd):
     main.add_command(command)
 
 if __name__ == "__main__":  # pragma: no cover
