@@ -7,7 +7,7 @@ Two keys are made from every normalised token (:func:`crawler.core.arabic.normal
   (ل + ال is written لل): والحكومة, بالحكومة, فللحكومة, ولحكومة and حكومة have one word key.
   A proclitic is only taken off when enough of the word remains (:data:`MIN_AFTER_ARTICLE`,
   :data:`MIN_AFTER_LETTER`), and never from the words in :data:`KEEP`, which only look prefixed.
-* the **stem**: the word key without up to two light suffixes (ها, ان, ات, ون, ين, يه, ه, ي, in the spirit
+* the **stem**: the word key without its light suffixes (ها, ان, ات, ون, ين, يه, ه, ي, in the spirit
   of Larkey's light10 stemmer; ة and ى are already ه and ي), when :data:`MIN_STEM` letters remain.
   Stems find inflected forms (الانتخابات for انتخاب); search ranks them below word-key matches.
 
@@ -44,11 +44,17 @@ KEEP = frozenset(
     الله لله الذي التي الذين اللذان اللتان اللذين اللتين اللاتي اللواتي الان الي الا الف الاف الم الفا
     فكرة فكر فترة فريق فرصة فصل فضل فعل فقط فوق فيه فيها فيلم فلسطين فرنسا فندق فرع فلاح فنان فنون
     ولاية والد والدة وزير وزراء وزارة وطن وطني وطنية وفد وفاة وقت وقف وكالة وضع وصل ولد وجه وحدة واقع
+    وكيل وسائل وسيلة ورقة وجهة وجهات وجود فرقة فنية فني بطاقة بطاقات بعيد بعيدة
     بلد بلاد بلدة بلدية بنك بيت بيان بحث بحر بدء برنامج بريد بطل بعد بين بيع بلغ بقي بقاء
     كلمة كرة كبير كبيرة كتاب كتب كلية كان كانت كل كما كيف كلام كأس
     لجنة لقاء لعب لغة لبنان ليبيا لندن لحظة لقب لكن لدى لدي لديه لها لهم لنا ليس ليست
     """.split()
 )
+
+
+def _kept(reading: str) -> bool:
+    """Whether a reading is a word of :data:`KEEP`, or one with light suffixes (كتابه, وجودها)."""
+    return reading in KEEP or stem(reading) in _KEEP_STEMS
 
 
 def tokens(text: str) -> list[str]:
@@ -59,7 +65,7 @@ def tokens(text: str) -> list[str]:
 def _readings(token: str) -> list[str]:
     """What may remain of ``token`` once proclitics are off, from the whole token to the shortest."""
     found = [token]
-    if token in KEEP:
+    if _kept(token):
         return found
     for prefixes, least in ((LETTER_PREFIXES, MIN_AFTER_LETTER), (ARTICLE_PREFIXES, MIN_AFTER_ARTICLE)):
         for prefix in prefixes:
@@ -74,18 +80,18 @@ def word_key(token: str) -> str:
     """The index key of one normalised token: its shortest reading, unless a longer one is in KEEP."""
     readings = _readings(token)
     for reading in readings:
-        if reading in KEEP:
+        if _kept(reading):
             return reading
     return readings[-1]
 
 
 @lru_cache(maxsize=1 << 18)
 def stem(key: str) -> str:
-    """The light stem of a word key: up to two suffixes off (اعلانات, اعلان -> اعل) while
-    :data:`MIN_STEM` letters remain."""
-    if key in KEEP or not key.isalpha():
+    """The light stem of a word key: suffixes off, one after the other (اعلانات, اعلان -> اعل;
+    فلسطينيين, فلسطيني -> فلسط) while :data:`MIN_STEM` letters remain."""
+    if not key.isalpha():
         return key
-    for _ in range(2):
+    while True:
         for suffix in SUFFIXES:
             if key.endswith(suffix) and len(key) - len(suffix) >= MIN_STEM:
                 key = key[: -len(suffix)]
@@ -101,12 +107,16 @@ def query_word_keys(token: str) -> tuple[str, ...]:
     Readings stop at a word of :data:`KEEP` (ولبنان never stands for بنان)."""
     keys = [word_key(token)]
     for reading in _readings(token):
-        if reading in KEEP:
+        if _kept(reading):
             keys.append(reading)
             break
         if word_key(reading) == reading or word_key("و" + reading) == reading:
             keys.append(reading)
+        keys.append(word_key(reading))  # a text writing the reading bare (فلسطيني, not الفلسطيني)
     return tuple(dict.fromkeys(keys))
+
+
+_KEEP_STEMS = frozenset(stem(w) for w in KEEP) | KEEP
 
 
 def index_words(text: str) -> str:
