@@ -1,9 +1,10 @@
 """Full-text search over the archive: the query language compiled to SQLite FTS5, filters, paging.
 
 **Index.**  ``articles_fts`` (rowid = ``articles.id``) is a *contentless* FTS5 table (``content=''``):
-it keeps the inverted index only, never a second copy of the text.  Its four columns hold, per
-token of the title and of the text, the word key (proclitics off) and the light stem
-(:mod:`crawler.core.analyzer`), one key per token so that phrases line up in both.  Rows are
+it keeps the inverted index only, never a second copy of the text.  Its four columns hold the word
+keys (proclitics off) of the title and of the text, one per token, and the light stems of those
+tokens whose stem differs from their key (:mod:`crawler.core.analyzer`).  A quoted phrase matches
+word keys in order; a single word matches its keys, or (second tier) its stems.  Rows are
 written by :func:`index_article` in the article's transaction; deleting an article (or changing
 its title or text) removes its row through triggers that recompute the old values with the SQL
 functions ``akhbar_words`` / ``akhbar_stems`` (:func:`register_functions`, installed on every
@@ -32,7 +33,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from crawler.core import query as q
-from crawler.core.analyzer import index_stems, index_words, query_word_keys, stem, tokens, word_key
+from crawler.core.analyzer import index_columns, index_stems, index_words, query_word_keys, stem, tokens, word_key
 from crawler.core.errors import QueryError, SearchUnavailable
 from storage.models import ArticleRecord
 
@@ -117,13 +118,9 @@ _INSERT = text(
 
 def index_values(article_id: int, title: str | None, body: str) -> dict[str, Any]:
     """The index row of one article."""
-    return {
-        "id": article_id,
-        "title": index_words(title or ""),
-        "body": index_words(body),
-        "title_stem": index_stems(title or ""),
-        "body_stem": index_stems(body),
-    }
+    title_words, title_stems = index_columns(title or "")
+    body_words, body_stems = index_columns(body)
+    return {"id": article_id, "title": title_words, "body": body_words, "title_stem": title_stems, "body_stem": body_stems}
 
 
 def _sqlite(session: Session) -> bool:
@@ -165,6 +162,18 @@ class Marker:
     words: set[str] = field(default_factory=set)
     stems: set[str] = field(default_factory=set)
     prefixes: set[str] = field(default_factory=set)
+    seen: dict[str, tuple[bool, bool]] = field(default_factory=dict, repr=False, compare=False)
+
+    def test(self, word: str) -> tuple[bool, bool]:
+        """(matches by word key or prefix, matches by stem), remembered per stored spelling."""
+        known = self.seen.get(word)
+        if known is None:
+            keys, stems = _word_keys(word)
+            by_word = bool(keys & self.words) or bool(self.prefixes) and any(
+                k.startswith(p) for k in keys for p in self.prefixes
+            )
+            known = self.seen[word] = (by_word, bool(stems & self.stems))
+        return known
 
 
 @dataclass(frozen=True)
@@ -193,24 +202,21 @@ def _leaf(node: q.Term | q.Phrase, marker: Marker) -> tuple[str, str] | None:
     if not toks:
         return None
     cols, stem_cols = _cols(_COLUMNS[node.field]), _cols(_STEM_COLUMNS[node.field])
-    if isinstance(node, q.Term) and node.prefix:
+    if len(toks) > 1 or (isinstance(node, q.Term) and node.prefix):
+        # a phrase (or a prefix) matches the word keys, in order: quoted words are not stemmed
         keys = [word_key(t) for t in toks]
-        marker.prefixes.add(keys[-1])
+        prefix = isinstance(node, q.Term) and node.prefix
+        (marker.prefixes if prefix else marker.words).add(keys[-1])
         marker.words.update(keys[:-1])
-        phrase = _quote(" ".join(keys)) + " *"
-        return f"{cols} : {phrase}", f"{cols} : {phrase}"
-    if len(toks) == 1:
-        keys = list(query_word_keys(toks[0]))
-        stems = list(dict.fromkeys(stem(k) for k in keys))
-        marker.words.update(keys)
-        marker.stems.update(stems)
-        word = f"{cols} : {_any(keys)}"
-        return word, f"({word} OR {stem_cols} : {_any(stems)})"
-    keys = [word_key(t) for t in toks]
+        expr = f"{cols} : {_quote(' '.join(keys))}" + (" *" if prefix else "")
+        return expr, expr
+    keys = list(query_word_keys(toks[0]))
+    stems = list(dict.fromkeys(stem(k) for k in keys))
     marker.words.update(keys)
-    marker.stems.update(stem(k) for k in keys)
-    word = f"{cols} : {_quote(' '.join(keys))}"
-    return word, f"({word} OR {stem_cols} : {_quote(' '.join(stem(k) for k in keys))})"
+    marker.stems.update(stems)
+    word = f"{cols} : {_any(keys)}"
+    # a stem is in the stem columns, or in the word columns where it is a word's own key
+    return word, f"({cols} : {_any(list(dict.fromkeys(keys + stems)))} OR {stem_cols} : {_any(stems)})"
 
 
 def _compile(node: q.Node, marker: Marker) -> tuple[str, str] | None:
@@ -343,28 +349,30 @@ def search(
     _require_backend(session)
     sql, params = matching_sql(compiled, filters, columns="a.id, m.rank, s.name AS source", sort=sort)
     params.update(limit=limit, offset=offset)
-    ranked = [(row.id, row.rank, row.source) for row in session.execute(text(sql + " LIMIT :limit OFFSET :offset"), params)]
-    if not ranked:
-        return []
-    rows = session.execute(
-        select(ArticleRecord.id, ArticleRecord.url, ArticleRecord.title, ArticleRecord.published, ArticleRecord.text)
-        .where(ArticleRecord.id.in_([i for i, _, _ in ranked]))
-    )
-    by_id = {row.id: row for row in rows}
+    ranked = [(r.id, r.rank, r.source) for r in session.execute(text(sql + " LIMIT :limit OFFSET :offset"), params)]
+    rows = _texts(session, [i for i, _, _ in ranked])
     marker = compiled.marker if compiled else Marker()
     return [
         Hit(
             id=i,
-            url=by_id[i].url,
-            title=by_id[i].title,
-            published=by_id[i].published,
-            snippet=make_snippet(by_id[i].text, marker, marks=marks),
+            url=rows[i].url,
+            title=rows[i].title,
+            published=rows[i].published,
+            snippet=make_snippet(rows[i].text, marker, marks=marks),
             score=-float(rank),
             source=source,
         )
         for i, rank, source in ranked
-        if i in by_id
+        if i in rows
     ]
+
+
+def _texts(session: Session, ids: list[int]) -> dict[int, Any]:
+    if not ids:
+        return {}
+    a = ArticleRecord
+    rows = session.execute(select(a.id, a.url, a.title, a.published, a.text).where(a.id.in_(ids)))
+    return {row.id: row for row in rows}
 
 
 def query_keys(query: str) -> Marker:
@@ -375,31 +383,28 @@ def query_keys(query: str) -> Marker:
 
 # --- snippets ----------------------------------------------------------------------------------
 
-_WORD = re.compile(r"\w+")
-# Characters that belong to the word they sit in without being \w: combining marks
-# (harakat, shadda, superscript alef...) and format characters (ZWNJ, ZWJ, bidi marks).
-_JOINER_CATEGORIES = frozenset({"Mn", "Mc", "Me", "Cf"})
+def _joiner_class() -> str:
+    """A regex class of the characters that belong to the word they sit in without being \\w:
+    combining marks (harakat, shadda, superscript alef...) and format characters (ZWNJ, ZWJ, bidi)."""
+    ranges: list[list[int]] = []
+    for code in range(0x10000):  # the Basic Multilingual Plane: every script news is written in
+        if unicodedata.category(chr(code)) in ("Mn", "Mc", "Me", "Cf") and not chr(code).isalnum():
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1][1] = code
+            else:
+                ranges.append([code, code])
+    return "".join(re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b > a else "") for a, b in ranges)
 
 
-def _is_joiner(char: str) -> bool:
-    return unicodedata.category(char) in _JOINER_CATEGORIES
+@lru_cache(maxsize=1)
+def _stored_word() -> re.Pattern[str]:
+    """A word of stored text: a \\w, then \\w and joiners (\\w+ would cut a word with harakat apart)."""
+    return re.compile(r"\w[\w" + _joiner_class() + "]*")
 
 
 def stored_words(stored: str) -> list[tuple[int, int]]:
-    r"""Spans of the words of stored text: \w runs together with the marks inside and after them.
-
-    Plain \w+ would cut a word with harakat into pieces, because the marks are not \w.
-    """
-    spans: list[tuple[int, int]] = []
-    for match in _WORD.finditer(stored):
-        a, b = match.span()
-        while b < len(stored) and _is_joiner(stored[b]):
-            b += 1
-        if spans and spans[-1][1] == a:  # the marks ended where the next letters begin
-            spans[-1] = (spans[-1][0], b)
-        else:
-            spans.append((a, b))
-    return spans
+    r"""Spans of the words of stored text: \w runs together with the marks inside and after them."""
+    return [m.span() for m in _stored_word().finditer(stored)]
 
 
 @lru_cache(maxsize=1 << 16)
@@ -407,11 +412,6 @@ def _word_keys(word: str) -> tuple[frozenset[str], frozenset[str]]:
     """Word keys and stems of one stored word (usually one; NFKC can expand a ligature)."""
     keys = [word_key(t) for t in tokens(word)]
     return frozenset(keys), frozenset(stem(k) for k in keys)
-
-
-def _is_word_match(word: str, marker: Marker) -> bool:
-    keys, _ = _word_keys(word)
-    return bool(keys & marker.words) or any(k.startswith(p) for k in keys for p in marker.prefixes)
 
 
 def make_snippet(
@@ -431,18 +431,22 @@ def make_snippet(
     spans = stored_words(stored)
     if not spans:
         return ""
-    hits = [_is_word_match(stored[a:b], marker) for a, b in spans]
-    if not any(hits) and marker.stems:
-        hits = [bool(_word_keys(stored[a:b])[1] & marker.stems) for a, b in spans]
-    first = hits.index(True) if True in hits else 0
+    texts = [stored[a:b] for a, b in spans]
+    for word in set(texts).difference(marker.seen):
+        marker.test(word)
+    matched = {w for w in texts if marker.seen[w][0]}
+    if not matched:  # a stem-only hit: mark the words by stem
+        matched = {w for w in texts if marker.seen[w][1]}
+    first = next((i for i, w in enumerate(texts) if w in matched), None)
+    first = first or 0
     start = max(0, first - lead)
     end = min(len(spans), start + words)
     start = max(0, end - words)
     opening, closing = marks
     pieces: list[str] = []
     cursor = spans[start][0]
-    for (a, b), hit in zip(spans[start:end], hits[start:end]):
-        if hit:
+    for (a, b), word in zip(spans[start:end], texts[start:end]):
+        if word in matched:
             pieces.append(stored[cursor:a] + opening + stored[a:b] + closing)
             cursor = b
     pieces.append(stored[cursor : spans[end - 1][1]])

@@ -119,11 +119,19 @@ def query_word_keys(token: str) -> tuple[str, ...]:
 _KEEP_STEMS = frozenset(stem(w) for w in KEEP) | KEEP
 
 
+def index_columns(text: str) -> tuple[str, str]:
+    """``(index_words(text), index_stems(text))`` from one pass over the text."""
+    keys = [word_key(t) for t in tokens(text)]
+    return " ".join(keys), " ".join(s for k in keys if (s := stem(k)) != k)
+
+
 def index_words(text: str) -> str:
     """The word keys of ``text``, space-separated (what the index's word columns hold)."""
     return " ".join(word_key(t) for t in tokens(text))
 
 
 def index_stems(text: str) -> str:
-    """The stems of ``text``, one per token, space-separated (the index's stem columns)."""
-    return " ".join(stem(word_key(t)) for t in tokens(text))
+    """The stems of ``text`` that differ from their word key, space-separated (the index's stem
+    columns; a stem equal to its key is found in the word columns)."""
+    keys = (word_key(t) for t in tokens(text))
+    return " ".join(s for k in keys if (s := stem(k)) != k)

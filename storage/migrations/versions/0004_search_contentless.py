@@ -2,7 +2,8 @@
 
 The first index (0001) kept a normalised copy of every title and text beside its inverted index.
 This one (``content=''``) keeps the inverted index only, with four columns per article: the word
-keys and the stems of the title and of the text (crawler.core.analyzer).  A contentless row can
+keys of the title and of the text, and the stems of their tokens where a stem differs from its key
+(crawler.core.analyzer).  A contentless row can
 only be removed by giving FTS5 its old values, so the triggers on ``articles`` recompute them
 from the stored text with the SQL functions that storage.search.register_functions installs.
 
