@@ -4,8 +4,8 @@ The schema itself is owned by the Alembic migrations in :mod:`storage.migrations
 models describe it for queries, and a test checks that the two agree.  All timestamps are
 naive UTC (``DateTime`` without a zone), because SQLite keeps no zone.
 
-Not modelled here: ``articles_fts``, the SQLite FTS5 index created by the first migration
-and maintained by :mod:`storage.search`.
+Not modelled here: ``articles_fts``, the SQLite FTS5 index (contentless since migration 0004)
+maintained by :mod:`storage.search` and its triggers.
 """
 from __future__ import annotations
 
