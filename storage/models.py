@@ -19,6 +19,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -65,6 +66,9 @@ class ArticleRecord(Base):
     """
 
     __tablename__ = "articles"
+    # Search joins its matches here: this index answers the filters and date sorts without
+    # reading the (large) article rows (storage.search, migration 0004).
+    __table_args__ = (Index("ix_articles_search", "id", "published_utc", "source_id", "lang"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     content_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -316,7 +316,7 @@ def matching_sql(
             exact = "1"
         sql = (
             f"SELECT {columns} FROM (SELECT rowid AS fid, {rank} AS rank FROM articles_fts WHERE articles_fts MATCH :full) m "
-            "JOIN articles a ON a.id = m.fid LEFT JOIN sources s ON s.id = a.source_id"
+            "JOIN articles a INDEXED BY ix_articles_search ON a.id = m.fid LEFT JOIN sources s ON s.id = a.source_id"
         )
         columns_exact = f"{exact} AS exact"
         sql = sql.replace(f"SELECT {columns} ", f"SELECT {columns}, {columns_exact} ", 1)
@@ -414,6 +414,15 @@ def _word_keys(word: str) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(keys), frozenset(stem(k) for k in keys)
 
 
+def _scan(stored: str, matches: Iterator[re.Match[str]], spans: list[tuple[int, int]], test) -> int | None:
+    """Collect word spans into ``spans`` up to the first word that passes ``test``; its index."""
+    for m in matches:
+        spans.append(m.span())
+        if test(stored[m.start() : m.end()]):
+            return len(spans) - 1
+    return None
+
+
 def make_snippet(
     stored: str,
     marker: Marker,
@@ -428,17 +437,19 @@ def make_snippet(
     by stem.  Removing the marks gives back an exact substring of ``stored``.  When no word
     matches (a title-only hit), the opening words are returned unmarked.
     """
-    spans = stored_words(stored)
+    spans: list[tuple[int, int]] = []
+    found = _scan(stored, _stored_word().finditer(stored), spans, lambda w: marker.test(w)[0])
+    which = 0
+    if found is None:  # a stem-only hit: mark the words by stem
+        which, found = 1, next((i for i, (a, b) in enumerate(spans) if marker.test(stored[a:b])[1]), None)
     if not spans:
         return ""
+    first = found or 0
+    # the words up to the end of the window (the scan stopped at the first match)
+    rest = _stored_word().finditer(stored, spans[-1][1])
+    while len(spans) < max(first - lead, 0) + words and (m := next(rest, None)) is not None:
+        spans.append(m.span())
     texts = [stored[a:b] for a, b in spans]
-    for word in set(texts).difference(marker.seen):
-        marker.test(word)
-    matched = {w for w in texts if marker.seen[w][0]}
-    if not matched:  # a stem-only hit: mark the words by stem
-        matched = {w for w in texts if marker.seen[w][1]}
-    first = next((i for i, w in enumerate(texts) if w in matched), None)
-    first = first or 0
     start = max(0, first - lead)
     end = min(len(spans), start + words)
     start = max(0, end - words)
@@ -446,7 +457,7 @@ def make_snippet(
     pieces: list[str] = []
     cursor = spans[start][0]
     for (a, b), word in zip(spans[start:end], texts[start:end]):
-        if word in matched:
+        if marker.test(word)[which]:
             pieces.append(stored[cursor:a] + opening + stored[a:b] + closing)
             cursor = b
     pieces.append(stored[cursor : spans[end - 1][1]])

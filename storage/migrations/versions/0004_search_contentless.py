@@ -54,6 +54,8 @@ def _reindex(bind: sa.Connection, insert: str, values) -> None:
 
 
 def upgrade() -> None:
+    # Search joins its matches to this index, not to the article rows (filters, date sorts).
+    op.create_index("ix_articles_search", "articles", ["id", "published_utc", "source_id", "lang"])
     if op.get_context().dialect.name != "sqlite":
         return
     from storage.search import index_values
@@ -73,6 +75,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_articles_search", table_name="articles")
     if op.get_context().dialect.name != "sqlite":
         return
     from crawler.core.arabic import search_text
