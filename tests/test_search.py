@@ -317,3 +317,20 @@ def test_snippets_are_substrings_of_the_stored_text(parts, data):
     assert unmark(snippet) in stored
     if marker.words:  # the query word is in the text, so the snippet marks a word with one of its keys
         assert any({word_key(t) for t in tokens(w)} & marker.words for w in marked_words(snippet))
+
+
+def test_exact_word_forms_rank_above_stem_only_matches(tmp_path):
+    engine = open_engine(f"sqlite:///{tmp_path / 'tier.db'}")
+    with Session(engine) as s:
+        stem_only = add_article(s, stored_article(
+            "الحكومات العربية", "اجتمعت الحكومات العربية، وقالت الحكومات إن الحكومات ستتعاون.", "https://news.example/s")).article_id
+        exact = add_article(s, stored_article(  # one mention deep in a long text: a weak bm25
+            "أخبار", SEEDS[0]["text"] + "\nوقال ممثل عن الحكومة إن الاجتماع انتهى.", "https://news.example/e")).article_id
+        for i, seed in enumerate(SEEDS[1:]):
+            add_article(s, stored_article(seed["title"], seed["text"], f"https://seed.example/{i}"))
+        s.commit()
+        hits = [h for h in search(s, "حكومة") if h.id in (stem_only, exact)]
+    engine.dispose()
+    assert [h.id for h in hits] == [exact, stem_only]
+    assert marked_words(hits[0].snippet) == ["الحكومة"]
+    assert marked_words(hits[1].snippet) == ["الحكومات", "الحكومات", "الحكومات"]  # marked by stem

@@ -177,3 +177,9 @@ def test_cli_count_and_export(archive, tmp_path):
     assert [int(r["id"]) for r in rows] == [ids[0], ids[1], ids[5]]
     out = cli("export", "--source", "gamma", "--db", url)
     assert [json.loads(line)["id"] for line in out.stdout.splitlines()] == [ids[4], ids[5]]
+
+
+def test_search_help_documents_the_query_syntax():
+    out = cli("search", "--help").output
+    for piece in ('"مجلس الأمن"', "OR", "NOT", "-سوريا", "انتخاب*", "title:", "(لبنان OR سوريا)"):
+        assert piece in out, piece
