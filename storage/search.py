@@ -314,12 +314,12 @@ def matching_sql(
             exact = "m.fid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH :word)"
         else:
             exact = "1"
+        # the matches join a covering index, not the (large) article rows, for filters and dates
         sql = (
-            f"SELECT {columns} FROM (SELECT rowid AS fid, {rank} AS rank FROM articles_fts WHERE articles_fts MATCH :full) m "
+            f"SELECT {columns}, {exact} AS exact "
+            f"FROM (SELECT rowid AS fid, {rank} AS rank FROM articles_fts WHERE articles_fts MATCH :full) m "
             "JOIN articles a INDEXED BY ix_articles_search ON a.id = m.fid LEFT JOIN sources s ON s.id = a.source_id"
         )
-        columns_exact = f"{exact} AS exact"
-        sql = sql.replace(f"SELECT {columns} ", f"SELECT {columns}, {columns_exact} ", 1)
         order = _ORDER[sort]
     if where:
         sql += " WHERE " + " AND ".join(where)
