@@ -16,13 +16,14 @@ from storage.archive import (
 )
 from storage.db import open_engine, resolve_url
 from storage.models import ArticleRecord, ArticleUrl, Document, Source
-from storage.search import Hit, SearchUnavailable, rebuild_index, search
+from storage.search import Filters, Hit, SearchUnavailable, rebuild_index, search
 
 __all__ = [
     "AddResult",
     "ArticleRecord",
     "ArticleUrl",
     "Document",
+    "Filters",
     "Hit",
     "SearchUnavailable",
     "Source",

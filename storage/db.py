@@ -120,6 +120,9 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any, busy_timeout_ms: in
         cursor.execute("PRAGMA foreign_keys = ON")
     finally:
         cursor.close()
+    from storage.search import register_functions  # the search index's triggers call them
+
+    register_functions(dbapi_connection)
 
 
 def make_engine(url: str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Engine:

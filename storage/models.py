@@ -4,8 +4,8 @@ The schema itself is owned by the Alembic migrations in :mod:`storage.migrations
 models describe it for queries, and a test checks that the two agree.  All timestamps are
 naive UTC (``DateTime`` without a zone), because SQLite keeps no zone.
 
-Not modelled here: ``articles_fts``, the SQLite FTS5 index created by the first migration
-and maintained by :mod:`storage.search`.
+Not modelled here: ``articles_fts``, the SQLite FTS5 index (contentless since migration 0004)
+maintained by :mod:`storage.search` and its triggers.
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -65,6 +66,9 @@ class ArticleRecord(Base):
     """
 
     __tablename__ = "articles"
+    # Search joins its matches here: this index answers the filters and date sorts without
+    # reading the (large) article rows (storage.search, migration 0004).
+    __table_args__ = (Index("ix_articles_search", "id", "published_utc", "source_id", "lang"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     content_hash: Mapped[str] = mapped_column(String(64), unique=True)

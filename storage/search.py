@@ -1,31 +1,41 @@
-"""Full-text search over the archive, behind one interface.
+"""Full-text search over the archive: the query language compiled to SQLite FTS5, filters, paging.
 
-Indexed and queried text both go through :func:`crawler.core.arabic.search_text`, so a query finds
-the same articles with or without diacritics, with any alef spelling, and with or without a
-leading و / ال (and the other article clitics).  The only backend today is SQLite FTS5
-(``articles_fts``, rowid = ``articles.id``, columns ``title`` and ``body``); a PostgreSQL
-``tsvector`` backend can be added to :data:`BACKENDS` without changing callers.
+**Index.**  ``articles_fts`` (rowid = ``articles.id``) is a *contentless* FTS5 table (``content=''``):
+it keeps the inverted index only, never a second copy of the text.  Its four columns hold the word
+keys (proclitics off) of the title and of the text, one per token, and the light stems of those
+tokens whose stem differs from their key (:mod:`crawler.core.analyzer`).  A quoted phrase matches
+word keys in order; a single word matches its keys, or (second tier) its stems.  Rows are
+written by :func:`index_article` in the article's transaction; deleting an article (or changing
+its title or text) removes its row through triggers that recompute the old values with the SQL
+functions ``akhbar_words`` / ``akhbar_stems`` (:func:`register_functions`, installed on every
+connection by :mod:`storage.db`), as a contentless table needs.
 
-Snippets are cut from the STORED text (as published, diacritics and all), about
-:data:`SNIPPET_WORDS` words around the first matching word, and every matching word in the
-snippet is wrapped in square brackets: ``[word]`` (see :data:`MARKS`).  Square brackets were
-chosen over « » because Arabic news uses « » as its quotation marks.
+**Queries** (:mod:`crawler.core.query`) compile to two MATCH expressions: the *word* one (word keys
+only) and the *full* one (word keys or stems).  Hits of the full one that the word one also finds
+come first (exact word forms rank above stem-only matches), each tier by bm25 with the title
+weighted above the body.  Every key is quoted, so nothing the user types is FTS5 syntax.
+
+**Snippets** are cut from the STORED text (as published, diacritics and all), about
+:data:`SNIPPET_WORDS` words around the first matching word; every matching word in the snippet is
+wrapped in square brackets ``[word]`` (:data:`MARKS`; « » are Arabic quotation marks).
 """
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Protocol
+from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from crawler.core.arabic import search_text
+from crawler.core import query as q
+from crawler.core.analyzer import index_columns, index_stems, index_words, query_word_keys, stem, tokens, word_key
+from crawler.core.errors import QueryError, SearchUnavailable
 from storage.models import ArticleRecord
-from crawler.core.errors import SearchUnavailable
 
 #: Opening and closing marks put around matching words in snippets.
 MARKS: tuple[str, str] = ("[", "]")
@@ -33,14 +43,22 @@ MARKS: tuple[str, str] = ("[", "]")
 SNIPPET_WORDS = 20
 #: Words of context kept before the first match in a snippet.
 SNIPPET_LEAD = 6
-#: bm25 weights of the FTS columns: a word in the title counts this many times a body word.
+#: bm25 weights of the FTS columns: a word in the title counts this many times a body word;
+#: a stem match counts :data:`STEM_WEIGHT` of a word match.
 TITLE_WEIGHT = 5.0
 BODY_WEIGHT = 1.0
+STEM_WEIGHT = 0.5
+#: Most hits one page may ask for.
+MAX_LIMIT = 1000
+SORTS = ("relevance", "newest", "oldest")
+_COLUMNS = {None: ("title", "body"), "title": ("title",), "body": ("body",)}
+_STEM_COLUMNS = {None: ("title_stem", "body_stem"), "title": ("title_stem",), "body": ("body_stem",)}
 
 
 @dataclass(frozen=True)
 class Hit:
-    """One search result; higher ``score`` is a better match."""
+    """One search result.  Hits come exact-word matches first, then stem-only ones; ``score``
+    (bm25, higher is better) orders the hits within each of the two."""
 
     id: int
     url: str | None
@@ -48,193 +66,468 @@ class Hit:
     published: str | None
     snippet: str
     score: float
+    source: str | None = None
 
 
-class SearchBackend(Protocol):
-    """What a full-text backend provides: keep an article's index row, and rank matches."""
+@dataclass(frozen=True)
+class Filters:
+    """What an article must be besides matching: any of ``sources`` (names), published on or
+    after ``since`` and on or before ``until`` (days, inclusive), in language ``lang``, in
+    ``section`` (exact), by an ``author`` containing the given text."""
 
-    def index(self, session: Session, article_id: int, title: str | None, body: str) -> None:
-        """Write (or replace) the index row of one article, in the session's transaction."""
+    sources: tuple[str, ...] = ()
+    since: date | None = None
+    until: date | None = None
+    lang: str | None = None
+    section: str | None = None
+    author: str | None = None
 
-    def clear(self, session: Session) -> None:
-        """Remove every index row."""
-
-    def match(self, session: Session, keys: list[str], limit: int) -> list[tuple[int, float]]:
-        """Ids and scores (higher is better) of articles holding every key, best first."""
-
-
-class Fts5Backend:
-    """SQLite FTS5: bm25 ranking with the title weighted above the body."""
-
-    def index(self, session: Session, article_id: int, title: str | None, body: str) -> None:
-        session.execute(text("DELETE FROM articles_fts WHERE rowid = :id"), {"id": article_id})
-        session.execute(
-            text("INSERT INTO articles_fts (rowid, title, body) VALUES (:id, :title, :body)"),
-            {"id": article_id, "title": search_text(title or ""), "body": search_text(body)},
-        )
-
-    def clear(self, session: Session) -> None:
-        session.execute(text("DELETE FROM articles_fts"))
-
-    def match(self, session: Session, keys: list[str], limit: int) -> list[tuple[int, float]]:
-        rows = session.execute(
-            text(
-                "SELECT rowid, bm25(articles_fts, :tw, :bw) AS rank FROM articles_fts "
-                "WHERE articles_fts MATCH :q ORDER BY rank, rowid LIMIT :limit"
-            ),
-            {"q": fts5_query(keys), "tw": TITLE_WEIGHT, "bw": BODY_WEIGHT, "limit": limit},
-        )
-        return [(int(row_id), -float(rank)) for row_id, rank in rows]
+    def __bool__(self) -> bool:
+        return any(v not in (None, ()) for v in asdict(self).values())
 
 
-#: Full-text backends by SQLAlchemy dialect name.
-BACKENDS: dict[str, SearchBackend] = {"sqlite": Fts5Backend()}
+def parse_day(value: str | date | None, name: str) -> date | None:
+    """A filter's day from ``YYYY-MM-DD`` (or a date); ``QueryError`` otherwise."""
+    if value is None or isinstance(value, date):
+        return value.date() if isinstance(value, datetime) else value
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise QueryError(f"{name} must be a day written YYYY-MM-DD, not {value!r}") from None
 
 
-def backend_for(session: Session) -> SearchBackend | None:
-    """The backend for the session's database, or ``None`` when there is none."""
-    return BACKENDS.get(session.get_bind().dialect.name)
+# --- the index ---------------------------------------------------------------------------------
+
+def register_functions(dbapi_connection: Any) -> None:
+    """Install ``akhbar_words`` and ``akhbar_stems`` (the index columns' values) on a SQLite
+    connection; the index triggers call them to remove an article's row."""
+    dbapi_connection.create_function("akhbar_words", 1, lambda s: index_words(s or ""), deterministic=True)
+    dbapi_connection.create_function("akhbar_stems", 1, lambda s: index_stems(s or ""), deterministic=True)
+
+
+_INSERT = text(
+    "INSERT INTO articles_fts (rowid, title, body, title_stem, body_stem) "
+    "VALUES (:id, :title, :body, :title_stem, :body_stem)"
+)
+
+
+def index_values(article_id: int, title: str | None, body: str) -> dict[str, Any]:
+    """The index row of one article."""
+    title_words, title_stems = index_columns(title or "")
+    body_words, body_stems = index_columns(body)
+    return {"id": article_id, "title": title_words, "body": body_words, "title_stem": title_stems, "body_stem": body_stems}
+
+
+def _sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
 
 
 def index_article(session: Session, article_id: int, title: str | None, body: str) -> None:
-    """Index one article in the caller's transaction.
-
-    On a database without a backend this does nothing (a future backend may index in the
-    database itself, e.g. a generated ``tsvector`` column); :func:`search` then raises.
-    """
-    backend = backend_for(session)
-    if backend is not None:
-        backend.index(session, article_id, title, body)
+    """Index one NEW article in the caller's transaction (nothing on a database without FTS5)."""
+    if _sqlite(session):
+        session.execute(_INSERT, index_values(article_id, title, body))
 
 
 def rebuild_index(session: Session, *, batch: int = 500) -> int:
-    """Re-index every article from its stored text (after ``search_text`` changed); returns the count."""
-    backend = _require_backend(session)
-    backend.clear(session)
+    """Re-index every article from its stored text (after the analysis changed); returns the count."""
+    _require_backend(session)
+    session.execute(text("INSERT INTO articles_fts (articles_fts) VALUES ('delete-all')"))
     count = 0
-    for row in session.execute(
-        select(ArticleRecord.id, ArticleRecord.title, ArticleRecord.text).execution_options(
-            yield_per=batch
-        )
-    ):
-        backend.index(session, row.id, row.title, row.text)
-        count += 1
+    rows = session.execute(
+        select(ArticleRecord.id, ArticleRecord.title, ArticleRecord.text).execution_options(yield_per=batch)
+    )
+    for chunk in rows.partitions(batch):
+        session.execute(_INSERT, [index_values(r.id, r.title, r.text) for r in chunk])
+        count += len(chunk)
     return count
 
 
-def query_keys(query: str) -> list[str]:
-    """The index keys of a user query, in order and without repeats."""
-    return list(dict.fromkeys(search_text(query).split()))
+def _require_backend(session: Session) -> None:
+    if not _sqlite(session):
+        name = session.get_bind().dialect.name
+        raise SearchUnavailable(f"full-text search is not available on {name!r} (SQLite only for now)")
 
 
-def fts5_query(keys: Iterable[str]) -> str:
-    """An FTS5 MATCH expression requiring every key; each is quoted, so no key is syntax."""
-    return " ".join('"' + key.replace('"', '""') + '"' for key in keys)
+# --- compiling a query -------------------------------------------------------------------------
+
+@dataclass
+class Marker:
+    """What makes a stored word a match, for snippets: its word key, stem or a prefix."""
+
+    words: set[str] = field(default_factory=set)
+    stems: set[str] = field(default_factory=set)
+    prefixes: set[str] = field(default_factory=set)
+    seen: dict[str, tuple[bool, bool]] = field(default_factory=dict, repr=False, compare=False)
+
+    def test(self, word: str) -> tuple[bool, bool]:
+        """(matches by word key or prefix, matches by stem), remembered per stored spelling."""
+        known = self.seen.get(word)
+        if known is None:
+            keys, stems = _word_keys(word)
+            by_word = bool(keys & self.words) or bool(self.prefixes) and any(
+                k.startswith(p) for k in keys for p in self.prefixes
+            )
+            known = self.seen[word] = (by_word, bool(stems & self.stems))
+        return known
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A query as FTS5 MATCH expressions: ``word`` (exact word keys) and ``full`` (or stems)."""
+
+    word: str
+    full: str
+    marker: Marker
+
+
+def _quote(key: str) -> str:
+    return '"' + key.replace('"', '""') + '"'
+
+
+def _cols(columns: Sequence[str]) -> str:
+    return "{" + " ".join(columns) + "}"
+
+
+def _any(keys: Sequence[str]) -> str:
+    return _quote(keys[0]) if len(keys) == 1 else "(" + " OR ".join(map(_quote, keys)) + ")"
+
+
+def _leaf(node: q.Term | q.Phrase, marker: Marker) -> tuple[str, str] | None:
+    toks = tokens(node.text)
+    if not toks:
+        return None
+    cols, stem_cols = _cols(_COLUMNS[node.field]), _cols(_STEM_COLUMNS[node.field])
+    if len(toks) > 1 or (isinstance(node, q.Term) and node.prefix):
+        # a phrase (or a prefix) matches the word keys, in order: quoted words are not stemmed
+        keys = [word_key(t) for t in toks]
+        prefix = isinstance(node, q.Term) and node.prefix
+        (marker.prefixes if prefix else marker.words).add(keys[-1])
+        marker.words.update(keys[:-1])
+        expr = f"{cols} : {_quote(' '.join(keys))}" + (" *" if prefix else "")
+        return expr, expr
+    keys = list(query_word_keys(toks[0]))
+    stems = list(dict.fromkeys(stem(k) for k in keys))
+    marker.words.update(keys)
+    marker.stems.update(stems)
+    word = f"{cols} : {_any(keys)}"
+    # a stem is in the stem columns, or in the word columns where it is a word's own key
+    return word, f"({cols} : {_any(list(dict.fromkeys(keys + stems)))} OR {stem_cols} : {_any(stems)})"
+
+
+def _compile(node: q.Node, marker: Marker) -> tuple[str, str] | None:
+    """(word, full) expressions of a node; ``None`` when it holds no word at all."""
+    if isinstance(node, (q.Term, q.Phrase)):
+        return _leaf(node, marker)
+    if isinstance(node, q.Not):
+        raise QueryError("NOT (or -) needs a word the articles must have beside it")
+    if isinstance(node, q.Or):
+        parts = [p for p in (_compile(item, marker) for item in node.items) if p]
+        if not parts:
+            return None
+        return tuple("(" + " OR ".join(p[i] for p in parts) + ")" for i in (0, 1))  # type: ignore[return-value]
+    positive = [p for p in (_compile(i, marker) for i in node.items if not isinstance(i, q.Not)) if p]
+    negative = [p for p in (_compile(i.item, Marker()) for i in node.items if isinstance(i, q.Not)) if p]
+    if not positive:
+        if negative:
+            raise QueryError("NOT (or -) needs a word the articles must have beside it")
+        return None
+    word = "(" + " AND ".join(p[0] for p in positive) + ")"
+    full = "(" + " AND ".join(p[1] for p in positive) + ")"
+    if negative:  # a negated word is left out in its exact forms, in both tiers
+        excluded = " OR ".join(n[0] for n in negative)
+        word, full = f"({word} NOT ({excluded}))", f"({full} NOT ({excluded}))"
+    return word, full
+
+
+def compile_query(query: str) -> Compiled | None:
+    """The MATCH expressions of a user query; ``None`` when it holds no word."""
+    tree = q.parse(query)
+    if tree is None:
+        return None
+    marker = Marker()
+    if isinstance(tree, q.Not):
+        raise QueryError("NOT (or -) needs a word the articles must have beside it")
+    compiled = _compile(tree, marker)
+    if compiled is None:
+        return None
+    return Compiled(compiled[0], compiled[1], marker)
+
+
+# --- selecting articles ------------------------------------------------------------------------
+
+def _filter_sql(filters: Filters, params: dict[str, Any]) -> list[str]:
+    where: list[str] = []
+    if filters.sources:
+        names = []
+        for i, name in enumerate(dict.fromkeys(filters.sources)):
+            params[f"src{i}"] = name
+            names.append(f":src{i}")
+        where.append(f"s.name IN ({', '.join(names)})")
+    if filters.since is not None:
+        params["since"] = datetime.combine(filters.since, datetime.min.time()).isoformat(" ")
+        where.append("a.published_utc >= :since")
+    if filters.until is not None:
+        params["until"] = datetime.combine(filters.until + timedelta(days=1), datetime.min.time()).isoformat(" ")
+        where.append("a.published_utc < :until")
+    if filters.lang:
+        params["lang"] = filters.lang.strip().lower()
+        where.append("lower(a.lang) = :lang")
+    if filters.section:
+        params["section"] = filters.section.strip()
+        where.append("a.section = :section")
+    if filters.author:
+        params["author"] = "%" + filters.author.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where.append("a.author LIKE :author ESCAPE '\\'")
+    return where
+
+
+_ORDER = {
+    "relevance": "exact DESC, rank, a.id",
+    "newest": "a.published_utc IS NULL, a.published_utc DESC, a.id DESC",
+    "oldest": "a.published_utc IS NULL, a.published_utc, a.id",
+}
+
+
+def matching_sql(
+    compiled: Compiled | None, filters: Filters, *, columns: str, sort: str = "relevance"
+) -> tuple[str, dict[str, Any]]:
+    """SQL selecting ``columns`` (over ``a`` = articles, ``s`` = sources, ``rank``, ``exact``) of
+    the articles matching the query and filters, in ``sort`` order; and its parameters."""
+    if sort not in SORTS:
+        raise QueryError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
+    params: dict[str, Any] = {}
+    where = _filter_sql(filters, params)
+    if compiled is None:
+        sql = f"SELECT {columns} FROM (SELECT 0.0 AS rank, 1 AS exact) AS m, articles a LEFT JOIN sources s ON s.id = a.source_id"
+        order = _ORDER["newest" if sort == "relevance" else sort]
+    else:
+        params["full"] = compiled.full
+        ranked = sort == "relevance"
+        rank = f"bm25(articles_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}, {TITLE_WEIGHT * STEM_WEIGHT}, {BODY_WEIGHT * STEM_WEIGHT})" if ranked else "0.0"
+        if ranked and compiled.word != compiled.full:
+            params["word"] = compiled.word
+            exact = "m.fid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH :word)"
+        else:
+            exact = "1"
+        # the matches join a covering index, not the (large) article rows, for filters and dates
+        sql = (
+            f"SELECT {columns}, {exact} AS exact "
+            f"FROM (SELECT rowid AS fid, {rank} AS rank FROM articles_fts WHERE articles_fts MATCH :full) m "
+            "JOIN articles a INDEXED BY ix_articles_search ON a.id = m.fid LEFT JOIN sources s ON s.id = a.source_id"
+        )
+        order = _ORDER[sort]
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    return sql + " ORDER BY " + order, params
 
 
 def search(
-    session: Session, query: str, limit: int = 20, *, marks: tuple[str, str] = MARKS
+    session: Session,
+    query: str,
+    limit: int = 20,
+    *,
+    offset: int = 0,
+    filters: Filters | None = None,
+    sort: str = "relevance",
+    marks: tuple[str, str] = MARKS,
 ) -> list[Hit]:
-    """Articles matching every word of ``query``, best first, with snippets from the stored text."""
-    keys = query_keys(query)
-    if not keys or limit <= 0:
+    """Articles matching ``query`` (see :mod:`crawler.core.query`) and ``filters``, in ``sort``
+    order (``relevance``, ``newest``, ``oldest``), ``limit`` of them after skipping ``offset``,
+    with snippets from the stored text.  An empty query lists the filtered articles, newest first
+    (and nothing without filters).  A query that cannot be read raises ``QueryError``."""
+    filters = filters or Filters()
+    compiled = compile_query(query)
+    if (compiled is None and not filters) or limit <= 0:
         return []
-    ranked = _require_backend(session).match(session, keys, limit)
-    if not ranked:
-        return []
-    rows = session.execute(
-        select(
-            ArticleRecord.id,
-            ArticleRecord.url,
-            ArticleRecord.title,
-            ArticleRecord.published,
-            ArticleRecord.text,
-        ).where(ArticleRecord.id.in_([article_id for article_id, _ in ranked]))
-    )
-    by_id = {row.id: row for row in rows}
-    wanted = set(keys)
+    if limit > MAX_LIMIT or offset < 0:
+        raise QueryError(f"limit must be 1-{MAX_LIMIT} and offset not negative")
+    _require_backend(session)
+    sql, params = matching_sql(compiled, filters, columns="a.id, m.rank, s.name AS source", sort=sort)
+    params.update(limit=limit, offset=offset)
+    ranked = [(r.id, r.rank, r.source) for r in session.execute(text(sql + " LIMIT :limit OFFSET :offset"), params)]
+    rows = _texts(session, [i for i, _, _ in ranked])
+    marker = compiled.marker if compiled else Marker()
     return [
         Hit(
-            id=article_id,
-            url=by_id[article_id].url,
-            title=by_id[article_id].title,
-            published=by_id[article_id].published,
-            snippet=make_snippet(by_id[article_id].text, wanted, marks=marks),
-            score=score,
+            id=i,
+            url=rows[i].url,
+            title=rows[i].title,
+            published=rows[i].published,
+            snippet=make_snippet(rows[i].text, marker, marks=marks),
+            score=-float(rank),
+            source=source,
         )
-        for article_id, score in ranked
-        if article_id in by_id
+        for i, rank, source in ranked
+        if i in rows
     ]
 
 
-def _require_backend(session: Session) -> SearchBackend:
-    backend = backend_for(session)
-    if backend is None:
-        name = session.get_bind().dialect.name
-        raise SearchUnavailable(f"full-text search is not available on {name!r} (SQLite only for now)")
-    return backend
+def _texts(session: Session, ids: list[int]) -> dict[int, Any]:
+    if not ids:
+        return {}
+    a = ArticleRecord
+    rows = session.execute(select(a.id, a.url, a.title, a.published, a.text).where(a.id.in_(ids)))
+    return {row.id: row for row in rows}
 
 
-_WORD = re.compile(r"\w+")
-# Characters that belong to the word they sit in without being \w: combining marks
-# (harakat, shadda, superscript alef...) and format characters (ZWNJ, ZWJ, bidi marks).
-_JOINER_CATEGORIES = frozenset({"Mn", "Mc", "Me", "Cf"})
+def query_keys(query: str) -> Marker:
+    """What marks a stored word as a match of ``query`` in snippets."""
+    compiled = compile_query(query)
+    return compiled.marker if compiled else Marker()
 
 
-def _is_joiner(char: str) -> bool:
-    return unicodedata.category(char) in _JOINER_CATEGORIES
+# --- snippets ----------------------------------------------------------------------------------
+
+def _joiner_class() -> str:
+    """A regex class of the characters that belong to the word they sit in without being \\w:
+    combining marks (harakat, shadda, superscript alef...) and format characters (ZWNJ, ZWJ, bidi)."""
+    ranges: list[list[int]] = []
+    for code in range(0x10000):  # the Basic Multilingual Plane: every script news is written in
+        if unicodedata.category(chr(code)) in ("Mn", "Mc", "Me", "Cf") and not chr(code).isalnum():
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1][1] = code
+            else:
+                ranges.append([code, code])
+    return "".join(re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b > a else "") for a, b in ranges)
+
+
+@lru_cache(maxsize=1)
+def _stored_word() -> re.Pattern[str]:
+    """A word of stored text: a \\w, then \\w and joiners (\\w+ would cut a word with harakat apart)."""
+    return re.compile(r"\w[\w" + _joiner_class() + "]*")
 
 
 def stored_words(stored: str) -> list[tuple[int, int]]:
-    r"""Spans of the words of stored text: \w runs together with the marks inside and after them.
-
-    Plain \w+ would cut a word with harakat into pieces, because the marks are not \w.
-    """
-    spans: list[tuple[int, int]] = []
-    for match in _WORD.finditer(stored):
-        a, b = match.span()
-        while b < len(stored) and _is_joiner(stored[b]):
-            b += 1
-        if spans and spans[-1][1] == a:  # the marks ended where the next letters begin
-            spans[-1] = (spans[-1][0], b)
-        else:
-            spans.append((a, b))
-    return spans
+    r"""Spans of the words of stored text: \w runs together with the marks inside and after them."""
+    return [m.span() for m in _stored_word().finditer(stored)]
 
 
 @lru_cache(maxsize=1 << 16)
-def _word_keys(word: str) -> frozenset[str]:
-    """Index keys of one stored word (usually one; NFKC can expand a ligature into several)."""
-    return frozenset(search_text(word).split())
+def _word_keys(word: str) -> tuple[frozenset[str], frozenset[str]]:
+    """Word keys and stems of one stored word (usually one; NFKC can expand a ligature)."""
+    keys = [word_key(t) for t in tokens(word)]
+    return frozenset(keys), frozenset(stem(k) for k in keys)
+
+
+def _scan(stored: str, matches: Iterator[re.Match[str]], spans: list[tuple[int, int]], test) -> int | None:
+    """Collect word spans into ``spans`` up to the first word that passes ``test``; its index."""
+    for m in matches:
+        spans.append(m.span())
+        if test(stored[m.start() : m.end()]):
+            return len(spans) - 1
+    return None
 
 
 def make_snippet(
     stored: str,
-    keys: set[str],
+    marker: Marker,
     *,
     words: int = SNIPPET_WORDS,
     lead: int = SNIPPET_LEAD,
     marks: tuple[str, str] = MARKS,
 ) -> str:
-    """About ``words`` words of ``stored`` around the first word whose key is in ``keys``.
+    """About ``words`` words of ``stored`` around the first matching word.
 
-    Removing the marks gives back an exact substring of ``stored``.  When no word matches
-    (a title-only hit), the opening words are returned unmarked.
+    Words match by word key (or prefix); only when none does (a stem-only hit) are words marked
+    by stem.  Removing the marks gives back an exact substring of ``stored``.  When no word
+    matches (a title-only hit), the opening words are returned unmarked.
     """
-    spans = stored_words(stored)
+    spans: list[tuple[int, int]] = []
+    found = _scan(stored, _stored_word().finditer(stored), spans, lambda w: marker.test(w)[0])
+    which = 0
+    if found is None:  # a stem-only hit: mark the words by stem
+        which, found = 1, next((i for i, (a, b) in enumerate(spans) if marker.test(stored[a:b])[1]), None)
     if not spans:
         return ""
-    hits = [bool(_word_keys(stored[a:b]) & keys) for a, b in spans]
-    first = hits.index(True) if True in hits else 0
+    first = found or 0
+    # the words up to the end of the window (the scan stopped at the first match)
+    rest = _stored_word().finditer(stored, spans[-1][1])
+    while len(spans) < max(first - lead, 0) + words and (m := next(rest, None)) is not None:
+        spans.append(m.span())
+    texts = [stored[a:b] for a, b in spans]
     start = max(0, first - lead)
     end = min(len(spans), start + words)
     start = max(0, end - words)
     opening, closing = marks
     pieces: list[str] = []
     cursor = spans[start][0]
-    for (a, b), hit in zip(spans[start:end], hits[start:end]):
-        if hit:
+    for (a, b), word in zip(spans[start:end], texts[start:end]):
+        if marker.test(word)[which]:
             pieces.append(stored[cursor:a] + opening + stored[a:b] + closing)
             cursor = b
     pieces.append(stored[cursor : spans[end - 1][1]])
     return "".join(pieces)
+
+
+# --- counting and exporting --------------------------------------------------------------------
+
+BY = ("day", "week", "month", "source", "section")
+_BY_SQL = {
+    "day": "substr(a.published_utc, 1, 10)",
+    "week": "substr(a.published_utc, 1, 10)",  # days, folded into ISO weeks in Python
+    "month": "substr(a.published_utc, 1, 7)",
+    "source": "s.name",
+    "section": "a.section",
+}
+
+
+def count(session: Session, query: str, *, by: str = "month", filters: Filters | None = None) -> list[tuple[str | None, int]]:
+    """How many articles match ``query`` and ``filters``, per ``by`` (day, week, month: in time
+    order; source, section: most first).  ``None`` counts the articles without a date/source/section."""
+    if by not in BY:
+        raise QueryError(f"--by must be one of {', '.join(BY)}, not {by!r}")
+    _require_backend(session)
+    compiled = compile_query(query)
+    key = _BY_SQL[by]
+    sql, params = matching_sql(compiled, filters or Filters(), columns=f"{key} AS k", sort="oldest")
+    sql = sql.split(" ORDER BY ")[0]
+    grouped = f"SELECT k, count(*) AS n FROM ({sql}) GROUP BY k"
+    rows = [(row.k, int(row.n)) for row in session.execute(text(grouped), params)]
+    if by == "week":
+        weeks: dict[str | None, int] = {}
+        for day, n in rows:
+            week = None if day is None else "{}-W{:02d}".format(*date.fromisoformat(day).isocalendar()[:2])
+            weeks[week] = weeks.get(week, 0) + n
+        rows = list(weeks.items())
+    if by in ("day", "week", "month"):
+        return sorted(rows, key=lambda kv: (kv[0] is None, kv[0] or ""))
+    return sorted(rows, key=lambda kv: (-kv[1], kv[0] is None, kv[0] or ""))
+
+
+#: The fields of an exported article, in order (JSONL keys and CSV columns).
+EXPORT_FIELDS = (
+    "id", "url", "title", "published", "source", "section", "author", "lang",
+    "description", "tags", "content_hash", "first_seen", "last_seen", "times_seen", "text",
+)
+_EXPORT_COLUMNS = (
+    "a.id, a.url, a.title, a.published, s.name AS source, a.section, a.author, a.lang, a.description, "
+    "a.tags, a.content_hash, a.first_seen, a.last_seen, a.times_seen, a.text"
+)
+
+
+def export_rows(
+    session: Session, query: str, *, filters: Filters | None = None, sort: str = "oldest", batch: int = 500
+) -> Iterator[dict[str, Any]]:
+    """Every article matching ``query`` and ``filters`` as a dict of :data:`EXPORT_FIELDS`,
+    read from the database ``batch`` rows at a time (constant memory).  An empty query exports
+    every article the filters let through."""
+    import json
+
+    _require_backend(session)
+    compiled = compile_query(query)
+    sql, params = matching_sql(compiled, filters or Filters(), columns=_EXPORT_COLUMNS, sort=sort)
+    result = session.execute(text(sql).execution_options(yield_per=batch), params)
+    for chunk in result.partitions(batch):
+        for row in chunk:
+            item = {name: getattr(row, name) for name in EXPORT_FIELDS}
+            tags = item["tags"]
+            item["tags"] = json.loads(tags) if isinstance(tags, str) else (tags or [])
+            for stamp in ("first_seen", "last_seen"):
+                if item[stamp] is not None:
+                    item[stamp] = str(item[stamp]).replace(" ", "T")
+            yield item
+
+
+def count_matches(session: Session, query: str, *, filters: Filters | None = None) -> int:
+    """How many articles match ``query`` and ``filters``."""
+    return sum(n for _, n in count(session, query, by="month", filters=filters))

@@ -117,6 +117,7 @@ def hit_json(hit: Hit, *, best: float | None = None) -> dict[str, Any]:
         "snippet": one_line(hit.snippet),
         "score": relative_score(hit.score, best),
         "raw_score": hit.score,
+        "source": hit.source,
     }
 
 

@@ -223,8 +223,8 @@ def test_crawl_with_an_unknown_run_id_is_one_line(db, tmp_path):
 
 
 def test_click_usage_errors_have_the_same_one_prefix():
-    assert one_error_line(run("search")).startswith("akhbar: Missing argument")
-    assert run("search").exit_code == 2
+    assert one_error_line(run("show")).startswith("akhbar: Missing argument")
+    assert run("show").exit_code == 2
     one_error_line(run("show", "1", "--no-such-option"), "--no-such-option")
 
 

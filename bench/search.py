@@ -1,0 +1,197 @@
+"""Search benchmark: latency, export speed, archive size, and recall/precision on the labelled set.
+
+    python bench/search.py                 # 200,000 synthetic articles
+    python bench/search.py --n 20000 --db /tmp/bench.db [--keep]
+
+The archive is built from the real Arabic texts of tests/fixtures/search/articles.json (copied from
+../shared): each synthetic article is 8-24 sentences drawn from them, with a title, one of 12
+sources, a day in 2023-2024, a section and an author, stored through storage.archive.add_article
+(so the index is written the way a crawl writes it).  Then it prints:
+
+* median and 95th percentile latency of a fixed query set (search, 20 hits with snippets), without
+  filters and with a source + date-range filter;
+* export rows per second (export_rows of every article of one source, written as JSONL);
+* archive bytes per article against stored text bytes (title + text, UTF-8);
+* recall and precision on the labelled set (tests/fixtures/search/labelled.json) in its own archive.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import text  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+
+from crawler.cli.query import write_export  # noqa: E402
+from crawler.core.arabic import content_hash  # noqa: E402
+from crawler.core.article import Article  # noqa: E402
+from storage import add_article, open_engine  # noqa: E402
+from storage.search import Filters, export_rows, search  # noqa: E402
+
+FIXTURES = ROOT / "tests" / "fixtures" / "search"
+SOURCES = [f"source{i:02d}" for i in range(12)]
+SECTIONS = ["سياسة", "اقتصاد", "ثقافة", "رياضة", "منوعات", "دولي"]
+AUTHORS = ["سارة علي", "أحمد حسن", "محمد سالم", "ليلى يوسف", None]
+QUERIES = [
+    "الحكومة",
+    "وزارة",
+    "بالمعارضة",
+    "الانتخابات",
+    '"وكالة الأنباء"',
+    "سوريا OR لبنان",
+    "الفيلم -مصر",
+    "انتخاب*",
+    "title:الحكومة",
+    "معرض الفنون",
+    "(الأسد OR النظام) القوات",
+    "للاستثمار",
+]
+FILTERS = Filters(sources=("source03", "source07"), since=date(2024, 3, 1), until=date(2024, 8, 31))
+
+
+def sentences() -> list[str]:
+    pool: list[str] = []
+    for art in json.loads((FIXTURES / "articles.json").read_text("utf-8")):
+        for piece in re.split(r"(?<=[.!؟?])\s+|\n+", art["text"]):
+            if len(piece.split()) >= 5:
+                pool.append(piece.strip())
+    return pool
+
+
+def synthetic(rng: random.Random, pool: list[str], i: int) -> tuple[Article, str]:
+    body = "\n".join(" ".join(rng.sample(pool, 2)) for _ in range(rng.randint(4, 12)))
+    title = " ".join(rng.choice(pool).split()[:8])
+    day = date(2023, 1, 1) + timedelta(days=rng.randrange(730))
+    source = rng.choice(SOURCES)
+    body = f"{body}\n({i})"  # every article distinct
+    article = Article(url=f"https://{source}.example/{i}", title=title, text=body, content_hash=content_hash(body),
+                      published=day.isoformat(), section=rng.choice(SECTIONS), author=rng.choice(AUTHORS), lang="ar")
+    return article, source
+
+
+def build(path: Path, n: int, batch: int = 2000) -> int:
+    rng = random.Random(14)
+    pool = sentences()
+    engine = open_engine(f"sqlite:///{path}")
+    text_bytes = 0
+    started = time.perf_counter()
+    with Session(engine) as s:
+        for i in range(n):
+            article, source = synthetic(rng, pool, i)
+            text_bytes += len(article.text.encode()) + len((article.title or "").encode())
+            add_article(s, article, source=source)
+            if (i + 1) % batch == 0:
+                s.commit()
+                print(f"\r  built {i + 1}/{n} ({(i + 1) / (time.perf_counter() - started):.0f}/s)", end="", file=sys.stderr)
+        s.commit()
+        s.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    print(file=sys.stderr)
+    engine.dispose()
+    return text_bytes
+
+
+def latencies(engine, filters: Filters | None, rounds: int) -> list[float]:
+    times = []
+    with Session(engine) as s:
+        for query in QUERIES:
+            search(s, query, filters=filters)  # warm the page cache
+            for _ in range(rounds):
+                t = time.perf_counter()
+                search(s, query, filters=filters)
+                times.append((time.perf_counter() - t) * 1000)
+    return times
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[-1]
+
+
+def export_speed(engine) -> tuple[int, float]:
+    with Session(engine) as s, open(os.devnull, "w", encoding="utf-8") as sink:
+        t = time.perf_counter()
+        rows = write_export(export_rows(s, "", filters=Filters(sources=("source05",))), sink, "jsonl")
+        return rows, rows / (time.perf_counter() - t)
+
+
+def index_bytes(engine) -> int | None:
+    with engine.connect() as c:
+        try:
+            return int(c.execute(text("SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'articles_fts%'")).scalar_one())
+        except Exception:  # dbstat not compiled in
+            return None
+
+
+def labelled(path: Path) -> dict[str, float]:
+    articles = json.loads((FIXTURES / "articles.json").read_text("utf-8"))
+    pairs = json.loads((FIXTURES / "labelled.json").read_text("utf-8"))
+    engine = open_engine(f"sqlite:///{path}")
+    ids = {}
+    with Session(engine) as s:
+        for art in articles:
+            ids[art["key"]] = add_article(s, Article(url=art["key"], title=art["title"], text=art["text"],
+                                                    content_hash=content_hash(art["text"]))).article_id
+        s.commit()
+        found = {i: ids[p["article"]] in {h.id for h in search(s, p["query"], limit=len(ids))} for i, p in enumerate(pairs)}
+    engine.dispose()
+    share = {}
+    for kind in ("clitic", "inflection"):
+        chosen = [i for i, p in enumerate(pairs) if p["kind"] == kind]
+        share[f"recall {kind}"] = sum(found[i] for i in chosen) / len(chosen)
+    negatives = [i for i, p in enumerate(pairs) if not p["match"]]
+    false_pos = sum(found[i] for i in negatives)
+    true_pos = sum(found[i] for i, p in enumerate(pairs) if p["match"])
+    share["look-alikes found"] = false_pos / len(negatives)
+    share["precision"] = true_pos / (true_pos + false_pos)
+    return share
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=200_000, help="synthetic articles (default 200,000)")
+    parser.add_argument("--db", type=Path, default=None, help="archive file (default: a temporary one)")
+    parser.add_argument("--keep", action="store_true", help="reuse --db if it exists, and keep it")
+    parser.add_argument("--rounds", type=int, default=5, help="runs of each query")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="akhbar-bench-"))
+    path = args.db or tmp / "bench.db"
+    if path.exists() and not args.keep:
+        path.unlink()
+    t = time.perf_counter()
+    text_bytes = build(path, args.n) if not path.exists() or path.stat().st_size == 0 or not args.keep else None
+    if text_bytes is not None:
+        print(f"built {args.n} articles in {time.perf_counter() - t:.0f} s")
+    engine = open_engine(f"sqlite:///{path}")
+    with engine.connect() as c:
+        n = c.execute(text("SELECT count(*) FROM articles")).scalar_one()
+        stored = c.execute(text("SELECT sum(length(CAST(text AS BLOB)) + coalesce(length(CAST(title AS BLOB)), 0)) FROM articles")).scalar_one()
+    size = path.stat().st_size
+    fts = index_bytes(engine)
+    print(f"articles: {n}")
+    print(f"archive: {size / n:.0f} bytes/article; stored text {stored / n:.0f} bytes/article; ratio {size / stored:.2f}x"
+          + (f"; index {fts / n:.0f} bytes/article" if fts else ""))
+    for label, filters in (("no filters", None), ("source+dates", FILTERS)):
+        times = latencies(engine, filters, args.rounds)
+        print(f"latency {label:<13} median {statistics.median(times):6.1f} ms  p95 {p95(times):6.1f} ms  max {max(times):6.1f} ms")
+    rows, speed = export_speed(engine)
+    print(f"export: {rows} rows at {speed:.0f} rows/s")
+    engine.dispose()
+    for key, value in labelled(tmp / "labelled.db").items():
+        print(f"labelled set: {key} {value:.3f}")
+    if not args.keep and args.db is None:
+        path.unlink()
+
+
+if __name__ == "__main__":
+    main()
