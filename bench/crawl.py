@@ -120,9 +120,10 @@ def measure(crawler: str, site: GeneratedSite, tmp: Path, concurrency: int) -> d
     build = akhbar_command if crawler == "akhbar" else plain_command
     cmd, db = build(site, tmp, concurrency)
     log = tmp / f"{crawler}.log"
-    result: dict[str, object] = run_measured(cmd, site, log)
-    result["pages_per_s"] = site.counts["entries"] / result["wall_s"]
-    result["fetches_per_s"] = result["article_fetches"] / result["wall_s"]
+    measured = run_measured(cmd, site, log)
+    result: dict[str, object] = dict(measured)
+    result["pages_per_s"] = site.counts["entries"] / measured["wall_s"]
+    result["fetches_per_s"] = measured["article_fetches"] / measured["wall_s"]
     result.update(judge(site, stored_urls(db, crawler)) if db.exists() else {"stored": 0})
     if result["exit"] != 0:
         tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-3:]

@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from crawler.core.pagetype import classify_bytes  # noqa: E402
+from crawler.core.pagetype import PageType, classify_bytes  # noqa: E402
 
 SET = ROOT / "tests" / "fixtures" / "pagetype"
 
@@ -30,7 +30,7 @@ def labelled() -> list[tuple[dict, bytes]]:
     return items
 
 
-def run() -> tuple[list[tuple[dict, object]], float]:
+def run() -> tuple[list[tuple[dict, PageType]], float]:
     results, spent = [], 0.0
     for item, data in labelled():
         start = time.perf_counter()

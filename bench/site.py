@@ -463,6 +463,7 @@ class GeneratedSite:
         orig = self.model.original(page)
         source = page if page.kind == "near" else orig
         pool = self.material.sentences[source.lang]
+        assert source.paras is not None, "a dead link has no page to render"
         paras = [" ".join(pool[s] for s in para) for para in source.paras]
         title = self.title(source)
         desc = paras[0][:160]

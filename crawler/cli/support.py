@@ -51,7 +51,7 @@ def _usage_line(exc: click.UsageError) -> str:
 class AkhbarGroup(click.Group):
     """The ``akhbar`` group: every failure ends as one line on stderr and a non-zero exit code."""
 
-    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,  # type: ignore[override]
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
