@@ -13,7 +13,8 @@
 * :class:`LastRunMiddleware` (spider middleware) - drops child sitemaps (``meta[LASTMOD_KEY]``)
   not modified since the source's last good run.
 * :class:`ErrorLogMiddleware` (spider middleware) - an unexpected exception in a spider callback
-  is one WARNING line and a run error by kind; its traceback is logged at DEBUG only.
+  is one WARNING line, a run error by kind and a loss (what the callback had still to yield is
+  gone: the run is not ``ok`` and keeps no validators); its traceback is logged at DEBUG only.
 
 The archive is reached through :func:`crawler.extensions.archive_engine`; the components that need
 it are not configured when the crawl has none.
@@ -43,7 +44,7 @@ from twisted.internet import task
 from crawler.capture.warc import WarcWriter
 from crawler.core.decode import header_value
 from crawler.core.discovery import entries_since
-from crawler.counters import count
+from crawler.counters import count, lose
 from crawler.extensions import archive_engine, require_archive
 from crawler.ingest import unexpected_reason
 from crawler.items import ARTICLE_KEY, CONDITIONAL_KEY, LASTMOD_KEY, PAGING_KEY, WARC_KEY
@@ -341,6 +342,7 @@ class ErrorLogMiddleware:
         if isinstance(exception, (HttpError, IgnoreRequest)):
             return None  # Scrapy's own, handled by its middlewares
         count(self.crawler, f"errors/{type(exception).__name__.lower()}")
+        lose(self.crawler, f"{response.url}: {unexpected_reason(exception)}")
         log.warning("error reading %s: %s", response.url, unexpected_reason(exception))
         log.debug("traceback of the error reading %s", response.url, exc_info=exception)
         return []

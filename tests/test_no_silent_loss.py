@@ -1,0 +1,138 @@
+"""No silent loss: a crawl that could not keep what it read says so, and the next crawl makes up for it.
+
+Live crawls of the local fixture site (127.0.0.1) through `akhbar crawl` in a subprocess, with the
+archive made unwritable half way: another connection holds the SQLite file's write lock
+(``BEGIN EXCLUSIVE``), or the file system under it is full.
+"""
+from __future__ import annotations
+
+import json
+import os
+import queue
+import shutil
+import sqlite3
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from sitefixture import FixtureSite
+
+from tests.test_crawl import FAST, REPO, crawl, stats
+
+pytestmark = pytest.mark.e2e
+
+#: A locked archive makes each write wait this long (ms) before it gives up, instead of 30 s.
+SHORT_BUSY = ["--set", "AKHBAR_DB_BUSY_TIMEOUT_MS=300"]
+
+
+def _validators(db: str) -> list[str]:
+    with sqlite3.connect(db.removeprefix("sqlite:///")) as conn:
+        return [url for (url,) in conn.execute("SELECT url FROM http_validators")]
+
+
+def _stderr_lines(child: subprocess.Popen) -> queue.Queue:
+    lines: queue.Queue = queue.Queue()
+
+    def pump() -> None:
+        for line in child.stderr:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    return lines
+
+
+def _crawl_with_lock_until_a_store_fails(site: FixtureSite, sources: Path, db: str, warc: Path):
+    """A crawl during which the archive is locked from the first article fetch until a page failed to store."""
+    path = db.removeprefix("sqlite:///")
+    holder = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
+    locked = threading.Event()
+    record = site.record
+
+    def lock_at_first_article(entry):
+        if site.page_at(entry.path) is not None and not locked.is_set():
+            holder.execute("BEGIN EXCLUSIVE")
+            locked.set()
+        record(entry)
+
+    site.record = lock_at_first_article
+    argv = [sys.executable, "-c", "from crawler.cli import main; main()", "crawl", "--sources", str(sources),
+            "--db", db, "--warc-dir", str(warc), "--json", *FAST, *SHORT_BUSY]
+    with subprocess.Popen(argv, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as child:
+        lines, seen = _stderr_lines(child), []
+        try:
+            while (line := lines.get(timeout=120)) is not None:
+                seen.append(line)
+                if "could not store" in line:
+                    break
+        finally:
+            if locked.is_set():
+                holder.execute("ROLLBACK")
+            holder.close()
+            site.record = record
+        out = child.stdout.read()
+        child.wait(timeout=120)
+        while (line := lines.get(timeout=30)) is not None:
+            seen.append(line)
+    return child.returncode, out, "".join(seen)
+
+
+def test_pages_that_could_not_be_stored_fail_the_run_and_are_fetched_next_time(fixture_site, tmp_path):
+    site = fixture_site
+    sources = site.write_sources(tmp_path / "sources.toml", timezone="Africa/Cairo")
+    db, warc = f"sqlite:///{tmp_path / 'archive.db'}", tmp_path / "warc"
+    code, out, err = _crawl_with_lock_until_a_store_fails(site, sources, db, warc)
+    assert "could not store" in err and "database is locked" in err, err
+    (run,) = json.loads(out)
+    assert run["errors"].get("store", 0) >= 1
+    assert (code, run["outcome"]) == (1, "failed"), err
+    assert "lost" in err  # the one line that says why the run failed
+    kept = stats(db)["articles"]
+    assert kept < len(site.article_urls())
+    assert _validators(db) == []  # the next crawl must read the feeds and sitemaps again
+
+    site.reset_log()
+    code, (second,) = crawl(sources, db, warc)
+    assert (code, second["outcome"]) == (0, "ok")
+    assert second["articles_new"] == len(site.article_urls()) - kept
+    assert stats(db)["articles"] == len(site.article_urls())
+    assert _validators(db)  # a clean run keeps them
+
+
+def _mount_small_tmpfs(where: Path) -> None:
+    """A 1 MB tmpfs at ``where`` (root only); skip the test where mounting is not permitted."""
+    if shutil.which("mount") is None or os.geteuid() != 0:
+        pytest.skip("mounting a small file system needs root and mount(8)")
+    where.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(where)], capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"mount not permitted here: {done.stderr.strip()}")
+
+
+def test_a_full_disk_fails_the_run_and_the_pages_are_fetched_next_time(fixture_site, tmp_path):
+    site = fixture_site
+    small = tmp_path / "small"
+    _mount_small_tmpfs(small)
+    try:
+        sources = site.write_sources(tmp_path / "sources.toml", timezone="Africa/Cairo")
+        db, warc = f"sqlite:///{small / 'archive.db'}", tmp_path / "warc"  # the WARC files have room
+        code, (run,) = crawl(sources, db, warc)
+        assert run["errors"].get("store", 0) >= 1, run
+        assert (code, run["outcome"]) == (1, "failed")
+        assert _validators(db) == []
+        kept = stats(db)["articles"]
+        assert kept < len(site.article_urls())
+
+        moved = tmp_path / "archive.db"  # room again: the archive moves to the big disk
+        shutil.copy(small / "archive.db", moved)
+        for extra in ("-wal", "-shm"):
+            if (small / f"archive.db{extra}").exists():
+                shutil.copy(small / f"archive.db{extra}", tmp_path / f"archive.db{extra}")
+        db = f"sqlite:///{moved}"
+        code, (second,) = crawl(sources, db, warc)
+        assert (code, second["outcome"]) == (0, "ok")
+        assert stats(db)["articles"] == len(site.article_urls())
+    finally:
+        subprocess.run(["umount", str(small)], check=False)
