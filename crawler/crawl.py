@@ -25,6 +25,7 @@ from crawler.settings import user_agent
 from spiders.source import spider_for
 from storage.db import open_engine, resolve_url
 from storage.runs import finish_run, get_run, run_dict, start_run
+from storage.scheduling import settle_dead_runs
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,7 @@ def crawl(
     engine = open_engine(url)
     ids: dict[str, int] = {}
     with Session(engine) as session:
+        settle_dead_runs(session)  # earlier crawls killed outright are not left ``running``
         for source in sources:
             given = (run_ids or {}).get(source.name)
             if given is not None and get_run(session, given) is None:

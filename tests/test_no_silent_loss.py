@@ -10,6 +10,7 @@ import json
 import os
 import queue
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from sitefixture import FixtureSite
+from waiting import wait_until
 
 from tests.test_crawl import FAST, REPO, crawl, stats
 
@@ -136,3 +138,31 @@ def test_a_full_disk_fails_the_run_and_the_pages_are_fetched_next_time(fixture_s
         assert stats(db)["articles"] == len(site.article_urls())
     finally:
         subprocess.run(["umount", str(small)], check=False)
+
+
+def _runs(db: str) -> list[dict]:
+    done = subprocess.run([sys.executable, "-c", "from crawler.cli import main; main()", "runs", "--db", db, "--json"],
+                          cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_a_killed_manual_crawl_is_marked_died_by_the_next_command(fixture_site, tmp_path):
+    site = fixture_site
+    sources = site.write_sources(tmp_path / "sources.toml", timezone="Africa/Cairo")
+    db, warc = f"sqlite:///{tmp_path / 'archive.db'}", tmp_path / "warc"
+    slow = ["--set", "DOWNLOAD_DELAY=2", "--set", "AUTOTHROTTLE_ENABLED=false"]
+    argv = [sys.executable, "-c", "from crawler.cli import main; main()", "crawl", "--sources", str(sources),
+            "--db", db, "--warc-dir", str(warc), *slow]
+    with subprocess.Popen(argv, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as child:
+        try:
+            wait_until(lambda: site.log or child.poll() is not None, 60, "the crawl's first request")
+            assert child.poll() is None
+            child.send_signal(signal.SIGKILL)
+            child.wait(timeout=30)
+        finally:
+            if child.poll() is None:
+                child.kill()
+    (run,) = _runs(db)
+    assert run["outcome"] == "died" and "vanished" in run["message"], run
+    assert run["finished_at"]
