@@ -15,6 +15,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -166,3 +167,33 @@ def test_a_killed_manual_crawl_is_marked_died_by_the_next_command(fixture_site, 
     (run,) = _runs(db)
     assert run["outcome"] == "died" and "vanished" in run["message"], run
     assert run["finished_at"]
+
+
+def _run_rows(db: str) -> int:
+    try:
+        with closing(sqlite3.connect(db.removeprefix("sqlite:///"), timeout=30)) as conn:
+            return conn.execute("SELECT count(*) FROM crawl_runs").fetchone()[0]
+    except sqlite3.OperationalError:  # no schema yet
+        return 0
+
+
+def test_runs_are_created_as_their_crawls_start_not_up_front(fixture_site, tmp_path):
+    site = fixture_site
+    sources = tmp_path / "sources.toml"
+    one = site.write_sources(tmp_path / "one.toml", name="first").read_text(encoding="utf-8")
+    sources.write_text(one + one.replace('"first"', '"second"') + one.replace('"first"', '"third"'), encoding="utf-8")
+    db, warc = f"sqlite:///{tmp_path / 'archive.db'}", tmp_path / "warc"
+    argv = [sys.executable, "-c", "from crawler.cli import main; main()", "crawl", "--sources", str(sources),
+            "--db", db, "--warc-dir", str(warc), "--json", *FAST, "--set", "AKHBAR_CONCURRENT_SOURCES=1"]
+    with subprocess.Popen(argv, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as child:
+        try:
+            wait_until(lambda: site.log or child.poll() is not None, 60, "the first source's first request")
+            assert _run_rows(db) == 1  # the first source's; the others are not started
+            out, err = child.communicate(timeout=120)
+        finally:
+            if child.poll() is None:
+                child.kill()
+    runs = json.loads(out)
+    assert [r["source"] for r in runs] == ["first", "second", "third"], err
+    assert [r["outcome"] for r in runs] == ["ok"] * 3 and child.returncode == 0
+    assert _run_rows(db) == 3
