@@ -5,6 +5,9 @@
   (:func:`retry_delay`, a pure helper).  The wait is a reactor timer, never ``time.sleep``.
 * :class:`ConditionalGetMiddleware` - sends the stored ``ETag`` / ``Last-Modified`` of a feed
   or sitemap back as ``If-None-Match`` / ``If-Modified-Since``.
+* :class:`PageSizeMiddleware` - article pages larger than ``AKHBAR_MAX_PAGE_BYTES`` (decompressed)
+  are cut off in the download (Scrapy's ``download_maxsize``, which its HttpCompressionMiddleware
+  applies while it decompresses: a gzip bomb stops at the bound).
 * :class:`WarcCaptureMiddleware` - writes every response (and its request) to WARC as it came
   over the wire, counts pages and bytes, and tells the spider where the record lies.
 * :class:`SeenUrlMiddleware` (spider middleware) - drops the article requests (``meta[ARTICLE_KEY]``)
@@ -55,7 +58,7 @@ from storage.validators import conditional_headers, get_validator
 
 __all__ = [
     "CONDITIONAL_KEY", "WARC_KEY", "BackoffRetryMiddleware", "ConditionalGetMiddleware", "ErrorLogMiddleware",
-    "LastRunMiddleware", "SeenUrlMiddleware", "WarcCaptureMiddleware", "default_warc_dir", "parse_retry_after",
+    "LastRunMiddleware", "PageSizeMiddleware", "SeenUrlMiddleware", "WarcCaptureMiddleware", "default_warc_dir", "parse_retry_after",
     "retry_delay",
 ]
 
@@ -175,6 +178,31 @@ class ConditionalGetMiddleware:
             headers = conditional_headers(get_validator(session, key))
         for name, value in headers.items():
             request.headers[name] = value
+        return None
+
+
+# --- page size -------------------------------------------------------------------------------
+
+#: The default of ``AKHBAR_MAX_PAGE_BYTES``: the extractor's own bound (crawler.core.extract.MAX_PAGE_BYTES).
+MAX_PAGE_BYTES = 5 * 1024 * 1024
+
+
+class PageSizeMiddleware:
+    """Gives article requests (``meta[ARTICLE_KEY]``) the download bound ``AKHBAR_MAX_PAGE_BYTES``; feeds
+    and sitemaps keep ``DOWNLOAD_MAXSIZE`` (a sitemap may be tens of MB).  A page over the bound fails
+    its request (on the wire, or while it is decompressed) and is counted ``errors/too_large``."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PageSizeMiddleware:
+        return cls(crawler.settings.getint("AKHBAR_MAX_PAGE_BYTES", MAX_PAGE_BYTES))
+
+    def process_request(self, request: Request) -> None:
+        if request.meta.get(ARTICLE_KEY) and "download_maxsize" not in request.meta:
+            request.meta["download_maxsize"] = self.max_bytes
+            request.meta.setdefault("download_warnsize", self.max_bytes // 2)
         return None
 
 

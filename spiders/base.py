@@ -16,6 +16,7 @@ import scrapy
 from scrapy.crawler import Crawler
 from scrapy.exceptions import (
     CannotResolveHostError,
+    DownloadCancelledError,
     DownloadConnectionRefusedError,
     DownloadFailedError,
     DownloadTimeoutError,
@@ -32,6 +33,7 @@ from twisted.internet.error import (
     TCPTimedOutError,
     TimeoutError,
 )
+from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
 
 from crawler.capture.document import RawDocument
@@ -57,11 +59,20 @@ def load_source(source: Source | str, sources_file: str | None) -> Source:
     return found[0]
 
 
+def _over_max_size(exc: BaseException) -> bool:
+    """Whether the download was stopped at ``download_maxsize`` (on the wire, or decompressing)."""
+    text = str(exc).lower()
+    return isinstance(exc, (DownloadCancelledError, CancelledError, IgnoreRequest)) and (
+        "max size" in text or "download_maxsize" in text)
+
+
 def error_kind(failure: Failure) -> str:
     """A short name for why a request failed: ``http_404``, ``timeout``, ``dns``, ``robots_disallowed``..."""
     exc = failure.value
     if isinstance(exc, HttpError):
         return f"http_{exc.response.status}"
+    if _over_max_size(exc):
+        return "too_large"
     if isinstance(exc, IgnoreRequest):
         return "robots_disallowed" if "robots" in str(exc).lower() else "ignored"
     if isinstance(exc, (DNSLookupError, CannotResolveHostError)):
