@@ -5,6 +5,8 @@
   (:func:`retry_delay`, a pure helper).  The wait is a reactor timer, never ``time.sleep``.
 * :class:`ConditionalGetMiddleware` - sends the stored ``ETag`` / ``Last-Modified`` of a feed
   or sitemap back as ``If-None-Match`` / ``If-Modified-Since``.
+* :class:`OffsiteRedirectMiddleware` - a redirect that leaves the source's allowed domains is not
+  followed, whatever the request (Scrapy's offsite check lets start requests through).
 * :class:`PageSizeMiddleware` - article pages larger than ``AKHBAR_MAX_PAGE_BYTES`` (decompressed)
   are cut off in the download (Scrapy's ``download_maxsize``, which its HttpCompressionMiddleware
   applies while it decompresses: a gzip bomb stops at the bound).
@@ -40,6 +42,7 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.url import url_is_from_any_domain
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from twisted.internet import task
@@ -58,7 +61,7 @@ from storage.validators import conditional_headers, get_validator
 
 __all__ = [
     "CONDITIONAL_KEY", "WARC_KEY", "BackoffRetryMiddleware", "ConditionalGetMiddleware", "ErrorLogMiddleware",
-    "LastRunMiddleware", "PageSizeMiddleware", "SeenUrlMiddleware", "WarcCaptureMiddleware", "default_warc_dir", "parse_retry_after",
+    "LastRunMiddleware", "OffsiteRedirectMiddleware", "PageSizeMiddleware", "SeenUrlMiddleware", "WarcCaptureMiddleware", "default_warc_dir", "parse_retry_after",
     "retry_delay",
 ]
 
@@ -178,6 +181,28 @@ class ConditionalGetMiddleware:
             headers = conditional_headers(get_validator(session, key))
         for name, value in headers.items():
             request.headers[name] = value
+        return None
+
+
+# --- redirects ---------------------------------------------------------------------------------
+
+
+class OffsiteRedirectMiddleware:
+    """Drops a redirected request (``meta["redirect_urls"]``) whose host is not one of the spider's
+    ``allowed_domains`` (or a subdomain): feeds, sitemaps and listings given in the sources file
+    too, which Scrapy's own offsite check lets through (they are ``dont_filter``)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> OffsiteRedirectMiddleware:
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        domains = getattr(self.crawler.spider, "allowed_domains", None)
+        if request.meta.get("redirect_urls") and domains and not url_is_from_any_domain(request.url, domains):
+            raise IgnoreRequest(f"offsite redirect to {request.url} (not in the source's allowed_domains)")
         return None
 
 

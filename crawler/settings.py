@@ -68,6 +68,7 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 # The crawl's own components (crawler/middlewares.py, crawler/pipelines.py, crawler/extensions.py).
 DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.OffsiteRedirectMiddleware": 540,  # redirects stay on the source's domains
     "crawler.middlewares.BackoffRetryMiddleware": 550,  # waits: backoff, Retry-After
     "crawler.middlewares.ConditionalGetMiddleware": 580,  # If-None-Match / If-Modified-Since
     "crawler.middlewares.PageSizeMiddleware": 585,  # article pages: download_maxsize = AKHBAR_MAX_PAGE_BYTES

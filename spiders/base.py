@@ -73,6 +73,8 @@ def error_kind(failure: Failure) -> str:
         return f"http_{exc.response.status}"
     if _over_max_size(exc):
         return "too_large"
+    if isinstance(exc, IgnoreRequest) and str(exc).startswith("offsite redirect"):
+        return "offsite_redirect"
     if isinstance(exc, IgnoreRequest):
         return "robots_disallowed" if "robots" in str(exc).lower() else "ignored"
     if isinstance(exc, (DNSLookupError, CannotResolveHostError)):

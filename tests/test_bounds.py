@@ -25,6 +25,7 @@ class Site:
     def __init__(self, routes: dict[str, tuple[int, dict[str, str], bytes]]) -> None:
         self.routes = routes
         self.asked: list[str] = []
+        self.hosts: list[str] = []
         site = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -35,6 +36,7 @@ class Site:
 
             def do_GET(self) -> None:
                 site.asked.append(self.path)
+                site.hosts.append(self.headers.get("Host", ""))
                 status, headers, body = site.routes.get(self.path, (404, {}, b"not here"))
                 self.send_response(status)
                 for name, value in headers.items():
@@ -122,3 +124,21 @@ def test_a_truncated_sitemap_is_a_recorded_error_and_keeps_no_validator(site, tm
     _, (run,) = crawl(sources, db, tmp_path / "warc")
     assert run["errors"].get("truncated") == 1, run
     assert _validators(db) == [f"{site.url}/feed.xml"]  # the whole feed's are kept; the cut sitemap's not
+
+
+@pytest.mark.parametrize("redirected", ["/feed.xml", "/sitemap.xml"])
+def test_a_feed_or_sitemap_redirected_to_another_host_is_not_followed(site, tmp_path, redirected):
+    port = site.url.rsplit(":", 1)[1]
+    elsewhere = f"http://localhost:{port}/moved{redirected}"  # the same server under another host name
+    site.routes.update({
+        "/robots.txt": (200, {"Content-Type": "text/plain"}, b"User-agent: *\nAllow: /\n"),
+        redirected: (301, {"Location": elsewhere}, b""),
+        f"/moved{redirected}": (200, {"Content-Type": "application/xml"}, _rss([f"http://localhost:{port}/good"])),
+        "/good": (200, HTML, ARTICLE),
+    })
+    kind = "feeds" if redirected == "/feed.xml" else "sitemaps"
+    sources = _sources(tmp_path, f'{kind} = ["{site.url}{redirected}"]\n')
+    db = f"sqlite:///{tmp_path / 'archive.db'}"
+    _, (run,) = crawl(sources, db, tmp_path / "warc")
+    assert not [host for host in site.hosts if host.startswith("localhost")], site.hosts
+    assert run["outcome"] == "failed" and run["articles_new"] == 0
