@@ -21,6 +21,11 @@ def counted(crawler: Crawler, name: str) -> int:
     return int(crawler.stats.get_value(STAT_PREFIX + name, 0)) if crawler.stats is not None else 0
 
 
+#: Article pages that could not be fetched for a passing reason (timeout, 5xx after the retries):
+#: the run may still be ``ok``, but it saves no validators, so the next crawl reads the feeds again
+#: and asks for those pages once more.
+UNFETCHED = "unfetched"
+
 #: Stats key of the first loss's one-line reason (not a counter).
 FIRST_LOSS = "akhbar_first_loss"
 

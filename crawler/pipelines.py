@@ -18,7 +18,7 @@ from scrapy.crawler import Crawler
 from sqlalchemy.orm import Session
 
 from crawler.core.decode import header_value
-from crawler.counters import LOST, count, counted, lose
+from crawler.counters import LOST, UNFETCHED, count, counted, lose
 from crawler.extensions import archive_engine, require_archive
 from crawler.ingest import IngestResult, fetched_url, ingest, unexpected_reason
 from crawler.items import PageItem, ValidatorItem
@@ -105,9 +105,10 @@ class ValidatorPipeline:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if reason != "finished" or not self.kept:
             return
-        if counted(self.crawler, LOST):
-            log.warning("validators of %d feeds/sitemaps not kept: %d pages were lost (read again next time)",
-                        len(self.kept), counted(self.crawler, LOST))
+        missed = counted(self.crawler, LOST) + counted(self.crawler, UNFETCHED)
+        if missed:
+            log.warning("validators of %d feeds/sitemaps not kept: %d pages lost or not fetched (read again next time)",
+                        len(self.kept), missed)
             return
         try:
             with Session(archive_engine(self.crawler)) as session:

@@ -42,7 +42,7 @@ from crawler.core.decode import DecodeError, decode_html, header_value
 from crawler.core.discovery import DiscoveryError
 from crawler.core.errors import AkhbarError
 from crawler.core.sources import Source, SourcesError, load_sources
-from crawler.counters import count
+from crawler.counters import UNFETCHED, count
 from crawler.items import ARTICLE_KEY, CONDITIONAL_KEY, FEED_DATE_KEY, START_KEY, WARC_KEY, PageItem, ValidatorItem
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,10 @@ def load_source(source: Source | str, sources_file: str | None) -> Source:
     if not found:
         raise SourcesError(f"{path}: no source named {source!r}")
     return found[0]
+
+
+#: Why a page failed that asking again would not change: gone, forbidden, too large, off the source.
+FINAL_KINDS = frozenset({"http_404", "http_410", "http_451", "robots_disallowed", "too_large", "offsite_redirect"})
 
 
 def _over_max_size(exc: BaseException) -> bool:
@@ -254,6 +258,8 @@ class AkhbarSpider(scrapy.Spider):
         count(self.crawler, f"errors/{kind}")
         request = getattr(failure, "request", None)
         url = request.url if request is not None else "?"
+        if request is not None and request.meta.get(ARTICLE_KEY) and kind not in FINAL_KINDS:
+            count(self.crawler, UNFETCHED)  # worth asking again next time
         if request is not None and request.meta.get(START_KEY):
             count(self.crawler, "start_failed")
             if self.first_error is None:

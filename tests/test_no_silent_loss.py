@@ -197,3 +197,15 @@ def test_runs_are_created_as_their_crawls_start_not_up_front(fixture_site, tmp_p
     assert [r["source"] for r in runs] == ["first", "second", "third"], err
     assert [r["outcome"] for r in runs] == ["ok"] * 3 and child.returncode == 0
     assert _run_rows(db) == 3
+
+
+def test_an_article_that_could_not_be_fetched_is_asked_for_again_next_time(fixture_site, tmp_path):
+    site = fixture_site  # one of its articles answers 503 once before it recovers
+    sources = site.write_sources(tmp_path / "sources.toml", timezone="Africa/Cairo")
+    db, warc = f"sqlite:///{tmp_path / 'archive.db'}", tmp_path / "warc"
+    code, (run,) = crawl(sources, db, warc, "--set", "RETRY_TIMES=0")
+    assert run["errors"].get("http_503") == 1 and run["articles_new"] == len(site.article_urls()) - 1
+    assert _validators(db) == []  # else the next crawl gets 304s and never asks for that page again
+    code, (second,) = crawl(sources, db, warc, "--set", "RETRY_TIMES=0")
+    assert (code, second["outcome"], second["articles_new"]) == (0, "ok", 1)
+    assert _validators(db)
