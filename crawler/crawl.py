@@ -1,8 +1,8 @@
 """Running a crawl of some sources in this process: one Scrapy crawler per source, one reactor.
 
-:func:`crawl` opens (and migrates) the archive, creates or adopts one ``crawl_runs`` row per
-source, runs the right spider for each source (:func:`spiders.source.spider_for`) with
-:class:`~scrapy.crawler.CrawlerProcess`, and returns what each run did.  SIGTERM / SIGINT stop
+:func:`crawl` opens (and migrates) the archive, runs the right spider for each source
+(:func:`spiders.source.spider_for`; its ``crawl_runs`` row is created, or the one given adopted,
+as its spider opens) with :class:`~scrapy.crawler.CrawlerProcess`, and returns what each run did.  SIGTERM / SIGINT stop
 the crawl gracefully (Scrapy's shutdown; what was fetched is kept) and end the runs
 ``interrupted``.  Twisted's reactor cannot be restarted, so call it once per process; the
 scheduler runs ``akhbar crawl`` as a subprocess for that reason.
@@ -10,6 +10,7 @@ scheduler runs ``akhbar crawl`` as a subprocess for that reason.
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,7 @@ from crawler.settings import user_agent
 from spiders.source import spider_for
 from storage.db import open_engine, resolve_url
 from storage.runs import finish_run, get_run, run_dict, start_run
+from storage.scheduling import settle_dead_runs
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +92,8 @@ def crawl(
 ) -> CrawlReport:
     """Crawl ``sources`` (one run each) into the archive at ``db_url``; blocks until done.
 
+    At most ``AKHBAR_CONCURRENT_SOURCES`` sources are crawled at a time; each run's row is made
+    as its crawl starts, and after a signal the sources not started yet are left alone (no run).
     ``run_ids`` maps a source name to a ``crawl_runs`` row created beforehand (the scheduler's)
     to fill in instead of creating one.  ``settings`` overrides Scrapy / akhbar settings.
     At ``log_level`` WARNING (the default) Scrapy's and Twisted's own log is left out
@@ -98,28 +102,45 @@ def crawl(
     url = resolve_url(db_url)
     warc = warc_dir or default_warc_dir(url)
     engine = open_engine(url)
-    ids: dict[str, int] = {}
+    given = dict(run_ids or {})
     with Session(engine) as session:
-        for source in sources:
-            given = (run_ids or {}).get(source.name)
-            if given is not None and get_run(session, given) is None:
-                raise NotFound(f"no crawl run {given} in the archive (--run-id takes the id of an existing run)")
-            ids[source.name] = given if given is not None else start_run(session, source.name, trigger=trigger)
-        session.commit()
+        settle_dead_runs(session)  # earlier crawls killed outright are not left ``running``
+        for run_id in given.values():
+            if get_run(session, run_id) is None:
+                raise NotFound(f"no crawl run {run_id} in the archive (--run-id takes the id of an existing run)")
 
-    process = _Process(scrapy_settings(db_url=url, warc_dir=warc, overrides=settings, log_level=log_level))
+    options = scrapy_settings(db_url=url, warc_dir=warc, overrides=settings, log_level=log_level)
+    process = _Process(options)
     if logging.getLevelName(log_level) >= logging.WARNING:
         quiet_scrapy()
     problems: dict[str, str] = {}
-    for source in sources:
-        deferred = process.crawl(spider_for(source), source=source, run_id=ids[source.name], trigger=trigger)
-        deferred.addErrback(_remember(problems, source.name))
+    crawlers: dict[str, Any] = {}
+    waiting = deque(sources)
+
+    def start_next(passed: Any = None) -> Any:
+        """Start the next source's crawl (when one ends, or to fill the first slots); none after a signal."""
+        if waiting and process.received is None:
+            source = waiting.popleft()
+            # Its run row is created when the spider opens (crawler.extensions.RunRecorder), not up front.
+            crawlers[source.name] = crawler = process.create_crawler(spider_for(source))
+            deferred = process.crawl(crawler, source=source, run_id=given.get(source.name), trigger=trigger)
+            deferred.addErrback(_remember(problems, source.name))
+            deferred.addBoth(start_next)
+        return passed
+
+    for _ in range(max(1, options.getint("AKHBAR_CONCURRENT_SOURCES", 8))):
+        start_next()
     process.start()
 
     report = CrawlReport(signal=process.received)
     with Session(engine) as session:
         for source in sources:
-            run = get_run(session, ids[source.name])
+            if source.name not in crawlers:  # never started (a signal came first): no run
+                continue
+            run_id = given.get(source.name) or getattr(crawlers[source.name].spider, "run_id", None)
+            if run_id is None:  # the spider never opened: record the run it could not be
+                run_id = start_run(session, source.name, trigger=trigger)
+            run = get_run(session, run_id)
             assert run is not None
             if run.outcome == "running":  # the spider never opened (or its end was not recorded)
                 outcome = "interrupted" if process.received is not None else "failed"

@@ -22,9 +22,9 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from twisted.internet import task
 
-from crawler.counters import STAT_PREFIX, counted
+from crawler.counters import LOST, STAT_PREFIX, counted, first_loss
 from crawler.settings import PLACEHOLDER_CONTACT
-from storage.db import open_engine, resolve_url
+from storage.db import BUSY_TIMEOUT_MS, open_engine, resolve_url
 from storage.runs import COUNTERS, HEARTBEAT_SECONDS, finish_run, heartbeat, set_run_pid, start_run
 
 log = logging.getLogger(__name__)
@@ -47,14 +47,15 @@ def require_archive(crawler: Crawler, component: str) -> None:
 class ArchiveExtension:
     """The archive of one crawler: one engine for its spider, middlewares, pipelines and extensions."""
 
-    def __init__(self, crawler: Crawler, url: str) -> None:
-        self.engine: Engine = open_engine(url)
+    def __init__(self, crawler: Crawler, url: str, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
+        self.engine: Engine = open_engine(url, busy_timeout_ms=busy_timeout_ms)
         crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchiveExtension:
         require_archive(crawler, "archive")
-        return cls(crawler, resolve_url(crawler.settings.get("AKHBAR_DB")))
+        busy_ms = crawler.settings.getint("AKHBAR_DB_BUSY_TIMEOUT_MS", BUSY_TIMEOUT_MS)
+        return cls(crawler, resolve_url(crawler.settings.get("AKHBAR_DB")), busy_ms)
 
     def engine_stopped(self) -> None:
         self.engine.dispose()
@@ -80,15 +81,17 @@ def counters(crawler: Crawler) -> dict[str, Any]:
     return values
 
 
-def run_outcome(reason: str, start_ok: int, start_failed: int) -> str:
+def run_outcome(reason: str, start_ok: int, start_failed: int, lost: int = 0) -> str:
     """The ``crawl_runs.outcome`` of a spider that closed for ``reason``.
 
     ``interrupted`` after a shutdown (SIGTERM/SIGINT); ``failed`` when no start URL (feed,
-    sitemap, listing) could be read at all; ``ok`` otherwise, even if some pages failed.
+    sitemap, listing) could be read at all, or when something read was ``lost`` (a page that
+    could not be stored, a parser that failed half way); ``ok`` otherwise, even if some pages
+    could not be fetched (404, timeouts: they are not announced as fetched, nothing is lost).
     """
     if reason == "shutdown":
         return "interrupted"
-    if start_ok == 0 and start_failed > 0:
+    if (start_ok == 0 and start_failed > 0) or lost > 0:
         return "failed"
     if reason in ("finished",) or reason.startswith("closespider"):
         return "ok"
@@ -167,8 +170,12 @@ class RunRecorder:
             self.loop.stop()
         if self.run_id is None:
             return
-        outcome = run_outcome(reason, counted(self.crawler, "start_ok"), counted(self.crawler, "start_failed"))
-        message = run_message(outcome, reason, getattr(spider, "first_error", None))
+        lost = counted(self.crawler, LOST)
+        outcome = run_outcome(reason, counted(self.crawler, "start_ok"), counted(self.crawler, "start_failed"), lost)
+        first = getattr(spider, "first_error", None)
+        if lost and (first is None or counted(self.crawler, "start_ok")):
+            first = f"{lost} lost (read again next time); first: {first_loss(self.crawler)}"
+        message = run_message(outcome, reason, first)
         with Session(archive_engine(self.crawler)) as session:
             finish_run(session, self.run_id, outcome, message=message, **counters(self.crawler))
             session.commit()

@@ -5,6 +5,11 @@
   (:func:`retry_delay`, a pure helper).  The wait is a reactor timer, never ``time.sleep``.
 * :class:`ConditionalGetMiddleware` - sends the stored ``ETag`` / ``Last-Modified`` of a feed
   or sitemap back as ``If-None-Match`` / ``If-Modified-Since``.
+* :class:`OffsiteRedirectMiddleware` - a redirect that leaves the source's allowed domains is not
+  followed, whatever the request (Scrapy's offsite check lets start requests through).
+* :class:`PageSizeMiddleware` - article pages larger than ``AKHBAR_MAX_PAGE_BYTES`` (decompressed)
+  are cut off in the download (Scrapy's ``download_maxsize``, which its HttpCompressionMiddleware
+  applies while it decompresses: a gzip bomb stops at the bound).
 * :class:`WarcCaptureMiddleware` - writes every response (and its request) to WARC as it came
   over the wire, counts pages and bytes, and tells the spider where the record lies.
 * :class:`SeenUrlMiddleware` (spider middleware) - drops the article requests (``meta[ARTICLE_KEY]``)
@@ -13,7 +18,8 @@
 * :class:`LastRunMiddleware` (spider middleware) - drops child sitemaps (``meta[LASTMOD_KEY]``)
   not modified since the source's last good run.
 * :class:`ErrorLogMiddleware` (spider middleware) - an unexpected exception in a spider callback
-  is one WARNING line and a run error by kind; its traceback is logged at DEBUG only.
+  is one WARNING line, a run error by kind and a loss (what the callback had still to yield is
+  gone: the run is not ``ok`` and keeps no validators); its traceback is logged at DEBUG only.
 
 The archive is reached through :func:`crawler.extensions.archive_engine`; the components that need
 it are not configured when the crawl has none.
@@ -36,6 +42,7 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.url import url_is_from_any_domain
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from twisted.internet import task
@@ -43,7 +50,7 @@ from twisted.internet import task
 from crawler.capture.warc import WarcWriter
 from crawler.core.decode import header_value
 from crawler.core.discovery import entries_since
-from crawler.counters import count
+from crawler.counters import count, lose
 from crawler.extensions import archive_engine, require_archive
 from crawler.ingest import unexpected_reason
 from crawler.items import ARTICLE_KEY, CONDITIONAL_KEY, LASTMOD_KEY, PAGING_KEY, WARC_KEY
@@ -54,7 +61,7 @@ from storage.validators import conditional_headers, get_validator
 
 __all__ = [
     "CONDITIONAL_KEY", "WARC_KEY", "BackoffRetryMiddleware", "ConditionalGetMiddleware", "ErrorLogMiddleware",
-    "LastRunMiddleware", "SeenUrlMiddleware", "WarcCaptureMiddleware", "default_warc_dir", "parse_retry_after",
+    "LastRunMiddleware", "OffsiteRedirectMiddleware", "PageSizeMiddleware", "SeenUrlMiddleware", "WarcCaptureMiddleware", "default_warc_dir", "parse_retry_after",
     "retry_delay",
 ]
 
@@ -174,6 +181,53 @@ class ConditionalGetMiddleware:
             headers = conditional_headers(get_validator(session, key))
         for name, value in headers.items():
             request.headers[name] = value
+        return None
+
+
+# --- redirects ---------------------------------------------------------------------------------
+
+
+class OffsiteRedirectMiddleware:
+    """Drops a redirected request (``meta["redirect_urls"]``) whose host is not one of the spider's
+    ``allowed_domains`` (or a subdomain): feeds, sitemaps and listings given in the sources file
+    too, which Scrapy's own offsite check lets through (they are ``dont_filter``)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> OffsiteRedirectMiddleware:
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        domains = getattr(self.crawler.spider, "allowed_domains", None)
+        if request.meta.get("redirect_urls") and domains and not url_is_from_any_domain(request.url, domains):
+            raise IgnoreRequest(f"offsite redirect to {request.url} (not in the source's allowed_domains)")
+        return None
+
+
+# --- page size -------------------------------------------------------------------------------
+
+#: The default of ``AKHBAR_MAX_PAGE_BYTES``: the extractor's own bound (crawler.core.extract.MAX_PAGE_BYTES).
+MAX_PAGE_BYTES = 5 * 1024 * 1024
+
+
+class PageSizeMiddleware:
+    """Gives article requests (``meta[ARTICLE_KEY]``) the download bound ``AKHBAR_MAX_PAGE_BYTES``; feeds
+    and sitemaps keep ``DOWNLOAD_MAXSIZE`` (a sitemap may be tens of MB).  A page over the bound fails
+    its request (on the wire, or while it is decompressed) and is counted ``errors/too_large``."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PageSizeMiddleware:
+        return cls(crawler.settings.getint("AKHBAR_MAX_PAGE_BYTES", MAX_PAGE_BYTES))
+
+    def process_request(self, request: Request) -> None:
+        if request.meta.get(ARTICLE_KEY) and "download_maxsize" not in request.meta:
+            request.meta["download_maxsize"] = self.max_bytes
+            request.meta.setdefault("download_warnsize", self.max_bytes // 2)
         return None
 
 
@@ -341,6 +395,7 @@ class ErrorLogMiddleware:
         if isinstance(exception, (HttpError, IgnoreRequest)):
             return None  # Scrapy's own, handled by its middlewares
         count(self.crawler, f"errors/{type(exception).__name__.lower()}")
+        lose(self.crawler, f"{response.url}: {unexpected_reason(exception)}")
         log.warning("error reading %s: %s", response.url, unexpected_reason(exception))
         log.debug("traceback of the error reading %s", response.url, exc_info=exception)
         return []

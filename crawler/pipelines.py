@@ -1,6 +1,10 @@
 """Item pipelines: fetched pages go through the same path as a replay (:func:`crawler.ingest.ingest`);
 the validators of the feeds and sitemaps read are stored when the crawl finishes cleanly.
 
+A page that could not be stored (disk full, archive locked) is counted ``errors/store`` and
+``lost`` (:data:`crawler.counters.LOST`): the run then does not end ``ok`` and keeps no validators,
+so the next crawl reads the feeds again and fetches that page (it is not in the archive).
+
 Both reach the archive through :func:`crawler.extensions.archive_engine` and are not configured
 when the crawl has none.
 """
@@ -14,7 +18,7 @@ from scrapy.crawler import Crawler
 from sqlalchemy.orm import Session
 
 from crawler.core.decode import header_value
-from crawler.counters import count
+from crawler.counters import LOST, UNFETCHED, count, counted, lose
 from crawler.extensions import archive_engine, require_archive
 from crawler.ingest import IngestResult, fetched_url, ingest, unexpected_reason
 from crawler.items import PageItem, ValidatorItem
@@ -68,6 +72,7 @@ class IngestPipeline:
                 log.warning("could not store %s: %s", item.doc.url, unexpected_reason(exc))
                 log.debug("traceback of the failure to store %s", item.doc.url, exc_info=True)
                 count(self.crawler, "errors/store")
+                lose(self.crawler, f"{item.doc.url}: could not store ({unexpected_reason(exc)})")
                 return item
         count(self.crawler, OUTCOME_COUNTERS[result.outcome])
         if result.outcome == "rejected":
@@ -100,7 +105,16 @@ class ValidatorPipeline:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if reason != "finished" or not self.kept:
             return
-        with Session(archive_engine(self.crawler)) as session:
-            for item in self.kept.values():
-                save_validator(session, item.url, etag=item.etag, last_modified=item.last_modified)
-            session.commit()
+        missed = counted(self.crawler, LOST) + counted(self.crawler, UNFETCHED)
+        if missed:
+            log.warning("validators of %d feeds/sitemaps not kept: %d pages lost or not fetched (read again next time)",
+                        len(self.kept), missed)
+            return
+        try:
+            with Session(archive_engine(self.crawler)) as session:
+                for item in self.kept.values():
+                    save_validator(session, item.url, etag=item.etag, last_modified=item.last_modified)
+                session.commit()
+        except Exception as exc:  # noqa: BLE001 - without them the next crawl reads everything again: no loss
+            log.warning("could not keep the validators of the feeds/sitemaps read: %s", unexpected_reason(exc))
+            count(self.crawler, "errors/store")

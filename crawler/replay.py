@@ -57,14 +57,19 @@ def is_warc(path: Path) -> bool:
 
 
 def expand_paths(paths: Iterable[str | Path]) -> Iterator[tuple[Path, str | None]]:
-    """Yield (file, problem) for every input: folders are walked in name order for page and WARC files."""
+    """Yield (file, problem) for every input: folders are walked in name order for page and WARC files.
+
+    A symbolic link in a folder that leads out of it is not followed (its problem says so): a
+    folder given is all that is read, whatever links were dropped into it."""
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
+            root = path.resolve()
             for child in sorted(p for p in path.rglob("*") if p.is_file()):
                 name = child.name.lower()
-                if name.endswith(PAGE_SUFFIXES) or name.endswith(WARC_SUFFIXES):
-                    yield child, None
+                if not (name.endswith(PAGE_SUFFIXES) or name.endswith(WARC_SUFFIXES)):
+                    continue
+                yield child, None if child.resolve().is_relative_to(root) else "a link out of the folder: not followed"
         elif path.is_file():
             yield path, None
         elif path.exists():

@@ -52,6 +52,11 @@ RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 DOWNLOAD_TIMEOUT = 30
+# Bounds of one response, decompressed (Scrapy's HttpCompressionMiddleware stops a gzip bomb at
+# them): feeds and sitemaps up to crawler.core.discovery.MAX_DOCUMENT_BYTES; article pages up to
+# AKHBAR_MAX_PAGE_BYTES (crawler.middlewares.PageSizeMiddleware).
+DOWNLOAD_MAXSIZE = 64 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 32 * 1024 * 1024
 
 HTTPCACHE_ENABLED = False  # the archive and the WARC files are the record, not a cache
 TELNETCONSOLE_ENABLED = False
@@ -63,8 +68,10 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 # The crawl's own components (crawler/middlewares.py, crawler/pipelines.py, crawler/extensions.py).
 DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.OffsiteRedirectMiddleware": 540,  # redirects stay on the source's domains
     "crawler.middlewares.BackoffRetryMiddleware": 550,  # waits: backoff, Retry-After
     "crawler.middlewares.ConditionalGetMiddleware": 580,  # If-None-Match / If-Modified-Since
+    "crawler.middlewares.PageSizeMiddleware": 585,  # article pages: download_maxsize = AKHBAR_MAX_PAGE_BYTES
     "crawler.middlewares.WarcCaptureMiddleware": 950,  # next to the downloader: bytes as received
 }
 SPIDER_MIDDLEWARES: dict[str, int] = {
@@ -87,6 +94,9 @@ AKHBAR_DB: str | None = None  # None: $AKHBAR_DB, else sqlite:///archive.db
 AKHBAR_WARC_DIR: str | None = None  # None: warc/ beside the SQLite file (./warc otherwise)
 AKHBAR_RUN_ID: int | None = None  # adopt this crawl_runs row instead of creating one
 AKHBAR_WARC_MAX_BYTES = 1_000_000_000  # rotate WARC files past this size
+AKHBAR_MAX_PAGE_BYTES = 5 * 1024 * 1024  # an article page over this (decompressed) is not taken
+AKHBAR_CONCURRENT_SOURCES = 8  # sources one `akhbar crawl` crawls at a time (each has its run row as it starts)
+AKHBAR_DB_BUSY_TIMEOUT_MS = 30_000  # how long a write waits for another's lock on a SQLite archive
 # AKHBAR_HEARTBEAT_SECONDS: how often crawl_runs.heartbeat_at and the counters are written; unset here
 # so its one default is storage.runs.HEARTBEAT_SECONDS, which the scheduler's dead-run check also uses.
 AKHBAR_RETRY_BACKOFF_BASE = 2.0  # first retry waits this long, then twice as long each time

@@ -16,6 +16,7 @@ import scrapy
 from scrapy.crawler import Crawler
 from scrapy.exceptions import (
     CannotResolveHostError,
+    DownloadCancelledError,
     DownloadConnectionRefusedError,
     DownloadFailedError,
     DownloadTimeoutError,
@@ -32,6 +33,7 @@ from twisted.internet.error import (
     TCPTimedOutError,
     TimeoutError,
 )
+from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
 
 from crawler.capture.document import RawDocument
@@ -40,7 +42,7 @@ from crawler.core.decode import DecodeError, decode_html, header_value
 from crawler.core.discovery import DiscoveryError
 from crawler.core.errors import AkhbarError
 from crawler.core.sources import Source, SourcesError, load_sources
-from crawler.counters import count
+from crawler.counters import UNFETCHED, count
 from crawler.items import ARTICLE_KEY, CONDITIONAL_KEY, FEED_DATE_KEY, START_KEY, WARC_KEY, PageItem, ValidatorItem
 
 log = logging.getLogger(__name__)
@@ -57,11 +59,26 @@ def load_source(source: Source | str, sources_file: str | None) -> Source:
     return found[0]
 
 
+#: Why a page failed that asking again would not change: gone, forbidden, too large, off the source.
+FINAL_KINDS = frozenset({"http_404", "http_410", "http_451", "robots_disallowed", "too_large", "offsite_redirect"})
+
+
+def _over_max_size(exc: BaseException) -> bool:
+    """Whether the download was stopped at ``download_maxsize`` (on the wire, or decompressing)."""
+    text = str(exc).lower()
+    return isinstance(exc, (DownloadCancelledError, CancelledError, IgnoreRequest)) and (
+        "max size" in text or "download_maxsize" in text)
+
+
 def error_kind(failure: Failure) -> str:
     """A short name for why a request failed: ``http_404``, ``timeout``, ``dns``, ``robots_disallowed``..."""
     exc = failure.value
     if isinstance(exc, HttpError):
         return f"http_{exc.response.status}"
+    if _over_max_size(exc):
+        return "too_large"
+    if isinstance(exc, IgnoreRequest) and str(exc).startswith("offsite redirect"):
+        return "offsite_redirect"
     if isinstance(exc, IgnoreRequest):
         return "robots_disallowed" if "robots" in str(exc).lower() else "ignored"
     if isinstance(exc, (DNSLookupError, CannotResolveHostError)):
@@ -241,6 +258,8 @@ class AkhbarSpider(scrapy.Spider):
         count(self.crawler, f"errors/{kind}")
         request = getattr(failure, "request", None)
         url = request.url if request is not None else "?"
+        if request is not None and request.meta.get(ARTICLE_KEY) and kind not in FINAL_KINDS:
+            count(self.crawler, UNFETCHED)  # worth asking again next time
         if request is not None and request.meta.get(START_KEY):
             count(self.crawler, "start_failed")
             if self.first_error is None:

@@ -1,6 +1,7 @@
 """The ``sitemap`` spider: sitemaps, sitemap indexes and Google News sitemaps, with a lastmod filter."""
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,6 +11,8 @@ from crawler.core.discovery import entries_since, parse_sitemap
 from crawler.counters import count
 from crawler.items import LASTMOD_KEY
 from spiders.base import AkhbarSpider
+
+log = logging.getLogger(__name__)
 
 
 class SitemapMixin:
@@ -25,7 +28,12 @@ class SitemapMixin:
         sitemap = self.read_document(response, parse_sitemap, "sitemap")
         if sitemap is None:
             return
-        yield from self.validators(response)
+        if sitemap.truncated:  # cut at a bound, or a broken download: read again next time, whole
+            count(self.crawler, "errors/truncated")
+            log.warning("sitemap %s cut short: %d entries read, the rest left for the next crawl",
+                        response.url, len(sitemap.entries))
+        else:
+            yield from self.validators(response)
         if sitemap.kind == "index":
             entries = sitemap.entries
             if self.since is not None:

@@ -24,11 +24,13 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from crawler.core.schedule_policy import FAILED_OUTCOMES
 from storage.archive import _insert, utcnow
 from storage.models import CrawlRun, SourceState
+from storage.runs import HEARTBEAT_SECONDS
 from storage.shapes import RunHistory, source_health_json
 
 if TYPE_CHECKING:
@@ -285,6 +287,23 @@ def mark_dead_runs(
                     consecutive_failures=SourceState.consecutive_failures + 1,
                 )
             )
+    return dead
+
+
+#: A run of another host (or with no pid) is dead when its heartbeat is this many heartbeats old.
+STALE_BEATS = 15
+
+
+def settle_dead_runs(session: Session) -> list[int]:
+    """:func:`mark_dead_runs` with the usual staleness, and commit; best effort: an archive that
+    cannot be written now (read-only, locked) is left as it is.  Any command that opens the archive
+    may call it, so that a killed manual crawl does not stay ``running`` for ever."""
+    try:
+        dead = mark_dead_runs(session, stale_after=timedelta(seconds=HEARTBEAT_SECONDS * STALE_BEATS))
+        session.commit()
+    except SQLAlchemyError:
+        session.rollback()
+        return []
     return dead
 
 

@@ -362,3 +362,17 @@ def test_an_arabic_url_is_shown_readable_and_found_in_any_form_the_crawler_would
     assert run_json("show", "1", "--db", db)["urls"] == [stored]  # JSON keeps the URL as stored
     for ref in (readable + "&utm_source=x", page + "&utm_campaign=y#top", page.replace("https", "HTTPS")):
         assert run_json("show", ref, "--db", db)["id"] == 1, ref
+
+
+def test_replay_of_a_folder_does_not_follow_a_link_out_of_it(db, tmp_path):
+    folder, outside = tmp_path / "pages", tmp_path / "private"
+    folder.mkdir()
+    outside.mkdir()
+    shutil.copy(SEEDS / "000_b1844be6e5c5ef24.txt", folder / "inside.txt")
+    shutil.copy(SEEDS / "003_c4d7523b01817d71.txt", outside / "secret.txt")
+    (folder / "leak.txt").symlink_to(outside / "secret.txt")
+    (folder / "ok.txt").symlink_to(folder / "inside.txt")  # a link that stays inside is fine
+    report = run_json("replay", folder, "--db", db)
+    assert report["stored"] == 1 and report["seen"] == 2
+    assert [(Path(e["file"]).name, e["reason"]) for e in report["errors"]] == [
+        ("leak.txt", "a link out of the folder: not followed")]

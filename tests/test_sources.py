@@ -268,3 +268,40 @@ def test_missing_or_binary_file(tmp_path):
 
 def test_sources_error_is_a_value_error():
     assert issubclass(SourcesError, ValueError)
+
+
+# --- bounds: each a one-line SourcesError, never a traceback -------------------------------------
+
+
+def test_a_sources_file_larger_than_the_bound_is_refused_before_it_is_parsed(tmp_path):
+    path = tmp_path / "sources.toml"
+    with path.open("w", encoding="utf-8") as file:
+        file.write(_one('feeds = ["https://a.example/feed"]\n'))
+        file.write("# " + "x" * 1000 + "\n")
+        for _ in range(11 * 1024):  # 11 MB of comments
+            file.write("#" + "x" * 1022 + "\n")
+    with pytest.raises(SourcesError, match=r"too large"):
+        load_sources(path)
+
+
+def test_deeply_nested_toml_is_one_line_not_a_recursion_traceback():
+    nested = "x = " + "[" * 5000 + "]" * 5000 + "\n"
+    message = _error(_one('feeds = ["https://a.example/feed"]\n') + nested)
+    assert "nested too deeply" in message
+
+
+def test_a_source_name_longer_than_the_bound_is_refused():
+    message = _error('[[sources]]\nname = "' + "a" * 300 + '"\nfeeds = ["https://a.example/feed"]\n')
+    assert 'field "name"' in message and "longer than 100" in message
+    assert len(message) < 300
+
+
+def test_a_very_long_url_is_refused():
+    message = _error(_one('feeds = ["https://a.example/' + "p" * 5000 + '"]\n'))
+    assert 'field "feeds"' in message and "longer than" in message
+
+
+@pytest.mark.parametrize("interval", ["99999999999999999999d", "400d", "1000000h"])
+def test_a_huge_interval_is_one_line_not_an_overflow(interval):
+    message = _error(_one(f'feeds = ["https://a.example/feed"]\ninterval = "{interval}"\n'))
+    assert 'field "interval"' in message and "longer than 366 days" in message

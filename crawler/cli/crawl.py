@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from crawler.cli.support import archive_session, archive_url, db_option, echo_json, say_error
+from crawler.cli.support import archive_session, archive_url, db_option, echo_json, say_error, settle_dead_runs
 from crawler.core.errors import SourcesError
 from crawler.core.sources import load_sources
 
@@ -91,6 +91,7 @@ def runs_cmd(ctx: click.Context, as_json: bool, limit: int, source: str | None, 
     from storage.shapes import run_json
 
     with archive_session(ctx, db, create=False) as session:
+        settle_dead_runs(session)
         runs = [run_json(r) for r in list_runs(session, limit=limit, source=source)]
     if as_json:
         echo_json(runs)

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from crawler.cli.support import archive_exists, archive_session, archive_url, db_option, echo_json
+from crawler.cli.support import archive_exists, archive_session, archive_url, db_option, echo_json, settle_dead_runs
 from crawler.core.sources import load_sources, parse_interval
 
 SOURCES_HELP = "The sources file."
@@ -106,6 +106,7 @@ def sources_cmd(ctx: click.Context, sources_file: Path, as_json: bool, db: str |
         health = sources_health(None, sources)
     else:
         with archive_session(ctx, db, create=False) as session:
+            settle_dead_runs(session)
             health = sources_health(session, sources)
     if as_json:
         echo_json(health)

@@ -117,6 +117,14 @@ def archive_exists(ctx: click.Context, db: str | None) -> bool:
     return path is None or path.is_file()
 
 
+def settle_dead_runs(session: Session) -> None:
+    """:func:`storage.scheduling.settle_dead_runs`: the next command that opens the archive closes the
+    runs of killed crawls."""
+    from storage.scheduling import settle_dead_runs as settle
+
+    settle(session)
+
+
 @contextmanager
 def archive_session(ctx: click.Context, db: str | None, *, create: bool = True) -> Iterator[Session]:
     """A session on the chosen archive; the schema is created or upgraded on first use.

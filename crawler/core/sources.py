@@ -3,7 +3,7 @@
 Example (every field but ``name`` and one of feeds/sitemaps/listings is optional)::
 
     [[sources]]
-    name = "lbci"                                        # unique; letters, digits, . _ -
+    name = "lbci"                                        # unique; letters, digits, . _ - (100 at most)
     feeds = ["https://www.lbcgroup.tv/Rss/latest-news/ar"]  # RSS / Atom / JSON Feed
     sitemaps = ["https://www.lbcgroup.tv/sitemap_index.xml"]  # sitemaps, indexes, Google News sitemaps
     listings = [{ url = "https://example.com/news/", follow = "/news/\\\\d+", next = "a.next" }]
@@ -12,12 +12,13 @@ Example (every field but ``name`` and one of feeds/sitemaps/listings is optional
     deny = ["/video/"]                                   # URL regexes that exclude
     locale = "ar-LB"                                     # default "ar"
     timezone = "Asia/Beirut"                             # IANA name; default "UTC"
-    interval = "30m"                                     # polling interval; default "1h"
+    interval = "30m"                                     # polling interval; default "1h", at most 366d
     min_interval = "10m"                                 # default interval / 4
     max_interval = "4h"                                  # default interval * 8
     enabled = true
 
-Every problem raises :class:`SourcesError` with one line naming the file, the source and the field.
+Every problem raises :class:`SourcesError` with one line naming the file, the source and the field;
+so do a file over 10 MB, nesting too deep for the parser and strings over 4096 characters.
 """
 from __future__ import annotations
 
@@ -45,6 +46,8 @@ __all__ = ["Listing", "Source", "SourcesError", "load_sources", "parse_sources",
 # --- durations ---------------------------------------------------------------------------------
 
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+#: The longest interval a source may ask for (a year): longer is a typo, and overflows date arithmetic.
+MAX_DURATION = timedelta(days=366)
 _DURATION = re.compile(r"(?:\d+[smhd])+")
 _DURATION_PART = re.compile(r"(\d+)([smhd])")
 
@@ -56,9 +59,13 @@ def parse_interval(text: str) -> timedelta:
         raise ValueError(f"{_show(text)} is not a duration like 30s, 5m, 2h, 1d")
     delta = timedelta()
     for amount, unit in _DURATION_PART.findall(compact):
+        if len(amount) > 9:  # beyond any sensible interval; and timedelta overflows
+            raise ValueError(f"{_show(text)} is longer than {MAX_DURATION.days} days")
         delta += timedelta(**{_UNITS[unit]: int(amount)})
     if delta <= timedelta(0):
         raise ValueError(f"{_show(text)} is not a positive duration")
+    if delta > MAX_DURATION:
+        raise ValueError(f"{_show(text)} is longer than {MAX_DURATION.days} days")
     return delta
 
 
@@ -131,6 +138,12 @@ _FIELDS = frozenset(
 )
 _LISTING_FIELDS = frozenset({"url", "follow", "next"})
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+#: Longest source name: it names WARC files and log lines.
+MAX_NAME = 100
+#: Longest string in any other field (URLs, patterns, selectors...).
+MAX_STRING = 4096
+#: Largest sources file read.
+MAX_FILE_BYTES = 10 * 1024 * 1024
 _LOCALE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*")
 _DOMAIN = re.compile(r"(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 
@@ -173,7 +186,13 @@ class _Checker:
         value = table.get(key, default)
         if value is not None and (not isinstance(value, str) or not value.strip()):
             raise self.fail(key, f"must be a non-empty string, not {_show(value)}")
+        if isinstance(value, str):
+            self.short(key, value)
         return value.strip() if isinstance(value, str) else None
+
+    def short(self, key: str, value: str, limit: int = MAX_STRING) -> None:
+        if len(value) > limit:
+            raise self.fail(key, f"{_show(value)} is longer than {limit} characters")
 
     def strings(self, table: Mapping[str, Any], key: str) -> list[str]:
         value = table.get(key, [])
@@ -184,6 +203,7 @@ class _Checker:
         for item in value:
             if not isinstance(item, str) or not item.strip():
                 raise self.fail(key, f"must be a list of non-empty strings; found {_show(item)}")
+            self.short(key, item)
         return [item.strip() for item in value]
 
     def url(self, key: str, value: str) -> str:
@@ -293,6 +313,7 @@ def _source(path: str, index: int, table: object) -> Source:
     name = check.string(table, "name")
     if name is None:
         raise check.fail("name", "is required")
+    check.short("name", name, MAX_NAME)
     if not _NAME.fullmatch(name):
         raise check.fail("name", f"{_show(name)} may hold only letters, digits, '.', '_' and '-'")
     check = _Checker(path, f'source "{name}"')
@@ -336,10 +357,14 @@ def _source(path: str, index: int, table: object) -> Source:
 
 def parse_sources(text: str, path: str = "sources.toml") -> list[Source]:
     """Parse and validate the TOML text of a sources file (``path`` is used in messages)."""
+    if len(text) > MAX_FILE_BYTES:
+        raise SourcesError(f"{path}: too large (more than {MAX_FILE_BYTES // 1024 // 1024} MB)")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SourcesError(f"{path}: not valid TOML: {str(exc).splitlines()[0]}") from None
+    except RecursionError:
+        raise SourcesError(f"{path}: not valid TOML: arrays or tables nested too deeply") from None
     extra = sorted(set(data) - {"sources"})
     if extra:
         raise SourcesError(f'{path}: unknown top-level key "{extra[0]}" (only [[sources]] tables belong here)')
@@ -362,7 +387,11 @@ def load_sources(path: str | Path) -> list[Source]:
     """Read, parse and validate a sources file; raise :class:`SourcesError` on any problem."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            data = file.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            raise SourcesError(f"{path}: too large (more than {MAX_FILE_BYTES // 1024 // 1024} MB)")
+        text = data.decode("utf-8")
     except OSError as exc:
         raise SourcesError(f"{path}: cannot read: {os_reason(exc)}") from None
     except UnicodeDecodeError:
