@@ -84,7 +84,7 @@ async def settled(future: Future[T]) -> T:
         else:
             deferred.callback(done.result())
 
-    future.add_done_callback(lambda done: reactor.callFromThread(fire, done))  # type: ignore[attr-defined]
+    future.add_done_callback(lambda done: reactor.callFromThread(fire, done))
     return await maybe_deferred_to_future(deferred)
 
 
