@@ -76,19 +76,17 @@ class _Worker:
 
     def start_process(self) -> None:
         mine, theirs = self.pool.context.Pipe()
-        self.process = self.pool.context.Process(target=_serve, args=(theirs,), daemon=True)  # type: ignore[attr-defined]
-        self.process.start()
-        theirs.close()
         self.conn = mine
+        self.process = self.pool.context.Process(target=_serve, args=(theirs,), daemon=True)  # type: ignore[attr-defined]
+        try:
+            self.process.start()
+        finally:
+            theirs.close()
         if not (mine.poll(STARTUP_SECONDS) and mine.recv() == _READY):
             raise EOFError("the extraction worker did not start")
 
     def run(self) -> None:
-        try:
-            self.start_process()
-        except (EOFError, OSError) as exc:
-            log.warning("could not start an extraction worker: %s", exc)
-            self.kill()
+        self.try_start()
         while True:
             job = self.pool.jobs.get()
             if job is _STOP:
@@ -98,11 +96,22 @@ class _Worker:
                 future.set_result(self.extract(args))
         self.stop()
 
-    def extract(self, args: tuple[Any, ...]) -> Extraction:
+    def try_start(self) -> bool:
+        """Start the worker process; False (and a warning) when it could not start."""
         try:
-            if self.conn is None:
-                self.start_process()
-            assert self.conn is not None
+            self.start_process()
+        except (EOFError, OSError) as exc:
+            log.warning("could not start an extraction worker (%s: %s); extracting in the crawl's process meanwhile",
+                        type(exc).__name__, exc)
+            self.kill()
+            return False
+        return True
+
+    def extract(self, args: tuple[Any, ...]) -> Extraction:
+        if self.conn is None and not self.try_start():
+            return extract_job(*args)  # slower, but the page is taken in all the same
+        assert self.conn is not None
+        try:
             self.conn.send(args)
             if self.conn.poll(self.pool.timeout):
                 result: Extraction = self.conn.recv()
@@ -119,7 +128,7 @@ class _Worker:
 
     def kill(self) -> None:
         """End the worker process now (the next page starts a new one)."""
-        if self.process is not None:
+        if self.process is not None and self.process.pid is not None:  # None: it never started
             self.process.kill()
             self.process.join()
         if self.conn is not None:
@@ -133,7 +142,7 @@ class _Worker:
                 self.conn.send(_STOP)
             except OSError:
                 pass
-        if self.process is not None:
+        if self.process is not None and self.process.pid is not None:
             self.process.join(5)
         self.kill()
 
