@@ -10,7 +10,8 @@ AutoThrottle) and the same concurrency:
     into a SQLite table with a UNIQUE URL.
 
 For each: wall time, site entries covered per second (the same sitemap for both), article pages
-fetched, CPU seconds and peak RSS of the crawl process (``os.wait4``'s rusage of that child), and
+fetched, CPU seconds and peak RSS of the crawl process (``os.wait4``'s rusage of that child) and of
+all its processes (sampled from ``/proc``: akhbar's extraction workers), and
 what it stored against the site's truth: articles stored, distinct texts among them, duplicates
 let through (stored - distinct), near-duplicates and English pages stored, texts missed.
 
@@ -48,10 +49,52 @@ def child_env() -> dict[str, str]:
     return env
 
 
+class TreeSampler:
+    """The processes under a crawl (akhbar's extraction workers are children of a forkserver, which
+    the crawl never waits for, so ``wait4`` misses them): the last CPU seconds seen of each, and
+    the peak of their summed RSS (an upper bound: pages a forkserver shares are counted per process)."""
+
+    def __init__(self) -> None:
+        self.cpu: dict[int, float] = {}
+        self.peak_rss_mb = 0.0
+        self.tick = os.sysconf("SC_CLK_TCK")
+        self.page_mb = os.sysconf("SC_PAGE_SIZE") / 2**20
+
+    def __call__(self, root: int) -> None:
+        stats = _proc_stats()
+        children: dict[int, list[int]] = {}
+        for pid, fields in stats.items():
+            children.setdefault(int(fields[1]), []).append(pid)
+        rss, todo = 0.0, [root]
+        while todo:
+            pid = todo.pop()
+            todo.extend(children.get(pid, []))
+            if pid in stats:
+                rss += int(stats[pid][21]) * self.page_mb
+                if pid != root:
+                    self.cpu[pid] = (int(stats[pid][11]) + int(stats[pid][12])) / self.tick
+        self.peak_rss_mb = max(self.peak_rss_mb, rss)
+
+
+def _proc_stats() -> dict[int, list[str]]:
+    """``/proc/<pid>/stat`` of every process, the fields after the command name (state first)."""
+    stats = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                text = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            stats[int(entry)] = text[text.rindex(")") + 2:].split()
+    return stats
+
+
 def run_measured(cmd: list[str], site: GeneratedSite, log: Path, *, watch=None) -> dict[str, float]:
-    """Run ``cmd`` to the end; its wall time, CPU seconds, peak RSS (MB) and the site's counters.
+    """Run ``cmd`` to the end; its wall time, CPU seconds, peak RSS (MB) and the site's counters;
+    the same two for all its processes (:class:`TreeSampler`, where ``/proc`` exists).
     ``watch(pid)`` is called every 0.2 s while it runs (the soak's memory sampler)."""
     site.requests = site.article_requests = 0
+    tree = TreeSampler() if Path("/proc/self/stat").exists() else None
     started = time.perf_counter()
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=child_env(), stdout=out, stderr=subprocess.STDOUT)
@@ -61,12 +104,19 @@ def run_measured(cmd: list[str], site: GeneratedSite, log: Path, *, watch=None) 
                 break
             if watch is not None:
                 watch(proc.pid)
+            if tree is not None:
+                tree(proc.pid)
             time.sleep(0.2)
         proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - started
-    return {"exit": proc.returncode, "wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime,
-            "peak_rss_mb": usage.ru_maxrss / 1024, "requests": site.requests,
-            "article_fetches": site.article_requests}
+    cpu = usage.ru_utime + usage.ru_stime
+    result = {"exit": proc.returncode, "wall_s": wall, "cpu_s": cpu,
+              "peak_rss_mb": usage.ru_maxrss / 1024, "requests": site.requests,
+              "article_fetches": site.article_requests}
+    if tree is not None:
+        result["cpu_all_s"] = cpu + sum(tree.cpu.values())
+        result["rss_all_mb"] = max(tree.peak_rss_mb, result["peak_rss_mb"])
+    return result
 
 
 def akhbar_command(site: GeneratedSite, tmp: Path, concurrency: int) -> tuple[list[str], Path]:
@@ -134,7 +184,8 @@ def measure(crawler: str, site: GeneratedSite, tmp: Path, concurrency: int) -> d
 ROWS = (("wall_s", "wall seconds", "{:.1f}"), ("pages_per_s", "site entries/s", "{:.1f}"),
         ("fetches_per_s", "article fetches/s", "{:.1f}"), ("article_fetches", "article pages fetched", "{}"),
         ("requests", "requests served", "{}"), ("cpu_s", "CPU seconds", "{:.1f}"),
-        ("peak_rss_mb", "peak RSS (MB)", "{:.0f}"), ("stored", "articles stored", "{}"),
+        ("peak_rss_mb", "peak RSS (MB)", "{:.0f}"), ("cpu_all_s", "CPU s, all processes", "{:.1f}"),
+        ("rss_all_mb", "peak RSS, all proc. (MB)", "{:.0f}"), ("stored", "articles stored", "{}"),
         ("distinct_texts", "distinct texts stored", "{}"), ("duplicates", "duplicates let through", "{}"),
         ("near_stored", "near-duplicates stored", "{}"), ("english_stored", "English pages stored", "{}"),
         ("missed", "texts missed", "{}"))

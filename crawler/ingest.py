@@ -1,8 +1,11 @@
 """Everything after the fetch: raw capture -> extract -> archive, shared by crawl and replay.
 
-The caller owns the session and commits after each document, so a run that dies half way
-keeps everything taken in before the document in flight, and that one is simply taken in
-again next time (the archive's unique constraints make the second take a no-op).
+The caller owns the session and commits (a replay after each document, a crawl after each small
+batch: :mod:`crawler.archivewriter`), so a run that dies half way keeps everything committed
+before the documents in flight, and those are simply taken in again next time (they are not in
+the archive; its unique constraints make a second take a no-op).  The extract step
+(:mod:`crawler.extraction`) runs here, or ran before in a worker process (a crawl's
+:mod:`crawler.extractpool`) and its result is passed in.
 """
 from __future__ import annotations
 
@@ -17,11 +20,11 @@ from crawler.capture.document import RawDocument
 from crawler.core.article import Article
 from crawler.core.canonical import canonicalize_url
 from crawler.core.decode import header_value
-from crawler.core.extract import ExtractionError, extract
+from crawler.extraction import Extraction, extract_document, unexpected_reason
 from storage import archive
 from storage.models import Document
 
-__all__ = ["IngestResult", "RawDocument", "fetched_url", "ingest"]
+__all__ = ["IngestResult", "RawDocument", "fetched_url", "ingest", "unexpected_reason"]
 
 log = logging.getLogger(__name__)
 
@@ -50,17 +53,12 @@ def fetched_url(url: str | None) -> str | None:
         return url
 
 
-def unexpected_reason(exc: BaseException) -> str:
-    """One line naming an unexpected exception: ``ValueError: what it said``."""
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
-
-
-def ingest(session: Session, doc: RawDocument) -> IngestResult:
+def ingest(session: Session, doc: RawDocument, extraction: Extraction | None = None) -> IngestResult:
     """Take one document into the archive (the caller commits).
 
     The raw bytes are recorded first (inline, or as a pointer into the WARC file that holds
-    them), then the article is extracted and added; the database decides whether it is new.
+    them), then the article is extracted (unless ``extraction`` is the step's result already,
+    made with ``doc.fetched_at``) and added; the database decides whether it is new.
     """
     fetched_at = doc.fetched_at or datetime.now(timezone.utc)
     fetched = fetched_url(doc.url)
@@ -84,26 +82,15 @@ def ingest(session: Session, doc: RawDocument) -> IngestResult:
         earlier = session.get(Document, document_id)
         if earlier is not None and earlier.outcome in ("stored", "duplicate") and earlier.article_id is not None:
             return IngestResult("duplicate", article_id=earlier.article_id, document_id=document_id, url=where)
-    try:
-        article = extract(
-            doc.data,
-            doc.url,
-            doc.headers,
-            kind=doc.kind,
-            name=doc.name,
-            fetched_at=fetched_at,
-            timezone=doc.timezone,
-            locale=doc.locale,
-            feed_date=doc.feed_date,
-        )
-    except ExtractionError as exc:
-        archive.set_document_outcome(session, document_id, "rejected", reason=str(exc))
-        return IngestResult("rejected", document_id=document_id, reason=str(exc), url=fetched)
-    except Exception as exc:  # noqa: BLE001 - a defect of the extractor: keep the raw document, say so
-        reason = unexpected_reason(exc)
-        log.debug("extraction of %s failed unexpectedly", where, exc_info=True)
-        archive.set_document_outcome(session, document_id, "error", reason=reason)
-        return IngestResult("error", document_id=document_id, reason=reason, url=fetched)
+    if extraction is None:
+        extraction = extract_document(doc, fetched_at)
+    if extraction.outcome != "article" or extraction.article is None:
+        outcome = "rejected" if extraction.outcome == "rejected" else "error"
+        if outcome == "error":
+            log.debug("extraction of %s failed unexpectedly\n%s", where, extraction.detail or "")
+        archive.set_document_outcome(session, document_id, outcome, reason=extraction.reason)
+        return IngestResult(outcome, document_id=document_id, reason=extraction.reason, url=fetched)
+    article = extraction.article
     # Where it was reached: the fetch URL; for a saved file, the page's own canonical URL when it
     # names one, else the file.  The archive records the canonical URL beside it.
     url = fetched or article.canonical_url or where

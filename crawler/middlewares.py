@@ -45,7 +45,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.url import url_is_from_any_domain
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
-from twisted.internet import task
+from twisted.internet import task, threads
 
 from crawler.capture.warc import WarcWriter
 from crawler.core.decode import header_value
@@ -262,21 +262,18 @@ class WarcCaptureMiddleware:
         max_bytes = crawler.settings.getint("AKHBAR_WARC_MAX_BYTES", 1_000_000_000)
         return cls(crawler, Path(directory).resolve(), max_bytes)
 
-    def process_response(self, request: Request, response: Response) -> Response:
+    async def process_response(self, request: Request, response: Response) -> Response:
         if response.status == 304:
             count(self.crawler, "not_modified")
         else:
             count(self.crawler, "pages_fetched")
         count(self.crawler, "bytes", len(response.body))
         try:
-            pointer = self.writer.write(
-                response.url,
-                response.status,
-                response.headers,
-                response.body,
-                method=request.method,
-                request_headers=request.headers,
-            )
+            # gzip is the costly part: done on a thread (zlib lets go of the GIL), the reactor fetches on
+            pointer = await maybe_deferred_to_future(threads.deferToThread(
+                self.writer.write, response.url, response.status, response.headers, response.body,
+                method=request.method, request_headers=request.headers,
+            ))
         except OSError as exc:
             log.error("WARC write failed for %s: %s", response.url, exc)
             count(self.crawler, "errors/warc")

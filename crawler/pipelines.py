@@ -1,6 +1,15 @@
 """Item pipelines: fetched pages go through the same path as a replay (:func:`crawler.ingest.ingest`);
 the validators of the feeds and sitemaps read are stored when the crawl finishes cleanly.
 
+The reactor only fetches: each page's extract step runs in a pool of worker processes
+(:mod:`crawler.extractpool`, ``AKHBAR_EXTRACT_WORKERS`` of them, one per core by default, each
+page at most ``AKHBAR_EXTRACT_TIMEOUT`` seconds), and the archive is written by one thread in
+small batches (:mod:`crawler.archivewriter`, ``AKHBAR_WRITE_BATCH`` pages or
+``AKHBAR_WRITE_WAIT`` seconds).  A page waits for a free place in the pool's bounded queue, and
+Scrapy does not fetch more while its pages are in the pipeline, so a slow extraction slows the
+fetching instead of filling memory.  With ``AKHBAR_EXTRACT_WORKERS = 0`` each page is extracted
+and committed on the reactor, one at a time.
+
 A page that could not be stored (disk full, archive locked) is counted ``errors/store`` and
 ``lost`` (:data:`crawler.counters.LOST`): the run then does not end ``ok`` and keeps no validators,
 so the next crawl reads the feeds again and fetches that page (it is not in the archive).
@@ -11,15 +20,23 @@ when the crawl has none.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from concurrent.futures import Future
+from datetime import datetime, timezone
+from functools import partial
+from typing import Any, TypeVar
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.utils.defer import maybe_deferred_to_future
 from sqlalchemy.orm import Session
+from twisted.internet.defer import Deferred, DeferredSemaphore
 
+from crawler.archivewriter import ArchiveWriter
 from crawler.core.decode import header_value
 from crawler.counters import LOST, UNFETCHED, count, counted, lose
 from crawler.extensions import archive_engine, require_archive
+from crawler.extraction import Extraction, job_of
+from crawler.extractpool import ExtractPool, default_workers
 from crawler.ingest import IngestResult, fetched_url, ingest, unexpected_reason
 from crawler.items import PageItem, ValidatorItem
 from storage import archive
@@ -48,38 +65,114 @@ def record_redirect(session: Session, item: PageItem, result: IngestResult) -> N
                                  reason=f"redirected to {fetched}")
 
 
+def take_in(session: Session, item: PageItem, extraction: Extraction | None = None) -> IngestResult:
+    """Everything a fetched page adds to the archive (the caller commits)."""
+    result = ingest(session, item.doc, extraction)
+    record_redirect(session, item, result)
+    return result
+
+
+T = TypeVar("T")
+
+
+async def settled(future: Future[T]) -> T:
+    """Wait, on the reactor, for a future another thread completes."""
+    from twisted.internet import reactor
+
+    deferred: Deferred[T] = Deferred()
+
+    def fire(done: Future[T]) -> None:
+        error = done.exception()
+        if error is not None:
+            deferred.errback(error)
+        else:
+            deferred.callback(done.result())
+
+    future.add_done_callback(lambda done: reactor.callFromThread(fire, done))
+    return await maybe_deferred_to_future(deferred)
+
+
 class IngestPipeline:
-    """Extract and store each fetched page; one commit per page (a killed crawl loses at most one)."""
+    """Extract and store each fetched page: extraction in worker processes, writes in batches."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        settings = crawler.settings
+        workers = settings.get("AKHBAR_EXTRACT_WORKERS")
+        self.workers = default_workers() if workers is None else int(workers)
+        self.timeout = settings.getfloat("AKHBAR_EXTRACT_TIMEOUT", 30.0)
+        self.pool: ExtractPool | None = None
+        self.writer: ArchiveWriter | None = None
+        self.places: DeferredSemaphore | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IngestPipeline:
         require_archive(crawler, "ingest pipeline")
         return cls(crawler)
 
-    def process_item(self, item: Any) -> Any:
+    async def open_spider(self) -> None:
+        if self.workers < 1:
+            return
+        settings = self.crawler.settings
+        self.pool = ExtractPool(self.workers, self.timeout)
+        self.places = DeferredSemaphore(self.pool.capacity)
+        self.writer = ArchiveWriter(archive_engine(self.crawler), batch=settings.getint("AKHBAR_WRITE_BATCH", 50),
+                                    wait=settings.getfloat("AKHBAR_WRITE_WAIT", 0.25))
+
+    async def close_spider(self) -> None:
+        """Every page is through by now (Scrapy waits for them): stop the workers and the writer."""
+        if self.pool is not None:
+            self.pool.close()
+        if self.writer is not None:
+            self.writer.close()
+        self.pool = self.writer = self.places = None
+
+    async def process_item(self, item: Any) -> Any:
         if not isinstance(item, PageItem):
             return item
+        if self.pool is None or self.writer is None or self.places is None:
+            self.take_in_now(item)
+            return item
+        if item.doc.fetched_at is None:
+            item.doc.fetched_at = datetime.now(timezone.utc)
+        await maybe_deferred_to_future(self.places.acquire())
+        try:
+            extraction = await settled(self.pool.submit(job_of(item.doc, item.doc.fetched_at)))
+        finally:
+            self.places.release()
+        try:
+            result = await settled(self.writer.submit(partial(take_in, item=item, extraction=extraction)))
+        except Exception as exc:  # noqa: BLE001 - one bad page never stops the crawl
+            self.store_failed(item, exc)
+        else:
+            self.tell(item, result)
+        return item
+
+    def take_in_now(self, item: PageItem) -> None:
+        """Extract and store one page here, with a commit of its own."""
         with Session(archive_engine(self.crawler)) as session:
             try:
-                result = ingest(session, item.doc)
-                record_redirect(session, item, result)
+                result = take_in(session, item)
                 session.commit()
             except Exception as exc:  # noqa: BLE001 - one bad page never stops the crawl
                 session.rollback()
-                log.warning("could not store %s: %s", item.doc.url, unexpected_reason(exc))
-                log.debug("traceback of the failure to store %s", item.doc.url, exc_info=True)
-                count(self.crawler, "errors/store")
-                lose(self.crawler, f"{item.doc.url}: could not store ({unexpected_reason(exc)})")
-                return item
+                self.store_failed(item, exc)
+                return
+        self.tell(item, result)
+
+    def store_failed(self, item: PageItem, exc: BaseException) -> None:
+        log.warning("could not store %s: %s", item.doc.url, unexpected_reason(exc))
+        log.debug("traceback of the failure to store %s", item.doc.url, exc_info=exc)
+        count(self.crawler, "errors/store")
+        lose(self.crawler, f"{item.doc.url}: could not store ({unexpected_reason(exc)})")
+
+    def tell(self, item: PageItem, result: IngestResult) -> None:
+        """Count the page's outcome and say what became of it when it is not an article."""
         count(self.crawler, OUTCOME_COUNTERS[result.outcome])
         if result.outcome == "rejected":
             log.info("not an article: %s (%s)", item.doc.url, result.reason)
         elif result.outcome == "error":
             log.warning("could not extract %s: %s", item.doc.url, result.reason)
-        return item
 
 
 class ValidatorPipeline:

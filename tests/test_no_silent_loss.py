@@ -114,6 +114,17 @@ def _mount_small_tmpfs(where: Path) -> None:
         pytest.skip(f"mount not permitted here: {done.stderr.strip()}")
 
 
+def _leave_room(disk: Path, db: str, room: int) -> None:
+    """Create the archive's schema on ``disk``, then fill the disk up to ``room`` free bytes, so
+    the crawl runs out of space however its writes are batched."""
+    from storage.db import open_engine
+
+    open_engine(db).dispose()
+    free = shutil.disk_usage(disk).free
+    if free > room:
+        (disk / "filler").write_bytes(b"\0" * (free - room))
+
+
 def test_a_full_disk_fails_the_run_and_the_pages_are_fetched_next_time(fixture_site, tmp_path):
     site = fixture_site
     small = tmp_path / "small"
@@ -121,6 +132,7 @@ def test_a_full_disk_fails_the_run_and_the_pages_are_fetched_next_time(fixture_s
     try:
         sources = site.write_sources(tmp_path / "sources.toml", timezone="Africa/Cairo")
         db, warc = f"sqlite:///{small / 'archive.db'}", tmp_path / "warc"  # the WARC files have room
+        _leave_room(small, db, 96 * 1024)  # room for the schema and a page or two, not for the site
         code, (run,) = crawl(sources, db, warc)
         assert run["errors"].get("store", 0) >= 1, run
         assert (code, run["outcome"]) == (1, "failed")

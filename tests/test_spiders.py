@@ -6,6 +6,7 @@ real crawls).
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from datetime import datetime, timedelta, timezone
@@ -349,9 +350,10 @@ def test_the_pipeline_stores_counts_and_remembers_a_redirected_link(fixture_site
     def item(url, data, link=None):
         return PageItem(RawDocument(data=data, url=url, status=200, headers=html, source="site"), link=link)
 
-    pipeline.process_item(item("https://news.example/2020/story/", body, link="http://news.example/2020/story?utm_source=x"))
-    pipeline.process_item(item("https://news.example/other", body))
-    pipeline.process_item(item("https://news.example/menu", b"<html><body><a href='/'>x</a></body></html>"))
+    # never opened: each page is taken in right here (the crawl's pool and writer are tested in test_allcores.py)
+    asyncio.run(pipeline.process_item(item("https://news.example/2020/story/", body, link="http://news.example/2020/story?utm_source=x")))
+    asyncio.run(pipeline.process_item(item("https://news.example/other", body)))
+    asyncio.run(pipeline.process_item(item("https://news.example/menu", b"<html><body><a href='/'>x</a></body></html>")))
     assert (stat(spider, "articles_new"), stat(spider, "articles_duplicate"), stat(spider, "articles_rejected")) == (1, 1, 1)
     engine = open_engine(db)
     with Session(engine) as session:
@@ -414,7 +416,7 @@ def test_an_unexpected_extraction_failure_keeps_the_document_and_says_error(fixt
                       headers={}, name=20200603,  # type: ignore[arg-type]
                       warc_path="/w/a.warc.gz", warc_offset=10, warc_length=99)
     caplog.set_level(logging.INFO)
-    IngestPipeline.from_crawler(spider.crawler).process_item(PageItem(doc))
+    asyncio.run(IngestPipeline.from_crawler(spider.crawler).process_item(PageItem(doc)))
     assert stat(spider, "errors/extraction") == 1 and stat(spider, "articles_rejected") == 0
     assert not [r for r in caplog.records if r.exc_info and r.levelno > logging.DEBUG]
     engine = open_engine(db)

@@ -1,0 +1,64 @@
+"""The extract step of :func:`crawler.ingest.ingest`: a document's bytes -> an article, or why not.
+
+Light on purpose (the core and the document, no database, no Scrapy): a crawl runs this step in
+worker processes (:mod:`crawler.extractpool`), a replay runs it in place.  What goes to a worker
+is :func:`job_of` (plain, picklable values); what comes back is an :class:`Extraction`.
+"""
+from __future__ import annotations
+
+import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from crawler.capture.document import RawDocument
+from crawler.core.article import Article
+from crawler.core.extract import ExtractionError, extract
+
+__all__ = ["Extraction", "TIMED_OUT", "extract_document", "extract_job", "job_of", "unexpected_reason"]
+
+#: The reason a page that took longer than ``AKHBAR_EXTRACT_TIMEOUT`` is rejected with.
+TIMED_OUT = "extraction timed out"
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """What the extract step made of a page: an ``article``; or ``rejected`` (not an article, with
+    the reason); or ``error`` (the extractor failed unexpectedly; ``detail`` holds its traceback)."""
+
+    outcome: str
+    article: Article | None = None
+    reason: str | None = None
+    detail: str | None = None
+
+
+def unexpected_reason(exc: BaseException) -> str:
+    """One line naming an unexpected exception: ``ValueError: what it said``."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def job_of(doc: RawDocument, fetched_at: datetime) -> tuple[Any, ...]:
+    """The arguments of :func:`extract_job` for ``doc``: what a worker process is sent."""
+    return (doc.data, doc.url, dict(doc.headers), doc.kind, doc.name, fetched_at, doc.timezone, doc.locale,
+            doc.feed_date)
+
+
+def extract_job(data: bytes, url: str | None, headers: Mapping[str, str], kind: str | None, name: str | None,
+                fetched_at: datetime, timezone: str | None, locale: str | None,
+                feed_date: str | None) -> Extraction:
+    """Run the extractor on one page; never raises for the page's sake."""
+    try:
+        article = extract(data, url, headers, kind=kind, name=name, fetched_at=fetched_at, timezone=timezone,
+                          locale=locale, feed_date=feed_date)
+    except ExtractionError as exc:
+        return Extraction("rejected", reason=str(exc))
+    except Exception as exc:  # noqa: BLE001 - a defect of the extractor: the caller keeps the raw document
+        return Extraction("error", reason=unexpected_reason(exc), detail=traceback.format_exc())
+    return Extraction("article", article=article)
+
+
+def extract_document(doc: RawDocument, fetched_at: datetime) -> Extraction:
+    """The extract step for ``doc``, in this process."""
+    return extract_job(*job_of(doc, fetched_at))
