@@ -300,12 +300,16 @@ def _daemon_process(env: Env, **settings) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def test_schedulers_starting_together_on_a_new_archive_create_the_job_table_once(tmp_path):
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_schedulers_starting_together_on_a_new_archive_create_the_job_table_once(tmp_path, request, database):
     """APScheduler checks for its table, then creates it: schedulers starting at the same moment
     on a new archive must not both create it (the loser would crash at start)."""
     workers, rounds = 6, 5
     for n in range(rounds):
-        url = f"sqlite:///{tmp_path / f'new{n}.db'}"
+        if database == "sqlite":
+            url = f"sqlite:///{tmp_path / f'new{n}.db'}"
+        else:  # a new database per round (dropped with the server at the end of the session)
+            url = request.getfixturevalue("pg_server").create_database()
         open_engine(url).dispose()
         start = threading.Barrier(workers, timeout=60)
         errors: list[BaseException] = []
