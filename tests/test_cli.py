@@ -14,8 +14,9 @@ GOLD = json.loads((SEEDS / "gold.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture
-def db(tmp_path):
-    return f"sqlite:///{tmp_path / 'archive.db'}"
+def db(db_url):
+    """A new archive on SQLite, then on PostgreSQL (the same commands, the same answers)."""
+    return db_url
 
 
 def run(*args, env=None):
@@ -204,10 +205,14 @@ def test_a_db_value_that_is_neither_url_nor_path_is_one_line_and_creates_no_file
 def test_a_database_whose_driver_is_missing_or_unknown_is_one_line(tmp_path):
     import importlib.util
 
-    if importlib.util.find_spec("psycopg2") or importlib.util.find_spec("psycopg"):
-        pytest.skip("a PostgreSQL driver is installed here")
-    one_error_line(run("--db", "postgresql://u@127.0.0.1:9/x", "stats"), "not installed", "pip install", "psycopg")
+    if importlib.util.find_spec("pg8000"):
+        pytest.skip("the pg8000 driver is installed here")
+    one_error_line(run("--db", "postgresql+pg8000://u@127.0.0.1:9/x", "stats"), "not installed", "pip install", "pg8000")
     one_error_line(run("--db", "nosuchdb://u@127.0.0.1:9/x", "replay", SEEDS), "'nosuchdb' is not a database")
+
+
+def test_a_postgresql_server_that_does_not_answer_is_one_line(tmp_path):
+    one_error_line(run("--db", "postgresql+psycopg://u@127.0.0.1:9/x", "stats"), "archive error", "127.0.0.1")
 
 
 def test_show_of_an_id_no_database_can_hold_is_no_article(db):
