@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Connection, Engine, Integer, Table, UniqueConstraint, func, select, text
+from sqlalchemy import Column, Connection, Engine, Integer, Table, UniqueConstraint, func, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from crawler.core.errors import ArchiveError
@@ -53,9 +53,20 @@ def tables() -> list[Table]:
     return list(Base.metadata.sorted_tables)
 
 
-def _key(table: Table) -> Column[Any]:
-    (column,) = table.primary_key.columns
-    return column
+def _key_columns(table: Table) -> list[Column[Any]]:
+    return list(table.primary_key.columns)
+
+
+def _key(table: Table) -> Any:
+    """The primary key as one SQL expression (a row value when it has several columns)."""
+    columns = _key_columns(table)
+    return columns[0] if len(columns) == 1 else tuple_(*columns)
+
+
+def _key_of(table: Table, row: Any) -> Any:
+    """The primary key of a result row whose first columns are the key columns."""
+    width = len(table.primary_key.columns)
+    return row[0] if width == 1 else tuple(row[:width])
 
 
 def count_rows(engine: Engine, table: Table) -> int:
@@ -65,14 +76,14 @@ def count_rows(engine: Engine, table: Table) -> int:
 
 def _key_batches(engine: Engine, table: Table, size: int) -> Iterator[list[Any]]:
     """The source's primary keys in order, ``size`` at a time (keyset paging: no OFFSET scans)."""
-    key = _key(table)
+    columns, key = _key_columns(table), _key(table)
     last: Any = None
     with engine.connect() as connection:
         while True:
-            query = select(key).order_by(key).limit(size)
+            query = select(*columns).order_by(*columns).limit(size)
             if last is not None:
-                query = query.where(key > last)
-            keys = list(connection.execute(query).scalars())
+                query = query.where(key > (last if len(columns) == 1 else tuple_(*last)))
+            keys = [_key_of(table, row) for row in connection.execute(query)]
             if not keys:
                 return
             yield keys
@@ -94,9 +105,9 @@ def identity_columns(table: Table) -> list[Column[Any]]:
 
 
 def _identities(connection: Connection | Session, table: Table, keys: Sequence[Any]) -> dict[Any, tuple[Any, ...]]:
-    key = _key(table)
-    rows = connection.execute(select(key, *identity_columns(table)).where(key.in_(keys)))
-    return {row[0]: tuple(row[1:]) for row in rows}
+    columns = _key_columns(table)
+    rows = connection.execute(select(*columns, *identity_columns(table)).where(_key(table).in_(keys)))
+    return {_key_of(table, row): tuple(row[len(columns):]) for row in rows}
 
 
 def _check_same_rows(source: Engine, target: Session, table: Table, present: dict[Any, tuple[Any, ...]]) -> None:
@@ -131,9 +142,10 @@ def _copy_batch(source: Engine, target: Session, table: Table, keys: Sequence[An
 def _advance_sequence(target: Session, table: Table) -> None:
     """On PostgreSQL, move a serial key's sequence past the copied ids (inserts with explicit ids
     do not move it, and the next new row would take a copied id)."""
-    key = _key(table)
-    if target.get_bind().dialect.name != "postgresql" or not isinstance(key.type, Integer):
+    columns = _key_columns(table)
+    if target.get_bind().dialect.name != "postgresql" or len(columns) != 1 or not isinstance(columns[0].type, Integer):
         return
+    key = columns[0]
     target.execute(
         text(f"SELECT setval(pg_get_serial_sequence(:table, :column), "
              f"COALESCE((SELECT max({key.name}) FROM {table.name}), 0) + 1, false)"),

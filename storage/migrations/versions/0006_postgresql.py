@@ -5,8 +5,8 @@ On PostgreSQL every timestamp column becomes ``TIMESTAMP WITH TIME ZONE`` (the n
 written so far are UTC), and ``article_search_keys`` holds one ``tsvector`` per article, built
 from the normalised search text (:mod:`storage.search_pg`), with a GIN index.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-01
 """
 from __future__ import annotations
@@ -15,12 +15,12 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0003"
-down_revision: str | None = "0002"
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-#: Every timestamp column of revisions 0001 and 0002, by table.
+#: Every timestamp column of the revisions before this one, by table.
 TIMESTAMPS = {
     "sources": ("created_at",),
     "articles": ("published_utc", "first_seen", "last_seen"),
