@@ -1,14 +1,16 @@
-"""Full-text search on PostgreSQL: a ``tsvector`` per article with a GIN index.
+"""The full-text index on PostgreSQL: a ``tsvector`` per article with a GIN index.
 
-The index is ``article_search_keys`` (revision 0003): one row per article, ``keys`` built with
-``to_tsvector('simple', ...)`` from :func:`crawler.core.arabic.search_text` of the title (weight
-A) and the body (weight D) -- the same normalised tokens SQLite's ``articles_fts`` holds, so both
-databases match the same articles.  The ``simple`` configuration only lower-cases (no stemming,
-no stop words): the Arabic matching is search_text's, not PostgreSQL's.
+The index is ``article_search_keys`` (revision 0006): one row per article, ``keys`` built with
+``to_tsvector('simple', ...)`` from the same four columns SQLite's ``articles_fts`` holds
+(:func:`crawler.core.analyzer.index_columns`): the title's word keys (weight A) and stems (B),
+the body's stems (C) and word keys (D).  The ``simple`` configuration only lower-cases (no
+stemming, no stop words): the Arabic matching is the analyzer's, not PostgreSQL's.
 
-A query is the same tokens joined with ``&``, each a quoted lexeme (``'key'``, or ``'key':*``
-for a prefix), for ``to_tsquery('simple', ...)``; the ranking is ``ts_rank`` with the title
-weighted :data:`TITLE_WEIGHT` times the body.
+:func:`match` finds the articles holding every given word key, each a quoted lexeme for
+``to_tsquery('simple', ...)`` (``'key'``, or ``'key':*`` for a prefix), ranked by ``ts_rank``
+with a title word weighted :data:`TITLE_WEIGHT` times a body word.  The query language of
+:mod:`storage.search` is compiled to FTS5 only for now; on PostgreSQL it raises
+``SearchUnavailable`` (one line) while this index is kept up to date for it.
 """
 from __future__ import annotations
 
@@ -17,16 +19,17 @@ from collections.abc import Iterable
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from crawler.core.arabic import search_text
+from crawler.core.analyzer import index_columns
 
-#: ts_rank weights of the {D, C, B, A} classes: the body is D, the title A (five times a body word,
-#: as on SQLite).
-RANK_WEIGHTS = "{0.2, 0.2, 0.2, 1.0}"
+#: ts_rank weights of the {D, C, B, A} classes: body words, body stems, title stems, title words
+#: (a title word five times a body word, a stem half a word, as on SQLite).
+RANK_WEIGHTS = "{0.2, 0.1, 0.5, 1.0}"
 TITLE_WEIGHT = 5.0
 
 _INDEX = text(
     "INSERT INTO article_search_keys (article_id, keys) VALUES (:id, "
-    "setweight(to_tsvector('simple', :title), 'A') || setweight(to_tsvector('simple', :body), 'D')) "
+    "setweight(to_tsvector('simple', :title), 'A') || setweight(to_tsvector('simple', :title_stem), 'B') || "
+    "setweight(to_tsvector('simple', :body_stem), 'C') || setweight(to_tsvector('simple', :body), 'D')) "
     "ON CONFLICT (article_id) DO UPDATE SET keys = excluded.keys"
 )
 _MATCH = text(
@@ -48,15 +51,27 @@ def tsquery(keys: Iterable[str], prefixes: Iterable[str] = ()) -> str:
     return " & ".join(lexeme(key, prefix=key in starts) for key in keys)
 
 
-class TsvectorBackend:
-    """The :class:`storage.search.SearchBackend` of PostgreSQL."""
+def index_values(article_id: int, title: str | None, body: str) -> dict[str, object]:
+    """The parameters of one article's index row."""
+    title_words, title_stems = index_columns(title or "")
+    body_words, body_stems = index_columns(body)
+    return {"id": article_id, "title": title_words, "title_stem": title_stems, "body": body_words,
+            "body_stem": body_stems}
 
-    def index(self, session: Session, article_id: int, title: str | None, body: str) -> None:
-        session.execute(_INDEX, {"id": article_id, "title": search_text(title or ""), "body": search_text(body)})
 
-    def clear(self, session: Session) -> None:
-        session.execute(text("DELETE FROM article_search_keys"))
+def index_article(session: Session, article_id: int, title: str | None, body: str) -> None:
+    """Write (or replace) the index row of one article, in the session's transaction."""
+    session.execute(_INDEX, index_values(article_id, title, body))
 
-    def match(self, session: Session, keys: list[str], limit: int) -> list[tuple[int, float]]:
-        rows = session.execute(_MATCH, {"q": tsquery(keys), "weights": RANK_WEIGHTS, "limit": limit})
-        return [(int(article_id), float(rank)) for article_id, rank in rows]
+
+def clear(session: Session) -> None:
+    """Remove every index row."""
+    session.execute(text("DELETE FROM article_search_keys"))
+
+
+def match(session: Session, keys: list[str], limit: int, *, prefixes: Iterable[str] = ()) -> list[tuple[int, float]]:
+    """Ids and scores (higher is better) of the articles holding every key, best first."""
+    if not keys:
+        return []
+    rows = session.execute(_MATCH, {"q": tsquery(keys, prefixes), "weights": RANK_WEIGHTS, "limit": limit})
+    return [(int(article_id), float(rank)) for article_id, rank in rows]
