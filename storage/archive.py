@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, case, func, select, update
+from sqlalchemy import ColumnElement, Table, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
@@ -70,7 +70,7 @@ def published_utc(published: str | None) -> datetime | None:
         return None
 
 
-def _insert(session: Session, model: type[Any]) -> Any:
+def _insert(session: Session, model: type[Any] | Table) -> Any:
     """The dialect's INSERT construct, which knows ``on_conflict_do_nothing``."""
     name = session.get_bind().dialect.name
     if name == "sqlite":

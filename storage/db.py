@@ -24,7 +24,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
@@ -152,6 +152,9 @@ def make_engine(url: str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Engine:
 def _create(url: str, parsed: URL) -> Engine:
     """``create_engine``, with a missing driver or unknown dialect as :class:`DriverMissing`."""
     try:
+        if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in ("psycopg", "psycopg2"):
+            # Naive timestamps bound outside a UtcDateTime column (CASE results...) are UTC too.
+            return create_engine(url, connect_args={"options": "-c timezone=UTC"})
         return create_engine(url)
     except NoSuchModuleError:
         raise DriverMissing(f"{parsed.drivername!r} is not a database akhbar can open "
@@ -166,8 +169,9 @@ def _create(url: str, parsed: URL) -> Engine:
                          f"{str(exc).splitlines()[0]}") from None
 
 
-#: Tables that exist only through raw SQL in migrations: the FTS5 index and its shadow tables.
-UNMODELLED_PREFIXES = ("articles_fts",)
+#: Tables that exist only through raw SQL in migrations: the FTS5 index and its shadow tables
+#: (SQLite), the tsvector index (PostgreSQL).
+UNMODELLED_PREFIXES = ("articles_fts", "article_search_keys")
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
@@ -197,17 +201,26 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+#: The PostgreSQL advisory lock key of :func:`one_at_a_time` (any fixed 64-bit number; this one
+#: spells "akhbar" in ASCII), shared by every process that opens the archive.
+SCHEMA_LOCK = 0x616B68626172
+
+
 @contextmanager
 def one_at_a_time(engine: Engine) -> Iterator[Connection]:
     """A transaction that processes sharing the archive enter one after the other, for schema work
     (migrations, the scheduler's job table), which is check-then-create by nature.
 
     On SQLite it takes the write lock first (``BEGIN IMMEDIATE``); the others wait for it
-    (``busy_timeout``), then find the work done.  Committed when the block ends.
+    (``busy_timeout``), then find the work done.  On PostgreSQL it takes the transaction-level
+    advisory lock :data:`SCHEMA_LOCK` (``pg_advisory_xact_lock``), released at commit or rollback.
+    Committed when the block ends.
     """
     with engine.connect() as connection:
         if connection.dialect.name == "sqlite":
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+        elif connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
         yield connection
         connection.commit()
 

@@ -1,15 +1,17 @@
 """The archive's tables as SQLAlchemy 2.0 typed models.
 
 The schema itself is owned by the Alembic migrations in :mod:`storage.migrations`; these
-models describe it for queries, and a test checks that the two agree.  All timestamps are
-naive UTC (``DateTime`` without a zone), because SQLite keeps no zone.
+models describe it for queries, and a test checks that the two agree.  In Python every timestamp
+is naive UTC; in the database it is :class:`UtcDateTime`: ``DATETIME`` without a zone on SQLite
+(which keeps none), ``TIMESTAMP WITH TIME ZONE`` on PostgreSQL.
 
 Not modelled here: ``articles_fts``, the SQLite FTS5 index (contentless since migration 0004)
-maintained by :mod:`storage.search` and its triggers.
+maintained by :mod:`storage.search` and its triggers, and ``article_search_keys``, its
+PostgreSQL counterpart (:mod:`storage.search_pg`).
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import (
@@ -25,8 +27,11 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeEngine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 # Named constraints, so later migrations (batch mode on SQLite) can drop or alter them by name.
@@ -42,6 +47,30 @@ NAMING_CONVENTION = {
 OUTCOMES = ("stored", "duplicate", "rejected", "error")
 
 
+class UtcDateTime(TypeDecorator[datetime]):
+    """A naive-UTC ``datetime`` in Python; ``TIMESTAMP WITH TIME ZONE`` on PostgreSQL, plain
+    ``DATETIME`` elsewhere.  An aware value is converted to UTC on the way in; what comes out is
+    always naive UTC, whatever the connection's time zone."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        return dialect.type_descriptor(DateTime(timezone=dialect.name == "postgresql"))
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.replace(tzinfo=timezone.utc) if dialect.name == "postgresql" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is not None:
+            return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value
+
+
 class Base(DeclarativeBase):
     """Declarative base of every archive model."""
 
@@ -55,7 +84,7 @@ class Source(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class ArticleRecord(Base):
@@ -76,7 +105,7 @@ class ArticleRecord(Base):
     title: Mapped[str | None] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text)
     published: Mapped[str | None] = mapped_column(String(40))
-    published_utc: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    published_utc: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     date_source: Mapped[str | None] = mapped_column(String(20))
     modified: Mapped[str | None] = mapped_column(String(40))
     section: Mapped[str | None] = mapped_column(Text)
@@ -86,8 +115,8 @@ class ArticleRecord(Base):
     description: Mapped[str | None] = mapped_column(Text)
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"), index=True)
-    first_seen: Mapped[datetime] = mapped_column(DateTime)
-    last_seen: Mapped[datetime] = mapped_column(DateTime)
+    first_seen: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_seen: Mapped[datetime] = mapped_column(UtcDateTime)
     times_seen: Mapped[int] = mapped_column(Integer, default=1)
     # Near-duplicates (storage.neardup): the id of the first article of the story's cluster (its
     # own id when it is the first), and the estimated Jaccard similarity to that first article.
@@ -139,8 +168,8 @@ class ArticleUrl(Base):
     article_id: Mapped[int] = mapped_column(
         ForeignKey("articles.id", ondelete="CASCADE"), index=True
     )
-    first_seen: Mapped[datetime] = mapped_column(DateTime)
-    last_seen: Mapped[datetime] = mapped_column(DateTime)
+    first_seen: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_seen: Mapped[datetime] = mapped_column(UtcDateTime)
 
     article: Mapped[ArticleRecord] = relationship(back_populates="urls")
 
@@ -165,7 +194,7 @@ class Document(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     url: Mapped[str] = mapped_column(Text, index=True)
     source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"), index=True)
-    fetched_at: Mapped[datetime] = mapped_column(DateTime)
+    fetched_at: Mapped[datetime] = mapped_column(UtcDateTime)
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(BigInteger)
     content_type: Mapped[str | None] = mapped_column(String(200))
@@ -206,9 +235,9 @@ class CrawlRun(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source: Mapped[str] = mapped_column(String(200), index=True)
     trigger: Mapped[str] = mapped_column(String(20), default="manual")
-    started_at: Mapped[datetime] = mapped_column(DateTime, index=True)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
-    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     outcome: Mapped[str] = mapped_column(String(16), default="running")
     pid: Mapped[int | None] = mapped_column(Integer)
     host: Mapped[str | None] = mapped_column(String(200))
@@ -232,7 +261,7 @@ class HttpValidator(Base):
     etag: Mapped[str | None] = mapped_column(Text)
     last_modified: Mapped[str | None] = mapped_column(Text)
     status: Mapped[int | None] = mapped_column(Integer)
-    checked_at: Mapped[datetime] = mapped_column(DateTime)
+    checked_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class SourceState(Base):
@@ -243,12 +272,12 @@ class SourceState(Base):
 
     source: Mapped[str] = mapped_column(String(200), primary_key=True)
     lease_owner: Mapped[str | None] = mapped_column(String(200))
-    lease_until: Mapped[datetime | None] = mapped_column(DateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     interval_seconds: Mapped[float | None] = mapped_column(Float)
-    next_run_at: Mapped[datetime | None] = mapped_column(DateTime)
+    next_run_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_run_id: Mapped[int | None] = mapped_column(Integer)
-    last_success: Mapped[datetime | None] = mapped_column(DateTime)
+    last_success: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
-    last_error_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_error_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     recent_new: Mapped[list[int] | None] = mapped_column(JSON)

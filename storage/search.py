@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from crawler.core import query as q
 from crawler.core.analyzer import index_columns, index_stems, index_words, query_word_keys, stem, tokens, word_key
 from crawler.core.errors import QueryError, SearchUnavailable
+from storage import search_pg
 from storage.models import ArticleRecord
 
 #: Opening and closing marks put around matching words in snippets.
@@ -123,13 +124,17 @@ def _sqlite(session: Session) -> bool:
 
 
 def index_article(session: Session, article_id: int, title: str | None, body: str) -> None:
-    """Index one NEW article in the caller's transaction (nothing on a database without FTS5)."""
+    """Index one NEW article in the caller's transaction (PostgreSQL: :mod:`storage.search_pg`)."""
     if _sqlite(session):
         session.execute(_INSERT, index_values(article_id, title, body))
+    elif _postgresql(session):
+        search_pg.index_article(session, article_id, title, body)
 
 
 def rebuild_index(session: Session, *, batch: int = 500) -> int:
     """Re-index every article from its stored text (after the analysis changed); returns the count."""
+    if _postgresql(session):
+        return _rebuild_pg(session, batch)
     _require_backend(session)
     session.execute(text("INSERT INTO articles_fts (articles_fts) VALUES ('delete-all')"))
     count = 0
@@ -142,10 +147,27 @@ def rebuild_index(session: Session, *, batch: int = 500) -> int:
     return count
 
 
+def _postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _rebuild_pg(session: Session, batch: int) -> int:
+    search_pg.clear(session)
+    count = 0
+    rows = session.execute(
+        select(ArticleRecord.id, ArticleRecord.title, ArticleRecord.text).execution_options(yield_per=batch)
+    )
+    for row in rows:
+        search_pg.index_article(session, row.id, row.title, row.text)
+        count += 1
+    return count
+
+
 def _require_backend(session: Session) -> None:
     if not _sqlite(session):
         name = session.get_bind().dialect.name
-        raise SearchUnavailable(f"full-text search is not available on {name!r} (SQLite only for now)")
+        raise SearchUnavailable(f"the search query language is not available on {name!r} yet (SQLite only; "
+                                "the PostgreSQL index is kept up to date for it)")
 
 
 # --- compiling a query -------------------------------------------------------------------------

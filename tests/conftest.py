@@ -1,13 +1,22 @@
 """Shared pytest fixtures.
 
-``sitefixture`` is imported from this folder, which pytest puts on ``sys.path`` for the
-conftest of a test folder without ``__init__.py`` (its default "prepend" import mode).
+``sitefixture`` and ``pgserver`` are imported from this folder, which pytest puts on ``sys.path``
+for the conftest of a test folder without ``__init__.py`` (its default "prepend" import mode).
+
+``db_url`` runs a test on both archives: a fresh SQLite file and a fresh PostgreSQL database
+(on the session's throw-away server, :mod:`pgserver`).  Without PostgreSQL installed the
+PostgreSQL cases are skipped with the reason, except under CI (``CI=true``), where they fail.
 """
 from __future__ import annotations
 
+import os
+import weakref
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine, event
+from pgserver import PgServer, find_bindir
 from sitefixture import FixtureSite
 
 
@@ -16,3 +25,63 @@ def fixture_site() -> Iterator[FixtureSite]:
     """A fresh copy of the Arabic fixture site on http://127.0.0.1:<ephemeral port>."""
     with FixtureSite() as site:
         yield site
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def _unavailable(reason: str) -> None:
+    if _in_ci():
+        pytest.fail(f"CI=true but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """A PostgreSQL server for the whole test session (skipped when PostgreSQL is not installed)."""
+    bindir = find_bindir()
+    if bindir is None:
+        _unavailable("PostgreSQL is not installed (apt-get install postgresql, or set PG_BINDIR)")
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        _unavailable("the psycopg driver is not installed (pip install 'psycopg[binary]')")
+    assert bindir is not None
+    server = PgServer(bindir)
+    try:
+        server.start()
+    except (OSError, RuntimeError) as exc:
+        server.stop()
+        _unavailable(f"PostgreSQL could not be started: {exc}")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server: PgServer) -> Iterator[str]:
+    """The URL of a fresh, empty PostgreSQL database, dropped after the test."""
+    url = pg_server.create_database()
+    engines: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+    def remember(connection: object) -> None:
+        engines.add(connection.engine)  # type: ignore[attr-defined]
+
+    event.listen(Engine, "engine_connect", remember)
+    try:
+        yield url
+    finally:
+        event.remove(Engine, "engine_connect", remember)
+        for engine in list(engines):  # a test's engines left open would hold the database
+            engine.dispose()
+        pg_server.drop_database(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of a fresh, empty archive database: a SQLite file, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'archive.db'}"
+    return str(request.getfixturevalue("pg_url"))

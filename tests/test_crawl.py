@@ -161,10 +161,10 @@ def test_runs_lists_the_crawl(first_crawl):
     assert run["finished_at"] and run["articles_new"] == report["articles_new"] and run["bytes"] == report["bytes"]
 
 
-def test_the_next_crawls_fetch_only_what_is_new(fixture_site, tmp_path):
+def test_the_next_crawls_fetch_only_what_is_new(fixture_site, tmp_path, db_url):
     site = fixture_site
     sources = site.write_sources(tmp_path / "sources.toml", timezone="Africa/Cairo")
-    db, warc = f"sqlite:///{tmp_path / 'archive.db'}", tmp_path / "warc"
+    db, warc = db_url, tmp_path / "warc"  # SQLite, then PostgreSQL
     code, _ = crawl(sources, db, warc)
     assert code == 0
     first_pages = page_paths(site, site.log)

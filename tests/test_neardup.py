@@ -73,10 +73,10 @@ def _store(session, text, n):
                        url=f"https://news.example/{n}", seen_at=datetime(2024, 5, 1)).article_id
 
 
-def test_the_archive_clusters_a_story_told_again_and_keeps_the_index_across_sessions(tmp_path):
+def test_the_archive_clusters_a_story_told_again_and_keeps_the_index_across_sessions(db_url):
     same = [p for p in PAIRS if p["same"] and p["kind"] == "boilerplate"][0]
     other = [p for p in PAIRS if not p["same"]][0]["b"]
-    db = f"sqlite:///{tmp_path / 'a.db'}"
+    db = db_url  # SQLite, then PostgreSQL
     engine = open_engine(db)
     with Session(engine) as s:
         first = _store(s, same["a"], 1)
@@ -99,8 +99,8 @@ def test_the_archive_clusters_a_story_told_again_and_keeps_the_index_across_sess
     engine.dispose()
 
 
-def test_a_third_telling_joins_the_first_articles_cluster(tmp_path):
-    engine = open_engine(f"sqlite:///{tmp_path / 'a.db'}")
+def test_a_third_telling_joins_the_first_articles_cluster(db_url):
+    engine = open_engine(db_url)
     second = STORY + " وأضاف أن النتائج ستعلن في مؤتمر صحفي مساء الغد."
     third = second.replace("الأوضاع الإنسانية", "الأوضاع الانسانية والأمنية")
     with Session(engine) as s:

@@ -14,8 +14,9 @@ from storage.validators import conditional_headers, get_validator, save_validato
 
 
 @pytest.fixture
-def db(tmp_path):
-    return f"sqlite:///{tmp_path / 'archive.db'}"
+def db(db_url):
+    """A new archive on SQLite, then on PostgreSQL."""
+    return db_url
 
 
 @pytest.fixture

@@ -41,7 +41,7 @@ FAKE_CRAWL = textwrap.dedent('''
     modes_file, log_file, name = sys.argv[1], sys.argv[2], sys.argv[3]
     args = sys.argv[4:]
     run_id = int(args[args.index("--run-id") + 1])
-    db = args[args.index("--db") + 1].removeprefix("sqlite:///")
+    db = args[args.index("--db") + 1]
     mode = json.load(open(modes_file))[name].split(":")
 
     def write(**values):  # as the crawl command does: counters and heartbeat on its run row
@@ -49,8 +49,17 @@ FAKE_CRAWL = textwrap.dedent('''
         if "outcome" in values:
             values["finished_at"] = now
         values["heartbeat_at"] = now
-        with sqlite3.connect(db, timeout=30) as conn:
-            conn.execute("UPDATE crawl_runs SET " + ", ".join(f"{k} = ?" for k in values) + " WHERE id = ?",
+        if db.startswith("sqlite:///"):
+            with sqlite3.connect(db.removeprefix("sqlite:///"), timeout=30) as conn:
+                conn.execute("UPDATE crawl_runs SET " + ", ".join(f"{k} = ?" for k in values) + " WHERE id = ?",
+                             [*values.values(), run_id])
+            return
+        import psycopg  # PostgreSQL: the same row; the times are UTC
+        for key in ("finished_at", "heartbeat_at"):
+            if key in values:
+                values[key] += "+00:00"
+        with psycopg.connect(db.replace("postgresql+psycopg://", "postgresql://")) as conn:
+            conn.execute("UPDATE crawl_runs SET " + ", ".join(f"{k} = %s" for k in values) + " WHERE id = %s",
                          [*values.values(), run_id])
 
     def log(what):
@@ -93,12 +102,12 @@ FAKE_CRAWL = textwrap.dedent('''
 class Env:
     """A sources file, an archive and the stand-in crawl, in one test folder."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, db: str | None = None) -> None:
         self.tmp = tmp
         self.sources = tmp / "sources.toml"
         self.modes = tmp / "modes.json"
         self.log = tmp / "crawl.log"
-        self.db = f"sqlite:///{tmp / 'archive.db'}"
+        self.db = db or f"sqlite:///{tmp / 'archive.db'}"
         script = tmp / "fake_crawl.py"
         script.write_text(FAKE_CRAWL)
         self.command = f"{sys.executable} {script} {self.modes} {self.log}"
@@ -152,6 +161,14 @@ FAST = Policy(spread_max=timedelta(seconds=0.5))
 @pytest.fixture
 def env(tmp_path):
     e = Env(tmp_path)
+    yield e
+    e.engine.dispose()
+
+
+@pytest.fixture
+def env_on(tmp_path, db_url):
+    """An :class:`Env` whose archive is SQLite, then PostgreSQL."""
+    e = Env(tmp_path, db_url)
     yield e
     e.engine.dispose()
 
@@ -300,12 +317,16 @@ def _daemon_process(env: Env, **settings) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def test_schedulers_starting_together_on_a_new_archive_create_the_job_table_once(tmp_path):
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_schedulers_starting_together_on_a_new_archive_create_the_job_table_once(tmp_path, request, database):
     """APScheduler checks for its table, then creates it: schedulers starting at the same moment
     on a new archive must not both create it (the loser would crash at start)."""
     workers, rounds = 6, 5
     for n in range(rounds):
-        url = f"sqlite:///{tmp_path / f'new{n}.db'}"
+        if database == "sqlite":
+            url = f"sqlite:///{tmp_path / f'new{n}.db'}"
+        else:  # a new database per round (dropped with the server at the end of the session)
+            url = request.getfixturevalue("pg_server").create_database()
         open_engine(url).dispose()
         start = threading.Barrier(workers, timeout=60)
         errors: list[BaseException] = []
@@ -329,7 +350,8 @@ def test_schedulers_starting_together_on_a_new_archive_create_the_job_table_once
 
 
 @pytest.mark.e2e
-def test_two_schedulers_on_one_archive_never_run_a_source_twice_at_once(env):
+def test_two_schedulers_on_one_archive_never_run_a_source_twice_at_once(env_on):
+    env = env_on
     env.write_sources({"shared": ("1s", "ok:0:0.8"), "other": ("1s", "ok:0:0.5")},
                       min_interval="1s", max_interval="1s")  # a fixed pace: every second
     one, two = _daemon_process(env), _daemon_process(env)

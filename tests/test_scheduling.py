@@ -24,8 +24,9 @@ def alive(pid: int) -> bool:
 
 
 @pytest.fixture
-def url(tmp_path):
-    url = f"sqlite:///{tmp_path / 'archive.db'}"
+def url(db_url):
+    """A new archive on SQLite, then on PostgreSQL."""
+    url = db_url
     open_engine(url).dispose()
     return url
 

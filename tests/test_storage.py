@@ -56,7 +56,15 @@ def make_article(seed: dict, url: str = "https://news.example/a", **extra) -> Ar
 
 
 @pytest.fixture
-def engine(tmp_path):
+def engine(db_url):
+    """A new archive, on SQLite and on PostgreSQL (``db_url``)."""
+    eng = open_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path):
     eng = open_engine(f"sqlite:///{tmp_path / 'archive.db'}")
     yield eng
     eng.dispose()
@@ -65,13 +73,14 @@ def engine(tmp_path):
 # --- schema -------------------------------------------------------------------------------
 
 
-def test_schema_is_created_on_first_open_and_reopening_keeps_it(tmp_path):
-    url = f"sqlite:///{tmp_path / 'archive.db'}"
+def test_schema_is_created_on_first_open_and_reopening_keeps_it(db_url):
+    url = db_url
     first = open_engine(url)
     assert head_revision() is not None
     assert current_revision(first) == head_revision()
     tables = set(inspect(first).get_table_names())
-    assert {"sources", "articles", "article_urls", "documents", "articles_fts", "alembic_version",
+    index = "articles_fts" if first.dialect.name == "sqlite" else "article_search_keys"
+    assert {"sources", "articles", "article_urls", "documents", index, "alembic_version",
             "crawl_runs", "http_validators", "source_state"} <= tables
     with Session(first) as s:
         add_article(s, make_article(SEEDS[0]))
@@ -100,7 +109,25 @@ def test_models_agree_with_the_migrations(engine):
         assert compare_metadata(context, Base.metadata) == []
 
 
-def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(engine):
+def test_timestamps_have_time_zones_on_postgresql_and_come_back_naive_utc(engine):
+    art = make_article(SEEDS[0])
+    aware = datetime(2024, 5, 20, 15, 0, tzinfo=timezone(timedelta(hours=3)))
+    with Session(engine) as s:
+        add_article(s, art, seen_at=aware)
+        s.commit()
+        record = s.execute(select(ArticleRecord)).scalar_one()
+        assert record.first_seen == T0 and record.first_seen.tzinfo is None
+    columns = {c["name"]: c["type"] for c in inspect(engine).get_columns("articles")}
+    assert getattr(columns["first_seen"], "timezone", False) is (engine.dialect.name == "postgresql")
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:  # the database holds the instant, whatever the session's zone
+            conn.exec_driver_sql("SET TIME ZONE 'Asia/Beirut'")
+            stored = conn.exec_driver_sql("SELECT first_seen FROM articles").scalar_one()
+            assert stored == aware
+
+
+def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(sqlite_engine):
+    engine = sqlite_engine
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
@@ -322,7 +349,8 @@ def test_seen_urls_of_nothing_asks_nothing(engine):
 
 
 @pytest.mark.e2e  # slow: many generated cases or a big input
-def test_seen_urls_answers_a_big_batch_in_chunks_within_old_sqlites_variable_limit(engine):
+def test_seen_urls_answers_a_big_batch_in_chunks_within_old_sqlites_variable_limit(sqlite_engine):
+    engine = sqlite_engine
     # SQLite before 3.32 allowed 999 variables per statement: hold this connection to that.
     event.listen(engine, "connect", lambda conn, _: conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999))
     engine.dispose()
@@ -366,8 +394,8 @@ def test_stats(engine):
 
 
 @pytest.mark.e2e  # slow: many generated cases or a big input
-def test_two_threads_adding_the_same_articles_end_with_one_row_each(tmp_path):
-    url = f"sqlite:///{tmp_path / 'race.db'}"
+def test_two_threads_adding_the_same_articles_end_with_one_row_each(db_url):
+    url = db_url
     articles = [
         Article(url=f"https://news.example/{i}", title=f"خبر {i}", text=f"{SEEDS[i % 3]['text']}\nالتحديث رقم {i}",
                 content_hash=content_hash(f"{SEEDS[i % 3]['text']}\nالتحديث رقم {i}"))
@@ -424,8 +452,8 @@ for i, body in enumerate(texts):
 
 
 @pytest.mark.e2e  # slow: several processes, each opening the archive
-def test_two_processes_adding_the_same_articles_end_with_one_row_each(tmp_path):
-    url = f"sqlite:///{tmp_path / 'procs.db'}"
+def test_two_processes_adding_the_same_articles_end_with_one_row_each(db_url):
+    url = db_url
     texts = [f"{seed['text']}\n{n}" for n in range(10) for seed in SEEDS]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
     procs = [
