@@ -130,3 +130,29 @@ def test_migration_0006_makes_every_article_of_an_old_archive_its_version_1(tmp_
             assert versions(s, first.id)[0].text == before[2].text
     finally:
         engine.dispose()
+
+
+def test_show_gives_the_versions_with_a_word_diff_and_the_copies(tmp_path):
+    from click.testing import CliRunner
+
+    from crawler.cli import main
+
+    path = tmp_path / "archive.db"
+    engine = open_engine(f"sqlite:///{path}")
+    body = SEEDS[0]["text"]
+    with Session(engine) as s:
+        a = add_article(s, article(body), source="first-outlet")
+        add_article(s, article(body.replace("\n", "\nعاجل ", 1)), source="first-outlet")
+        copy = add_article(s, article(body + "\nالمصدر: وكالة", url="https://other.example/wire"), source="second-outlet")
+        s.commit()
+    engine.dispose()
+    runner = CliRunner()
+    out = runner.invoke(main, ["show", str(a.article_id), "--db", str(path), "--versions", "--copies"])
+    assert out.exit_code == 0, out.output
+    assert "version 1:" in out.output and "version 2 (current)" in out.output and "{+عاجل+}" in out.output
+    assert f"[{copy.article_id}] second-outlet" in out.output
+    data = json.loads(runner.invoke(main, ["show", str(a.article_id), "--db", str(path), "--json"]).output)
+    assert [(v["version"], v["current"], v["text"]) for v in data["versions"]] == [
+        (1, False, body), (2, True, body.replace("\n", "\nعاجل ", 1))]
+    assert data["cluster"]["id"] == a.article_id and data["cluster"]["size"] == 2
+    assert [(c["id"], c["source"]) for c in data["copies"]] == [(copy.article_id, "second-outlet")]
