@@ -132,12 +132,16 @@ def add_article(
     fields = _metadata_fields(article, source_id)
     origin = _Origin(document_id, extractor_version or _extractor_version(), seen)
     known = _article_with_text(session, article.content_hash)
-    if known is None:
-        earlier = _article_at_urls(session, (reached, canonical))
-        if earlier is not None:
+    earlier = _article_at_urls(session, (reached, canonical)) if known is None else None
+    if earlier is not None:
+        # Take the write lock, then look again: another writer may have stored this text since.
+        _claim(session, earlier)
+        known = _article_with_text(session, article.content_hash)
+        if known is None:
             version = add_version(session, earlier, article, fields, origin)
             new_url = _record_urls(session, earlier, (reached, canonical), seen)
             return AddResult(status="stored", article_id=earlier, new_url=new_url, version=version)
+    if known is None:
         known = _insert_article(session, article, canonical, fields, origin)
         if known is not None:
             new_url = _record_urls(session, known, (reached, canonical), seen)
@@ -156,6 +160,15 @@ class _Origin:
     document_id: int | None
     extractor_version: str
     seen: datetime
+
+
+def _claim(session: Session, article_id: int) -> None:
+    """A write that changes nothing, so the transaction holds the write lock (SQLite) or the
+    article's version rows (PostgreSQL) before deciding that a text is a new version."""
+    session.execute(
+        update(ArticleVersion).where(ArticleVersion.article_id == article_id)
+        .values(version=ArticleVersion.version).execution_options(synchronize_session=False)
+    )
 
 
 def _extractor_version() -> str:
@@ -225,7 +238,7 @@ def _insert_article(
     from storage.neardup import cluster_article  # numpy and datasketch: only for a command that stores
 
     cluster_article(session, new_id, article.text)
-    return new_id
+    return int(new_id)
 
 
 def _insert_version(session: Session, article_id: int, number: int, article: Article, origin: _Origin) -> None:
