@@ -94,6 +94,7 @@ def ingest(session: Session, doc: RawDocument, extraction: Extraction | None = N
     # Where it was reached: the fetch URL; for a saved file, the page's own canonical URL when it
     # names one, else the file.  The archive records the canonical URL beside it.
     url = fetched or article.canonical_url or where
-    result = archive.add_article(session, article, url=url, source=doc.source, seen_at=fetched_at)
+    result = archive.add_article(session, article, url=url, source=doc.source, seen_at=fetched_at,
+                                 document_id=document_id)
     archive.set_document_outcome(session, document_id, result.status, article_id=result.article_id)
     return IngestResult(result.status, article_id=result.article_id, document_id=document_id, article=article, url=url)

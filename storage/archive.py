@@ -23,7 +23,7 @@ from sqlalchemy.orm.util import identity_key
 from crawler.core.article import Article
 from crawler.core.errors import NotFound
 from crawler.capture.warc import WarcPointer, headers_dict, read_record
-from storage.models import OUTCOMES, ArticleRecord, ArticleUrl, Document, Source
+from storage.models import OUTCOMES, ArticleRecord, ArticleUrl, ArticleVersion, Document, Source
 from storage.search import index_article
 
 #: zlib level for raw documents (6: the usual speed/size balance).
@@ -32,7 +32,8 @@ RAW_COMPRESSION_LEVEL = 6
 
 @dataclass(frozen=True)
 class AddResult:
-    """What :func:`add_article` did: stored a new article or counted a duplicate.
+    """What :func:`add_article` did: stored a new article (or a new version of one: ``version``
+    above 1) or counted a duplicate (``version`` is then the current one).
 
     ``new_url`` is true when at least one URL given for the article was new to the archive.
     """
@@ -40,6 +41,7 @@ class AddResult:
     status: Literal["stored", "duplicate"]
     article_id: int
     new_url: bool
+    version: int = 1
 
 
 def utcnow() -> datetime:
@@ -105,20 +107,78 @@ def add_article(
     url: str | None = None,
     source: str | None = None,
     seen_at: datetime | None = None,
+    document_id: int | None = None,
+    extractor_version: str | None = None,
 ) -> AddResult:
-    """Store ``article`` unless its content hash is known; then count the sighting instead.
+    """Store ``article``: a sighting when its text is known, a new version when its URL is, else new.
 
     ``url`` is where it was reached (default ``article.url``).  The article's ``url`` column
-    takes the page's rel=canonical when known, else that URL.  Both are recorded among its
-    URLs.  A duplicate bumps ``times_seen``, widens ``first_seen``/``last_seen`` to include
-    ``seen_at``, fills metadata the stored copy lacked, and records any new URL.  The stored
-    title and text are never changed.  The search index row is written in the same transaction.
+    takes the page's rel=canonical when known, else that URL.  Both are recorded among its URLs.
+
+    * Text already in the archive (the hash of any version of any article): a duplicate, which
+      bumps ``times_seen``, widens ``first_seen``/``last_seen``, fills metadata the stored copy
+      lacked and records any new URL.  Stored titles and texts are never changed.
+    * New text at a URL (or canonical URL) an article was seen at: a new version of that article
+      (:func:`add_version`), the earlier text kept as its version.
+    * Otherwise a new article, version 1.  The search index row is written in the same transaction.
+
+    ``document_id`` (the document it was extracted from) and ``extractor_version`` (default
+    :data:`crawler.core.extract.EXTRACTOR_VERSION`) are recorded on the version.
     """
     seen = as_utc(seen_at)
     reached = url or article.url
     canonical = article.canonical_url or reached
     source_id = get_or_create_source(session, source) if source else None
-    fields: dict[str, Any] = {
+    fields = _metadata_fields(article, source_id)
+    origin = _Origin(document_id, extractor_version or _extractor_version(), seen)
+    known = _article_with_text(session, article.content_hash)
+    earlier = _article_at_urls(session, (reached, canonical)) if known is None else None
+    if earlier is not None:
+        # Take the write lock, then look again: another writer may have stored this text since.
+        _claim(session, earlier)
+        known = _article_with_text(session, article.content_hash)
+        if known is None:
+            version = add_version(session, earlier, article, fields, origin)
+            new_url = _record_urls(session, earlier, (reached, canonical), seen)
+            return AddResult(status="stored", article_id=earlier, new_url=new_url, version=version)
+    if known is None:
+        known = _insert_article(session, article, canonical, fields, origin)
+        if known is not None:
+            new_url = _record_urls(session, known, (reached, canonical), seen)
+            return AddResult(status="stored", article_id=known, new_url=new_url)
+        known = _article_with_text(session, article.content_hash)  # another writer stored it just now
+        assert known is not None
+    _count_sighting(session, known, canonical, fields, seen)
+    new_url = _record_urls(session, known, (reached, canonical), seen)
+    return AddResult(status="duplicate", article_id=known, new_url=new_url, version=current_version(session, known))
+
+
+@dataclass(frozen=True)
+class _Origin:
+    """Where a version's text came from: the document, the extractor, the moment of the fetch."""
+
+    document_id: int | None
+    extractor_version: str
+    seen: datetime
+
+
+def _claim(session: Session, article_id: int) -> None:
+    """A write that changes nothing, so the transaction holds the write lock (SQLite) or the
+    article's version rows (PostgreSQL) before deciding that a text is a new version."""
+    session.execute(
+        update(ArticleVersion).where(ArticleVersion.article_id == article_id)
+        .values(version=ArticleVersion.version).execution_options(synchronize_session=False)
+    )
+
+
+def _extractor_version() -> str:
+    from crawler.core.extract import EXTRACTOR_VERSION
+
+    return EXTRACTOR_VERSION
+
+
+def _metadata_fields(article: Article, source_id: int | None) -> dict[str, Any]:
+    return {
         "published": article.published,
         "published_utc": published_utc(article.published),
         "date_source": article.date_source,
@@ -130,6 +190,31 @@ def add_article(
         "description": article.description,
         "source_id": source_id,
     }
+
+
+def _article_with_text(session: Session, text_hash: str) -> int | None:
+    """The article one of whose versions has this content hash (the current one first)."""
+    current = session.execute(select(ArticleRecord.id).where(ArticleRecord.content_hash == text_hash)).scalar()
+    if current is not None:
+        return current
+    return session.execute(
+        select(ArticleVersion.article_id).where(ArticleVersion.content_hash == text_hash).limit(1)
+    ).scalar()
+
+
+def _article_at_urls(session: Session, urls: Iterable[str | None]) -> int | None:
+    """The article seen at the first of ``urls`` an article was seen at."""
+    for u in dict.fromkeys(u for u in urls if u):
+        found = session.execute(select(ArticleUrl.article_id).where(ArticleUrl.url == u)).scalar()
+        if found is not None:
+            return found
+    return None
+
+
+def _insert_article(
+    session: Session, article: Article, canonical: str | None, fields: Mapping[str, Any], origin: _Origin
+) -> int | None:
+    """Insert a new article and its version 1; ``None`` when its hash was taken meanwhile."""
     new_id = session.execute(
         _insert(session, ArticleRecord)
         .values(
@@ -138,28 +223,80 @@ def add_article(
             title=article.title,
             text=article.text,
             tags=list(article.tags),
-            first_seen=seen,
-            last_seen=seen,
+            first_seen=origin.seen,
+            last_seen=origin.seen,
             times_seen=1,
             **fields,
         )
         .on_conflict_do_nothing(index_elements=["content_hash"])
         .returning(ArticleRecord.id)
     ).scalar_one_or_none()
-    if new_id is not None:
-        index_article(session, new_id, article.title, article.text)
-        from storage.neardup import cluster_article  # numpy and datasketch: only for a command that stores
+    if new_id is None:
+        return None
+    _insert_version(session, new_id, 1, article, origin)
+    index_article(session, new_id, article.title, article.text)
+    from storage.neardup import cluster_article  # numpy and datasketch: only for a command that stores
 
-        cluster_article(session, new_id, article.text)
-        article_id, status = new_id, "stored"
-    else:
-        article_id, status = _count_sighting(session, article.content_hash, canonical, fields, seen), "duplicate"
-    new_url = _record_urls(session, article_id, (reached, canonical), seen)
-    return AddResult(status=status, article_id=article_id, new_url=new_url)
+    cluster_article(session, new_id, article.text)
+    return int(new_id)
+
+
+def _insert_version(session: Session, article_id: int, number: int, article: Article, origin: _Origin) -> None:
+    session.add(ArticleVersion(
+        article_id=article_id, version=number, content_hash=article.content_hash, modified=article.modified,
+        fetched_at=origin.seen, document_id=origin.document_id, extractor_version=origin.extractor_version,
+        extracted_at=utcnow(), reextractions=0,
+    ))
+    session.flush()
+
+
+def current_version(session: Session, article_id: int) -> int:
+    """The number of the article's current version (1 for an article without version rows)."""
+    number = session.execute(
+        select(func.max(ArticleVersion.version)).where(ArticleVersion.article_id == article_id)
+    ).scalar()
+    return int(number or 1)
+
+
+def add_version(
+    session: Session, article_id: int, article: Article, fields: Mapping[str, Any], origin: _Origin
+) -> int:
+    """Make ``article`` the new current version of the stored article ``article_id``; returns its number.
+
+    The current text is first frozen into its version row (as stored, untouched); then the article
+    row takes the new title, text and hash (the search index follows through its update trigger),
+    the new ``modified`` date, and metadata it lacked.  The near-duplicate cluster stays the one
+    found for the first version.
+    """
+    a = ArticleRecord
+    number = current_version(session, article_id)
+    old = session.execute(select(a.title, a.text).where(a.id == article_id)).one()
+    session.execute(
+        update(ArticleVersion)
+        .where(ArticleVersion.article_id == article_id, ArticleVersion.version == number)
+        .values(title=old.title, text=old.text)
+    )
+    _insert_version(session, article_id, number + 1, article, origin)
+    values: dict[str, Any] = {
+        "content_hash": article.content_hash,
+        "title": article.title,
+        "text": article.text,
+        "times_seen": a.times_seen + 1,
+        "first_seen": _earlier(a.first_seen, origin.seen),
+        "last_seen": _later(a.last_seen, origin.seen),
+        "modified": func.coalesce(fields["modified"], a.modified),
+    }
+    for key in ("section", "author", "description", "source_id"):
+        values[key] = func.coalesce(getattr(a, key), fields[key])
+    session.execute(update(a).where(a.id == article_id).values(values).execution_options(synchronize_session=False))
+    loaded = session.identity_map.get(identity_key(ArticleRecord, article_id))
+    if loaded is not None:
+        session.expire(loaded)
+    return number + 1
 
 
 def _count_sighting(
-    session: Session, content_hash: str, url: str | None, fields: Mapping[str, Any], seen: datetime
+    session: Session, article_id: int, url: str | None, fields: Mapping[str, Any], seen: datetime
 ) -> int:
     """Update the stored copy of a duplicate in one statement; return its id."""
     a = ArticleRecord
@@ -178,7 +315,7 @@ def _count_sighting(
         values[key] = func.coalesce(getattr(a, key), fields[key])
     statement = (
         update(a)
-        .where(a.content_hash == content_hash)
+        .where(a.id == article_id)
         .values(values)
         .returning(a.id)
     )

@@ -132,6 +132,35 @@ class ArticleRecord(Base):
         return f"<ArticleRecord id={self.id} url={self.url!r} hash={self.content_hash[:12]}>"
 
 
+class ArticleVersion(Base):
+    """One publisher's version of an article: the text as published at one time.
+
+    The same article (same URL or rel=canonical) fetched again with changed text gets a new
+    version; the article row carries the CURRENT version's title, text and hash (so search, show
+    and the dedup index read one row).  A version's own ``title``/``text`` columns are NULL
+    while it is the current one, and filled with its text when a newer version supersedes it:
+    the text is never stored twice.  ``extractor_version``/``extracted_at`` say which extractor
+    produced the stored text and when; ``reextractions`` counts the times ``akhbar reprocess``
+    changed it (an extraction revision, not a publisher's version).
+    """
+
+    __tablename__ = "article_versions"
+    __table_args__ = (UniqueConstraint("article_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    title: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(Text)
+    modified: Mapped[str | None] = mapped_column(String(40))
+    fetched_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", ondelete="SET NULL"), index=True)
+    extractor_version: Mapped[str | None] = mapped_column(String(100))
+    extracted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reextractions: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class NeardupBand(Base):
     """One LSH band key of an article's MinHash signature (crawler.core.neardup.band_keys).
 

@@ -14,9 +14,10 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.models import ArticleRecord, CrawlRun, SourceState
+from storage.models import ArticleRecord, ArticleVersion, CrawlRun, SourceState
 
 if TYPE_CHECKING:
     from crawler.core.sources import Source
@@ -95,7 +96,68 @@ def article_json(session: Session, record: ArticleRecord) -> dict[str, Any]:
         "last_seen": utc_iso(record.last_seen),
         "times_seen": record.times_seen,
         "urls": article_urls(session, record.id),
+        "versions": versions_json(session, record),
+        "cluster": cluster_json(session, record),
+        "copies": copies_json(session, record),
     }
+
+
+def versions_json(session: Session, record: ArticleRecord) -> list[dict[str, Any]]:
+    """The publisher's versions of an article, oldest first, each with its title and text as
+    stored (the current one's are the article's) and the extractor that produced it."""
+    rows = session.scalars(
+        select(ArticleVersion).where(ArticleVersion.article_id == record.id).order_by(ArticleVersion.version)
+    ).all()
+    last = rows[-1].version if rows else None
+    return [
+        {
+            "version": v.version,
+            "current": v.version == last,
+            "title": record.title if v.version == last else v.title,
+            "text": record.text if v.version == last else v.text,
+            "content_hash": v.content_hash,
+            "modified": v.modified,
+            "fetched_at": utc_iso(v.fetched_at),
+            "document_id": v.document_id,
+            "extractor_version": v.extractor_version,
+            "extracted_at": utc_iso(v.extracted_at),
+            "reextractions": v.reextractions,
+        }
+        for v in rows
+    ]
+
+
+def _cluster_members(session: Session, record: ArticleRecord) -> list[ArticleRecord]:
+    if record.cluster_id is None:
+        return []
+    return list(session.scalars(
+        select(ArticleRecord).where(ArticleRecord.cluster_id == record.cluster_id).order_by(ArticleRecord.id)
+    ))
+
+
+def cluster_json(session: Session, record: ArticleRecord) -> dict[str, Any] | None:
+    """The article's near-duplicate cluster: its first article, the similarity to it, its size."""
+    if record.cluster_id is None:
+        return None
+    size = session.scalar(select(func.count()).select_from(ArticleRecord).where(ArticleRecord.cluster_id == record.cluster_id))
+    return {"id": record.cluster_id, "similarity": record.cluster_similarity, "size": size}
+
+
+def copies_json(session: Session, record: ArticleRecord) -> list[dict[str, Any]]:
+    """The other articles of its cluster: outlet, date, similarity to the cluster's first article."""
+    return [
+        {
+            "id": other.id,
+            "source": other.source.name if other.source is not None else None,
+            "published": other.published,
+            "first_seen": utc_iso(other.first_seen),
+            "similarity": other.cluster_similarity,
+            "title": other.title,
+            "url": other.url,
+        }
+        for other in _cluster_members(session, record)
+        if other.id != record.id
+    ]
 
 
 def relative_score(score: float, best: float | None) -> float:

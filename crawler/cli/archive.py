@@ -14,9 +14,12 @@ from crawler.core.errors import NotFound
 @click.command("show")
 @click.argument("ref")
 @click.option("--json", "as_json", is_flag=True, help="Print the article as JSON.")
+@click.option("--versions", "show_versions", is_flag=True, help="Show its versions, with a word diff between each and the next.")
+@click.option("--copies", "show_copies", is_flag=True, help="Show the other articles of its near-duplicate cluster.")
 @db_option
 @click.pass_context
-def show_cmd(ctx: click.Context, ref: str, as_json: bool, db: str | None) -> None:
+def show_cmd(ctx: click.Context, ref: str, as_json: bool, show_versions: bool, show_copies: bool,
+             db: str | None) -> None:
     """Show one stored article, by id or by any URL it was seen at (tracking parameters and
     other variants of the URL the crawler ignores do not matter)."""
     from storage.archive import get_article
@@ -31,7 +34,45 @@ def show_cmd(ctx: click.Context, ref: str, as_json: bool, db: str | None) -> Non
     if as_json:
         echo_json(data)
         return
+    if show_versions or show_copies:
+        click.echo(f"[{data['id']}] {data['title'] or '(untitled)'}")
+        for line in (version_lines(data) if show_versions else []) + (copy_lines(data) if show_copies else []):
+            click.echo(line)
+        return
     print_article(data)
+
+
+def version_lines(data: dict[str, Any]) -> list[str]:
+    """The chain of versions, each after the first with its word diff from the one before."""
+    from crawler.core.worddiff import word_diff
+
+    lines: list[str] = []
+    previous: dict[str, Any] | None = None
+    for v in data["versions"]:
+        mark = " (current)" if v["current"] else ""
+        lines.append(f"version {v['version']}{mark}: fetched {v['fetched_at']}, modified {v['modified'] or '-'}, "
+                     f"extractor {v['extractor_version'] or 'unknown'}, re-extracted {v['reextractions']}x")
+        if previous is not None:
+            if v["title"] != previous["title"]:
+                lines.append(f"  title: {word_diff(previous['title'] or '', v['title'] or '')}")
+            lines.append(f"  {word_diff(previous['text'] or '', v['text'] or '') or '(same words)'}")
+        previous = v
+    return lines
+
+
+def copy_lines(data: dict[str, Any]) -> list[str]:
+    """The cluster and its other articles: outlet, date, similarity."""
+    from storage.shapes import iri
+
+    cluster = data["cluster"]
+    if cluster is None:
+        return ["cluster: none"]
+    lines = [f"cluster {cluster['id']}: {cluster['size']} article(s); this one {cluster['similarity']:.2f} "
+             "similar to the first"]
+    for c in data["copies"]:
+        similarity = f"{c['similarity']:.2f}" if c["similarity"] is not None else "-"
+        lines.append(f"  [{c['id']}] {c['source'] or '-'}  {c['published'] or c['first_seen']}  {similarity}  {iri(c['url'])}")
+    return lines
 
 
 def print_article(data: dict[str, Any]) -> None:
