@@ -128,6 +128,8 @@ def add_article(
         "lang": article.lang,
         "lang_confidence": article.lang_confidence,
         "description": article.description,
+        "kicker": article.kicker,
+        "lead": article.lead,
         "source_id": source_id,
     }
     new_id = session.execute(
@@ -138,6 +140,7 @@ def add_article(
             title=article.title,
             text=article.text,
             tags=list(article.tags),
+            captions=list(article.captions),
             first_seen=seen,
             last_seen=seen,
             times_seen=1,
@@ -171,7 +174,7 @@ def _count_sighting(
         values[key] = case((a.published.is_(None), fields[key]), else_=getattr(a, key))
     for key in ("lang", "lang_confidence"):
         values[key] = case((a.lang.is_(None), fields[key]), else_=getattr(a, key))
-    for key in ("modified", "section", "author", "description", "source_id"):
+    for key in ("modified", "section", "author", "description", "kicker", "lead", "source_id"):
         values[key] = func.coalesce(getattr(a, key), fields[key])
     statement = (
         update(a)

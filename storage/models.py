@@ -81,6 +81,9 @@ class ArticleRecord(Base):
     lang_confidence: Mapped[float | None] = mapped_column(Float)
     description: Mapped[str | None] = mapped_column(Text)
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    kicker: Mapped[str | None] = mapped_column(Text)  # the label above the headline
+    lead: Mapped[str | None] = mapped_column(Text)  # the standfirst (also the text's first paragraph)
+    captions: Mapped[list[str] | None] = mapped_column(JSON)  # image captions and credits, never in text
     source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"), index=True)
     first_seen: Mapped[datetime] = mapped_column(DateTime)
     last_seen: Mapped[datetime] = mapped_column(DateTime)
