@@ -22,12 +22,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import lxml.html
 
 from crawler.core import lexicon as lx
 from crawler.core.byline import clean_author
-from crawler.core.pagetext import INVISIBLE_TAGS, clean_text, element_text, in_page_chrome, loose, word_count
+from crawler.core.pagetext import clean_text, element_text, in_page_chrome, loose, marked_elements, word_count
 from crawler.core.title import is_publication_name, is_site_name, segments
 
 __all__ = [
@@ -51,32 +52,60 @@ class Anatomy:
 _TOKEN = re.compile(r"[a-z0-9]+")
 
 
-def _marked(el: lxml.html.HtmlElement, marks: Iterable[str]) -> bool:
-    """Whether a class / id token (or two adjacent ones: ``stand-first``) of ``el`` is one of ``marks``."""
-    value = f"{el.get('class') or ''} {el.get('id') or ''}".lower()
-    if not value.strip():
-        return False
-    tokens = _TOKEN.findall(value)
+def _names_mark(value: str, marks: Iterable[str]) -> bool:
+    """Whether a token of a class / id value (or two adjacent ones: ``stand-first``) is one of ``marks``."""
+    tokens = _TOKEN.findall(value.lower())
     words = set(tokens) | {a + b for a, b in zip(tokens, tokens[1:])}
     return any(m.replace("-", "") in words for m in marks)
+
+
+_SKIP = ("meta", "link", "script", "style", "body", "html", "article", "main", "section")
+_KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {  # kind: (class / id marks, itemprops)
+    "caption": (lx.CAPTION_MARKS, ("caption", "copyrightHolder")),
+    "lead": (lx.LEAD_MARKS, ("description",)),
+    "kicker": (lx.KICKER_MARKS, ()),
+}
+
+
+def _kind(attr: str, value: str) -> str | None:
+    for kind, (marks, itemprops) in _KINDS.items():
+        if (value in itemprops) if attr == "itemprop" else _names_mark(value, marks):
+            return kind
+    return None
+
+
+def _marked(tree: lxml.html.HtmlElement) -> dict[str, list[Any]]:
+    """The elements, in page order, that the page marks as a caption, a lead or a kicker (by class,
+    id or itemprop); none of the page's chrome (header bar, navigation, footer) or its big containers."""
+    kinds: dict[tuple[str, str], str | None] = {}
+
+    def test(attr: str, value: str) -> bool:
+        kinds[attr, value] = _kind(attr, value)
+        return kinds[attr, value] is not None
+
+    out: dict[str, list[Any]] = {kind: [] for kind in _KINDS}
+    for el in marked_elements(tree, ("class", "id", "itemprop"), test):
+        if el.tag in _SKIP or in_page_chrome(el):
+            continue
+        for attr in ("itemprop", "class", "id"):
+            kind = kinds.get((attr, el.get(attr) or ""))
+            if kind is not None:
+                out[kind].append(el)
+                break
+    return out
 
 
 # --- captions ------------------------------------------------------------------------------------
 _MAX_CAPTION_WORDS = 80
 
 
-def page_captions(tree: lxml.html.HtmlElement) -> list[str]:
+def page_captions(tree: lxml.html.HtmlElement, marked: dict[str, list[Any]] | None = None) -> list[str]:
     """Image captions and photo credits of the page, in page order, each once."""
     found: list[str] = []
     seen: set[str] = set()
-    for el in tree.iter():
-        if not isinstance(el.tag, str) or el.tag in INVISIBLE_TAGS:
-            continue
-        is_caption = el.tag == "figcaption" or el.get("itemprop") in ("caption", "copyrightHolder")
-        if not is_caption and not _marked(el, lx.CAPTION_MARKS):
-            continue
-        if el.tag in ("body", "html", "article", "main", "section") or in_page_chrome(el):
-            continue
+    elements = list((marked or _marked(tree))["caption"])
+    elements += [el for el in tree.iter("figcaption") if el not in elements and not in_page_chrome(el)]
+    for el in elements:
         text = element_text(el)
         key = loose(text)
         if "<" in text and ">" in text:  # markup shown as text: an embed code, not a caption
@@ -97,12 +126,10 @@ _LEAD_WORDS = (8, 150)
 
 def _first_match(tree: lxml.html.HtmlElement, key: str) -> lxml.html.HtmlElement | None:
     """The innermost element whose visible text is ``key`` (loose): where a body paragraph sits."""
-    best = None
-    for el in tree.iter("p", "div", "h2", "h3", "li", "span", "strong", "b"):
+    for el in tree.iter("p", "li", "h2", "h3", "blockquote"):
         if loose(element_text(el)) == key:
-            best = el
-            break
-    return best
+            return el
+    return None
 
 
 def _before(a: lxml.html.HtmlElement, b: lxml.html.HtmlElement) -> bool:
@@ -119,28 +146,22 @@ def _before(a: lxml.html.HtmlElement, b: lxml.html.HtmlElement) -> bool:
     return False
 
 
-def _lead_blocks(tree: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
-    """Elements that the page marks as the article's lead, in page order."""
-    return [
-        el for el in tree.iter()
-        if isinstance(el.tag, str) and el.tag not in ("meta", "link", "body", "html", "article", "main")
-        and (el.get("itemprop") == "description" or _marked(el, lx.LEAD_MARKS)) and not in_page_chrome(el)
-    ]
-
-
 def _is_bold(el: lxml.html.HtmlElement) -> bool:
     """A paragraph set wholly in bold."""
     strong = [c for c in el if c.tag in ("strong", "b")]
     return bool(strong) and loose(" ".join(element_text(c) for c in strong)) == loose(element_text(el))
 
 
-def page_lead(tree: lxml.html.HtmlElement, paragraphs: Sequence[str], title: str | None) -> str | None:
+def page_lead(
+    tree: lxml.html.HtmlElement, paragraphs: Sequence[str], title: str | None,
+    marked: dict[str, list[Any]] | None = None,
+) -> str | None:
     """The lead the page marks above its body, as published; ``None`` when it marks none."""
     if not paragraphs:
         return None
     first = _first_match(tree, loose(paragraphs[0]))
     title_key = loose(title or "")
-    for el in _lead_blocks(tree):
+    for el in (marked or _marked(tree))["lead"]:
         text = element_text(el)
         key = loose(text)
         if not (_LEAD_WORDS[0] <= word_count(text) <= _LEAD_WORDS[1]) or key == title_key:
@@ -155,13 +176,14 @@ def page_lead(tree: lxml.html.HtmlElement, paragraphs: Sequence[str], title: str
 
 
 # --- kicker --------------------------------------------------------------------------------------
-def page_kicker(tree: lxml.html.HtmlElement, dropped: Sequence[tuple[str, str]] = ()) -> str | None:
+def page_kicker(
+    tree: lxml.html.HtmlElement, dropped: Sequence[tuple[str, str]] = (), marked: dict[str, list[Any]] | None = None,
+) -> str | None:
     """The label above the headline: a kicker-marked element, else a line the body cleaner took for one."""
-    for el in tree.iter():
-        if isinstance(el.tag, str) and _marked(el, lx.KICKER_MARKS) and not in_page_chrome(el):
-            text = element_text(el)
-            if text and word_count(text) <= 8:
-                return text
+    for el in (marked or _marked(tree))["kicker"]:
+        text = element_text(el)
+        if text and word_count(text) <= 8:
+            return text
     kickers = [line for line, reason in dropped if reason == "kicker"]
     return kickers[-1] if kickers else None
 
@@ -241,13 +263,15 @@ def article_anatomy(
     dropped: Sequence[tuple[str, str]] = (),
 ) -> Anatomy:
     """Take the parts of the article apart from the body ``paragraphs`` the extractor kept."""
-    captions = page_captions(tree)
+    marked = _marked(tree)
+    captions = page_captions(tree, marked)
     body = _drop_captions(paragraphs, captions)
     body, author = body_edges(body, site_names)
-    lead = page_lead(tree, body, title) if body else None
+    lead = page_lead(tree, body, title, marked) if body else None
     if lead and (not body or loose(body[0]) != loose(lead)):
         body.insert(0, lead)
-    return Anatomy(paragraphs=body, lead=lead, kicker=page_kicker(tree, dropped), author=author, captions=captions)
+    kicker = page_kicker(tree, dropped, marked)
+    return Anatomy(paragraphs=body, lead=lead, kicker=kicker, author=author, captions=captions)
 
 
 # --- a source's own title furniture ---------------------------------------------------------------
