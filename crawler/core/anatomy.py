@@ -103,8 +103,10 @@ def page_captions(tree: lxml.html.HtmlElement, marked: dict[str, list[Any]] | No
     """Image captions and photo credits of the page, in page order, each once."""
     found: list[str] = []
     seen: set[str] = set()
-    elements = list((marked or _marked(tree))["caption"])
-    elements += [el for el in tree.iter("figcaption") if el not in elements and not in_page_chrome(el)]
+    chosen = set((marked or _marked(tree))["caption"])
+    chosen |= {el for el in tree.iter("figcaption") if not in_page_chrome(el)}
+    # in page order; a credit inside a caption is read with the caption
+    elements = [el for el in tree.iter() if el in chosen and not any(a in chosen for a in el.iterancestors())]
     for el in elements:
         text = element_text(el)
         key = loose(text)
