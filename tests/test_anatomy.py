@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ def real(name: str):
 
 
 PROSE = "وأضاف المتحدث أن الاجتماعات ستستمر خلال الأيام المقبلة لبحث كل الملفات العالقة بين الطرفين بشكل مفصل."
+PROSE3 = "وأكد المسؤول أن الوزارة ستنشر تقريرا مفصلا عن نتائج المرحلة الأولى من الخطة قبل نهاية الشهر المقبل."
 PROSE2 = "وأشار إلى أن الحكومة تعمل على إعداد خطة شاملة لمعالجة الأزمة الاقتصادية في أقرب وقت ممكن هذا العام."
 
 
@@ -139,3 +141,42 @@ def test_source_title_affix_from_recent_titles():
 def test_no_affix_when_titles_differ():
     assert source_title_affix(["أ | خبر أول", "ب | خبر ثان", "ج | خبر ثالث"]) is None
     assert source_title_affix(["الشروق | خبر"]) is None
+
+
+def test_bold_first_paragraph_is_the_lead():
+    body = (
+        "<article><h1>الحكومة تعلن خطة جديدة للإصلاح الاقتصادي</h1>"
+        f"<p><strong>{PROSE2}</strong></p><p>{PROSE}</p></article>"
+    )
+    article = extract(page(body), name="a.html")
+    assert article.lead == PROSE2 and article.text.split("\n")[0] == PROSE2
+
+
+def test_byline_line_leaves_a_text_page_body():
+    text = "\n".join(["الحكومة تعلن خطة جديدة للإصلاح الاقتصادي", "كتب: محمود سالم", PROSE, PROSE2])
+    article = extract(text.encode("utf-8"), name="a.txt")
+    assert article.text == f"{PROSE}\n{PROSE2}"
+    assert article.author == "محمود سالم"
+
+
+def test_the_parts_are_stored_and_shown(tmp_path):
+    from click.testing import CliRunner
+
+    from crawler.cli import main
+
+    body = (
+        "<article><div class='kicker'>اقتصاد</div><h1>الحكومة تعلن خطة جديدة للإصلاح الاقتصادي</h1>"
+        f"<div class='lead'>{PROSE2}</div><figure><img src='a.jpg'><figcaption>وزير المالية في مؤتمر صحفي"
+        f"</figcaption></figure><p>{PROSE}</p><p>{PROSE3}</p></article>"
+    )
+    path = tmp_path / "a.html"
+    path.write_bytes(page(body))
+    db = f"sqlite:///{tmp_path / 'a.db'}"
+    runner = CliRunner()
+    extracted = json.loads(runner.invoke(main, ["extract", "--json", str(path)]).output)
+    assert runner.invoke(main, ["replay", str(path), "--db", db]).exit_code == 0
+    shown = json.loads(runner.invoke(main, ["show", "1", "--db", db, "--json"]).output)
+    for got in (extracted, shown):
+        assert got["kicker"] == "اقتصاد"
+        assert got["lead"] == PROSE2 and got["text"].startswith(PROSE2)
+        assert got["captions"] == ["وزير المالية في مؤتمر صحفي"]

@@ -32,7 +32,7 @@ from crawler.core.pagetext import clean_text, element_text, in_page_chrome, loos
 from crawler.core.title import is_publication_name, is_site_name, segments
 
 __all__ = [
-    "Anatomy", "article_anatomy", "body_edges", "page_captions", "page_kicker", "page_lead", "source_title_affix",
+    "Anatomy", "article_anatomy", "body_edges", "byline_line", "page_captions", "page_kicker", "page_lead", "source_title_affix",
     "strip_title_affix",
 ]
 
@@ -200,7 +200,7 @@ _TAG = re.compile(r"^\s*(?P<name>[^\s:：\-–—.،,][^:：\-–—.،,]{0,40}?
 _BYLINE_EDGE = 3
 
 
-def _byline_line(line: str) -> tuple[bool, str | None]:
+def byline_line(line: str) -> tuple[bool, str | None]:
     """Whether ``line`` is a byline line, and the name it gives (or ``None``)."""
     if word_count(line) > 12:
         return False, None
@@ -235,7 +235,7 @@ def body_edges(paragraphs: Sequence[str], site_names: Sequence[str] = ()) -> tup
             if not body:
                 break
             line = body[edge]
-            is_byline, name = _byline_line(line)
+            is_byline, name = byline_line(line)
             if is_byline:
                 author = author or name
                 body.pop(edge)

@@ -17,7 +17,7 @@ import lxml.html
 import trafilatura
 from lxml import etree
 
-from crawler.core.anatomy import article_anatomy, body_edges
+from crawler.core.anatomy import article_anatomy, body_edges, byline_line
 from crawler.core.arabic import content_hash
 from crawler.core.article import Article
 from crawler.core.boilerplate import clean_paragraphs, segment_text_page
@@ -224,6 +224,10 @@ def extract_text(
         locale=locale,
     )
     body, author = body_edges(page.body)
+    # A byline among the lines above the body («كتب: ...») names the author; it is no tag.
+    bylines = {line: byline_line(line) for line in page.header}
+    author = author or next((name for is_byline, name in bylines.values() if is_byline and name), None)
+    tags = [tag for tag in page.tags if not bylines.get(tag, (False, None))[0]]
     return _finish(
         url=url,
         title=clean_title(page.title) if page.title else None,
@@ -234,6 +238,6 @@ def extract_text(
         date_source=dates.date_source,
         modified=dates.modified,
         section=page.section,
-        tags=page.tags,
+        tags=tags,
         description=page.description,
     )
