@@ -98,6 +98,31 @@ def get_or_create_source(session: Session, name: str) -> int:
     return session.execute(select(Source.id).where(Source.name == name)).scalar_one()
 
 
+RECENT_TITLES = 20
+"""Titles of a source looked at to find the segment it sets on all of them."""
+
+
+def source_title_affix(session: Session, name: str, title: str | None) -> tuple[str, str] | None:
+    """The segment the source ``name`` sets at one end of its titles (its own name), as
+    ``(side, loose key)``: remembered once found over its recent titles (``title`` among them)."""
+    from crawler.core.anatomy import source_title_affix as find_affix
+
+    row = session.execute(select(Source).where(Source.name == name)).scalar_one_or_none()
+    if row is not None and row.title_affix:
+        side, _, key = row.title_affix.partition(":")
+        return side, key
+    if row is None or not title:
+        return None
+    recent = session.execute(
+        select(ArticleRecord.title).where(ArticleRecord.source_id == row.id)
+        .order_by(ArticleRecord.id.desc()).limit(RECENT_TITLES)
+    ).scalars().all()
+    affix = find_affix([t for t in recent if t] + [title])
+    if affix is not None:
+        row.title_affix = f"{affix[0]}:{affix[1]}"
+    return affix
+
+
 def add_article(
     session: Session,
     article: Article,

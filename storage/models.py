@@ -55,6 +55,9 @@ class Source(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # The segment the source sets at one end of its titles (its name), once its titles showed it:
+    # "prefix:<loose key>" or "suffix:<loose key>" (crawler.core.anatomy.source_title_affix).
+    title_affix: Mapped[str | None] = mapped_column(Text)
 
 
 class ArticleRecord(Base):

@@ -180,3 +180,30 @@ def test_the_parts_are_stored_and_shown(tmp_path):
         assert got["kicker"] == "اقتصاد"
         assert got["lead"] == PROSE2 and got["text"].startswith(PROSE2)
         assert got["captions"] == ["وزير المالية في مؤتمر صحفي"]
+
+
+def test_a_sources_own_title_prefix_is_learnt_from_its_titles(tmp_path):
+    from datetime import datetime, timezone
+
+    from sqlalchemy.orm import Session
+
+    from crawler.capture.document import RawDocument
+    from crawler.ingest import ingest
+    from storage.db import open_engine
+
+    engine = open_engine(f"sqlite:///{tmp_path / 'a.db'}")
+    headlines = ["الحكومة تعلن خطة جديدة للإصلاح", "افتتاح معرض الكتاب في العاصمة", "ارتفاع أسعار الذهب اليوم",
+                 "انطلاق امتحانات الثانوية العامة", "حملة وطنية للتشجير في المحافظات"]
+    stored = []
+    with Session(engine) as session:
+        for n, headline in enumerate(headlines):
+            html = page(f"<article><p>{headline}. {PROSE}</p><p>{PROSE2} {n}</p></article>",
+                        f"<title>الشروق | {headline}</title>")
+            result = ingest(session, RawDocument(data=html, url=f"https://outlet.test/{n}.html", source="outlet",
+                                                 fetched_at=datetime.now(timezone.utc),
+                                                 headers={"Content-Type": "text/html"}))
+            session.commit()
+            stored.append(result.article.title)
+    engine.dispose()
+    assert stored[:2] == [f"الشروق | {h}" for h in headlines[:2]]  # not known yet
+    assert stored[2:] == headlines[2:]  # learnt from three titles: cut from then on

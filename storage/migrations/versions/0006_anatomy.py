@@ -1,4 +1,4 @@
-"""Article anatomy: the kicker, the lead and the image captions of each article.
+"""Article anatomy: the kicker, the lead and the image captions of each article; a source's title affix.
 
 Revision ID: 0006
 Revises: 0002
@@ -22,9 +22,13 @@ def upgrade() -> None:
         batch.add_column(sa.Column("kicker", sa.Text(), nullable=True))
         batch.add_column(sa.Column("lead", sa.Text(), nullable=True))
         batch.add_column(sa.Column("captions", sa.JSON(), nullable=True))
+    with op.batch_alter_table("sources") as batch:
+        batch.add_column(sa.Column("title_affix", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("sources") as batch:
+        batch.drop_column("title_affix")
     with op.batch_alter_table("articles") as batch:
         batch.drop_column("captions")
         batch.drop_column("lead")
