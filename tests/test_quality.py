@@ -167,7 +167,7 @@ def test_a_template_switch_warns_within_one_run(outlet, tmp_path, caplog, templa
     assert entry["quality"]["pages"] == 9
 
     engine = open_engine(db)
-    with caplog.at_level(logging.WARNING, logger="scheduler"):
+    with caplog.at_level(logging.WARNING, logger="akhbar.scheduler"):
         jumped = warn_on_quality(engine, "outlet", second["run_id"])
     engine.dispose()
     assert jumped == entry["warnings"]
@@ -189,7 +189,7 @@ def test_a_healthy_outlet_never_warns(outlet, tmp_path, caplog):
     assert quality["pages"] == 9 and quality["rejected"] == 0 and quality["no_date"] == 0
     assert quality["repeated_lines"] == 0 and quality["language"] == "ar"
     engine = open_engine(db)
-    with caplog.at_level(logging.WARNING, logger="scheduler"):
+    with caplog.at_level(logging.WARNING, logger="akhbar.scheduler"):
         assert warn_on_quality(engine, "outlet", run["run_id"]) == []
     engine.dispose()
     assert not [r for r in caplog.records if "no longer look like" in r.getMessage()]
