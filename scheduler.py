@@ -61,6 +61,7 @@ from crawler.core.sources import Source, SourcesError, load_sources, parse_inter
 from storage import scheduling
 from storage.archive import utcnow
 from storage.db import make_engine, one_at_a_time, open_engine
+from storage.quality import quality_warnings
 from storage.runs import HEARTBEAT_SECONDS, finish_run, get_run, set_run_pid, start_run
 
 __all__ = ["Daemon", "Settings", "job_id", "limits_of", "run_source"]
@@ -408,7 +409,22 @@ def _conclude(engine: Engine, source: Source, limits: Limits, run_id: int, owner
     else:
         log.info("run %d %s %s in %.1fs: %s; interval %s, next in %s", run_id, source.name, finished.outcome, took,
                  finished.summary, _human(interval), _human(delay))
+    warn_on_quality(engine, source.name, run_id)
     return _aware(next_at)
+
+
+def warn_on_quality(engine: Engine, name: str, run_id: int) -> list[str]:
+    """Log one warning line when the run's pages stopped looking like the source's articles
+    (:mod:`storage.quality`); return the signals that jumped."""
+    try:
+        with _session(engine) as session:
+            jumped = quality_warnings(session, name)
+    except SQLAlchemyError as exc:
+        log.warning("%s: could not read the quality of run %d: %s", name, run_id, str(exc).splitlines()[0])
+        return []
+    if jumped:
+        log.warning("run %d %s: pages no longer look like the source's articles: %s", run_id, name, "; ".join(jumped))
+    return jumped
 
 
 # --- the daemon ---------------------------------------------------------------------------------------

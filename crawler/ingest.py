@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from crawler.capture.document import RawDocument
+from crawler.core.anatomy import strip_title_affix
 from crawler.core.article import Article
 from crawler.core.canonical import canonicalize_url
 from crawler.core.decode import header_value
@@ -91,6 +92,8 @@ def ingest(session: Session, doc: RawDocument, extraction: Extraction | None = N
         archive.set_document_outcome(session, document_id, outcome, reason=extraction.reason)
         return IngestResult(outcome, document_id=document_id, reason=extraction.reason, url=fetched)
     article = extraction.article
+    if doc.source and article.title:  # the segment the outlet sets on every title (its name) is no headline
+        article.title = strip_title_affix(article.title, archive.source_title_affix(session, doc.source, article.title))
     # Where it was reached: the fetch URL; for a saved file, the page's own canonical URL when it
     # names one, else the file.  The archive records the canonical URL beside it.
     url = fetched or article.canonical_url or where

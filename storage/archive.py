@@ -100,6 +100,31 @@ def get_or_create_source(session: Session, name: str) -> int:
     return session.execute(select(Source.id).where(Source.name == name)).scalar_one()
 
 
+RECENT_TITLES = 20
+"""Titles of a source looked at to find the segment it sets on all of them."""
+
+
+def source_title_affix(session: Session, name: str, title: str | None) -> tuple[str, str] | None:
+    """The segment the source ``name`` sets at one end of its titles (its own name), as
+    ``(side, loose key)``: remembered once found over its recent titles (``title`` among them)."""
+    from crawler.core.anatomy import source_title_affix as find_affix
+
+    row = session.execute(select(Source).where(Source.name == name)).scalar_one_or_none()
+    if row is not None and row.title_affix:
+        side, _, key = row.title_affix.partition(":")
+        return side, key
+    if row is None or not title:
+        return None
+    recent = session.execute(
+        select(ArticleRecord.title).where(ArticleRecord.source_id == row.id)
+        .order_by(ArticleRecord.id.desc()).limit(RECENT_TITLES)
+    ).scalars().all()
+    affix = find_affix([t for t in recent if t] + [title])
+    if affix is not None:
+        row.title_affix = f"{affix[0]}:{affix[1]}"
+    return affix
+
+
 def add_article(
     session: Session,
     article: Article,
@@ -188,6 +213,8 @@ def _metadata_fields(article: Article, source_id: int | None) -> dict[str, Any]:
         "lang": article.lang,
         "lang_confidence": article.lang_confidence,
         "description": article.description,
+        "kicker": article.kicker,
+        "lead": article.lead,
         "source_id": source_id,
     }
 
@@ -223,6 +250,7 @@ def _insert_article(
             title=article.title,
             text=article.text,
             tags=list(article.tags),
+            captions=list(article.captions),
             first_seen=origin.seen,
             last_seen=origin.seen,
             times_seen=1,
@@ -311,7 +339,7 @@ def _count_sighting(
         values[key] = case((a.published.is_(None), fields[key]), else_=getattr(a, key))
     for key in ("lang", "lang_confidence"):
         values[key] = case((a.lang.is_(None), fields[key]), else_=getattr(a, key))
-    for key in ("modified", "section", "author", "description", "source_id"):
+    for key in ("modified", "section", "author", "description", "kicker", "lead", "source_id"):
         values[key] = func.coalesce(getattr(a, key), fields[key])
     statement = (
         update(a)

@@ -85,6 +85,9 @@ class Source(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # The segment the source sets at one end of its titles (its name), once its titles showed it:
+    # "prefix:<loose key>" or "suffix:<loose key>" (crawler.core.anatomy.source_title_affix).
+    title_affix: Mapped[str | None] = mapped_column(Text)
 
 
 class ArticleRecord(Base):
@@ -114,6 +117,9 @@ class ArticleRecord(Base):
     lang_confidence: Mapped[float | None] = mapped_column(Float)
     description: Mapped[str | None] = mapped_column(Text)
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    kicker: Mapped[str | None] = mapped_column(Text)  # the label above the headline
+    lead: Mapped[str | None] = mapped_column(Text)  # the standfirst (also the text's first paragraph)
+    captions: Mapped[list[str] | None] = mapped_column(JSON)  # image captions and credits, never in text
     source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"), index=True)
     first_seen: Mapped[datetime] = mapped_column(UtcDateTime)
     last_seen: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -413,9 +413,15 @@ def sources_health(session: Session | None, sources: Iterable[Source]) -> list[d
     """Each source's configuration and health, as ``akhbar sources --json`` prints it
     (:func:`storage.shapes.source_health_json`).  Without a session (no archive yet) every source
     is shown as never run."""
+    from storage.quality import source_quality
+
     now = utcnow()
-    return [
-        source_health_json(s, get_state(session, s.name) if session else None,
-                           run_history(session, s.name, now=now) if session else RunHistory())
-        for s in sources
-    ]
+    out = []
+    for s in sources:
+        entry = source_health_json(s, get_state(session, s.name) if session else None,
+                                   run_history(session, s.name, now=now) if session else RunHistory())
+        quality = source_quality(session, s.name) if session else None
+        entry["warnings"] = quality.pop("warnings") if quality else []
+        entry["quality"] = quality
+        out.append(entry)
+    return out

@@ -85,6 +85,13 @@ def _line(entry: dict[str, Any]) -> list[str]:
                  f"{' '.join(map(str, entry['recent_new'])) or '-'}")
     if entry["last_error"]:
         lines.append(f"    last error {entry['last_error_at']}: {entry['last_error']}")
+    quality = entry.get("quality")
+    if quality and quality["pages"]:
+        lines.append(f"    quality over {quality['pages']} pages: rejected {quality['rejected']:.0%}, "
+                     f"no date {quality['no_date']:.0%}, no title {quality['no_title']:.0%}, "
+                     f"short {quality['short_body']:.0%}, repeated lines {quality['repeated_lines']:.0%}, "
+                     f"other language {quality['other_language']:.0%}")
+    lines += [f"    warning: {warning}" for warning in entry.get("warnings", [])]
     return lines
 
 

@@ -19,6 +19,9 @@ class Article:
     ``content_hash`` is the SHA-256 of the normalised body (see :mod:`crawler.core.arabic`).
     ``replaced_chars`` is how many U+FFFD characters decoding put in for stray bytes the page's
     encoding could not read (0 for a clean page; see :mod:`crawler.core.decode`).
+    ``kicker`` is the label above the headline, ``lead`` the standfirst (also the first paragraph
+    of ``text``), ``captions`` the image captions and credits (never in ``text``); see
+    :mod:`crawler.core.anatomy`.
     """
 
     url: str | None
@@ -38,6 +41,9 @@ class Article:
     tags: list[str] = field(default_factory=list)
     encoding: str | None = None
     replaced_chars: int = 0
+    kicker: str | None = None
+    lead: str | None = None
+    captions: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -18,6 +18,7 @@ import lxml.html
 import trafilatura
 from lxml import etree
 
+from crawler.core.anatomy import article_anatomy, body_edges, byline_line
 from crawler.core.arabic import content_hash
 from crawler.core.article import Article
 from crawler.core.boilerplate import clean_paragraphs, segment_text_page
@@ -29,6 +30,7 @@ from crawler.core.language import detect_language
 from crawler.core.metadata import page_metadata
 from crawler.core.errors import ExtractionError, NotAnArticle
 from crawler.core.pagetype import classify_html, classify_text
+from crawler.core.title import clean_title
 
 __all__ = ["EXTRACTOR_VERSION", "ExtractionError", "MAX_PAGE_BYTES", "NotAnArticle", "extract", "extract_html", "extract_text", "sniff_kind"]
 
@@ -190,16 +192,20 @@ def extract_html(
         locale=locale,
     )
     main: str | None = trafilatura.extract(tree, url=url, **_TRAFILATURA_OPTIONS) if readable else None
-    paragraphs, _dropped = clean_paragraphs((main or "").split("\n"), title=meta.title, link_texts=link_texts)
+    paragraphs, dropped = clean_paragraphs((main or "").split("\n"), title=meta.title, link_texts=link_texts)
+    parts = article_anatomy(tree, paragraphs, title=meta.title, site_names=meta.furniture, dropped=dropped)
     return _finish(
         url=url,
         title=meta.title,
-        paragraphs=paragraphs,
+        paragraphs=parts.paragraphs,
+        kicker=parts.kicker,
+        lead=parts.lead,
+        captions=parts.captions,
         published=dates.published,
         date_source=dates.date_source,
         modified=dates.modified,
         section=meta.section,
-        author=meta.author,
+        author=meta.author or parts.author,
         canonical_url=meta.canonical_url,
         description=meta.description,
         tags=list(meta.tags),
@@ -236,14 +242,21 @@ def extract_text(
         timezone=timezone,
         locale=locale,
     )
+    body, author = body_edges(page.body)
+    # A byline among the lines above the body («كتب: ...») names the author; it is no tag.
+    bylines = {line: byline_line(line) for line in page.header}
+    author = author or next((name for is_byline, name in bylines.values() if is_byline and name), None)
+    tags = [tag for tag in page.tags if not bylines.get(tag, (False, None))[0]]
     return _finish(
         url=url,
-        title=page.title,
-        paragraphs=page.body,
+        title=clean_title(page.title) if page.title else None,
+        paragraphs=body,
+        author=author,
+        kicker=page.section,
         published=dates.published,
         date_source=dates.date_source,
         modified=dates.modified,
         section=page.section,
-        tags=page.tags,
+        tags=tags,
         description=page.description,
     )

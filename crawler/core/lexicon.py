@@ -247,3 +247,25 @@ BYLINE_LABELS: tuple[str, ...] = ("حوار", "تقرير", "إعداد", "اع�
 SITE_CREDIT_WORDS: tuple[str, ...] = ("تصميم", "برمجة", "تطوير", "استضافة")
 # Tags that say nothing of the story.
 GENERIC_TAGS: tuple[str, ...] = ("news", "أخبار", "الأخبار", "خبر", "home", "الرئيسية", "عاجل")
+
+# --- article anatomy (crawler.core.anatomy, crawler.core.title) ---------------------------------
+
+# Nouns that name a publication: a short title segment or body prefix opening with one of them is
+# the outlet's name («جريدة ...», «صحيفة ...»), not part of the story.
+PUBLICATION_WORDS: tuple[str, ...] = ("جريدة", "صحيفة", "مجلة", "موقع", "بوابة", "إذاعة", "newspaper", "magazine")
+# ... and the loanword that closes an outlet's name («... نيوز», "... News").
+PUBLICATION_SUFFIXES: tuple[str, ...] = ("نيوز", "news")
+# Labels of a byline block that lists its fields one per line: "Author, <name>", "Role, <title>".
+BYLINE_FIELDS: tuple[str, ...] = (
+    "author", "role", "reporting from", "reporter", "الكاتب", "الكاتبة", "المؤلف", "المنصب", "الصفة",
+    "المراسل", "المراسلة",
+)
+# The fields of such a block that hold the person's name.
+BYLINE_NAME_FIELDS: tuple[str, ...] = ("author", "reporter", "الكاتب", "الكاتبة", "المؤلف", "المراسل", "المراسلة")
+# Class-name words of the parts around a headline and a body (matched inside class/id values).
+LEAD_MARKS: tuple[str, ...] = (
+    "lead", "standfirst", "stand-first", "summary", "excerpt", "intro", "sapo", "teaser", "dek", "chapeau",
+    "abstract", "subhead", "sub-title", "subtitle",
+)
+KICKER_MARKS: tuple[str, ...] = ("kicker", "overline", "supertitle", "surtitle", "eyebrow", "pretitle", "pre-title")
+CAPTION_MARKS: tuple[str, ...] = ("caption", "credit", "photo-source", "image-source", "img-source")

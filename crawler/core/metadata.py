@@ -40,6 +40,7 @@ class PageMeta:
     description: str | None
     tags: tuple[str, ...]
     canonical_url: str | None
+    furniture: tuple[str, ...] = ()  # loose keys of the site's names and the title's furniture
 
 
 _GENERIC_TAGS = {normalize(w) for w in lx.GENERIC_TAGS}
@@ -118,4 +119,5 @@ def page_metadata(tree: lxml.html.HtmlElement, url: str | None = None, json_ld: 
         description=_description(meta, articles, furniture),
         tags=_tags(meta, articles, title, furniture),
         canonical_url=canonical,
+        furniture=tuple(furniture),
     )

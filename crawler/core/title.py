@@ -19,6 +19,7 @@ from typing import Any
 import lxml.html
 from lxml import etree
 
+from crawler.core import lexicon as lx
 from crawler.core.arabic import normalize
 from crawler.core.jsonld import ld_names, ld_types
 from crawler.core.pagetext import (
@@ -26,7 +27,7 @@ from crawler.core.pagetext import (
 )
 
 __all__ = [
-    "clean_title", "segments", "is_site_name", "site_names", "title_candidates", "article_heading", "repeated_ends",
+    "clean_title", "segments", "is_publication_name", "is_site_name", "site_names", "title_candidates", "article_heading", "repeated_ends",
     "choose_title", "title_leftovers",
 ]
 
@@ -48,6 +49,17 @@ def _domain_label(url: str | None) -> str | None:
         labels.pop()
     labels = [label for label in labels if label not in _HOST_NOISE] or labels
     return labels[-1] if labels else None
+
+
+_PUBLICATION = {normalize(w).lower() for w in lx.PUBLICATION_WORDS}
+_PUBLICATION_END = {normalize(w).lower() for w in lx.PUBLICATION_SUFFIXES}
+
+
+def is_publication_name(text: str) -> bool:
+    """A name of two to four words that a publication noun opens («جريدة الرياض») or a loanword
+    closes («المدينة نيوز», "Gulf News")."""
+    words = normalize(clean_text(text)).lower().split()
+    return 2 <= len(words) <= 4 and (words[0] in _PUBLICATION or words[-1] in _PUBLICATION_END)
 
 
 _DOMAIN = re.compile(r"(?:https?://)?[\w-]+(?:\.[\w-]+)+/?")
@@ -175,7 +187,7 @@ def clean_title(
     )
 
     def removable(piece: str) -> bool:
-        if is_site_name(piece, names):
+        if is_site_name(piece, names) or is_publication_name(piece):
             return True
         return related and not contains_words(heading, loose(piece))
 
