@@ -19,7 +19,7 @@ import crawler
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGES = ("crawler", "spiders", "storage")
-CONTRACTS = {"core", "capture", "storage", "spiders", "layers", "acyclic"}
+CONTRACTS = {"core", "capture", "storage", "web", "spiders", "layers", "acyclic"}
 
 
 def lint_imports(root: Path) -> subprocess.CompletedProcess:
