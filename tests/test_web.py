@@ -186,3 +186,11 @@ def test_marks_become_mark_after_escaping():
     o, c = views.OPEN, views.CLOSE
     assert views.marked(f"<b>{o}كلمة{c}</b> [x]") == "&lt;b&gt;<mark>كلمة</mark>&lt;/b&gt; [x]"
     assert views.marked(f"{o}<i>{c} {o}stray") == "<mark>&lt;i&gt;</mark> stray"
+
+
+def test_chart_bars_scale_to_the_largest_month_oldest_at_the_right():
+    got = views.bars([("2024-01", 2), ("2024-02", 0), ("2024-03", 4), (None, 9)], width=300, height=100)
+    assert [b.key for b in got] == ["2024-01", "2024-02", "2024-03"]  # undated left out
+    assert [b.height for b in got] == [50.0, 0.0, 100.0]
+    assert got[0].x > got[1].x > got[2].x and all(0 <= b.x and b.x + b.width <= 300 for b in got)
+    assert views.bars([(None, 3)]) == []

@@ -28,10 +28,13 @@ class Bar:
     x: float
     y: float
     height: float
+    width: float
 
 
 CHART_WIDTH = 720
 CHART_HEIGHT = 120
+#: Widest a bar is drawn (a few months should not fill the chart with blocks).
+MAX_BAR = 40.0
 
 
 def bars(rows: list[tuple[str | None, int]], *, width: int = CHART_WIDTH, height: int = CHART_HEIGHT) -> list[Bar]:
@@ -42,10 +45,12 @@ def bars(rows: list[tuple[str | None, int]], *, width: int = CHART_WIDTH, height
         return []
     top = max(n for _, n in dated) or 1
     step = width / len(dated)
+    bar = min(step * 0.8, MAX_BAR)
     out = []
     for i, (key, n) in enumerate(dated):
         h = max(1.0, n * height / top) if n else 0.0
-        out.append(Bar(key=key, count=n, x=round(width - (i + 1) * step, 2), y=round(height - h, 2), height=round(h, 2)))
+        x = width - i * step - (step + bar) / 2
+        out.append(Bar(key=key, count=n, x=round(x, 2), y=round(height - h, 2), height=round(h, 2), width=round(bar, 2)))
     return out
 
 
