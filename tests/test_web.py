@@ -29,7 +29,10 @@ ROWS = [
     ("beta", "2024-03-10", "سياسة", None, "ar", f"{SCRIPT} خبر الميناء",
      f"نص عن الميناء فيه {SCRIPT} و<img src=x onerror=alert(1)> للحكومة."),
     ("gamma", "2024-03-20", None, "Jane Roe", "en", "Port news", "The government and the port, الحكومة."),
+    ("delta", "2023-05-01", None, None, "ar", "خبر عن القمر", "صعد رواد إلى القمر."),
 ]
+#: URLs of the rows (a stored javascript: URL must never become a link).
+URLS = {3: "javascript:alert(document.domain)"}
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +42,7 @@ def archive(tmp_path_factory):
     ids = []
     with Session(engine) as s:
         for i, (source, published, section, author, lang, title, body) in enumerate(ROWS):
-            article = Article(url=f"https://{source}.example/news/{i}", title=title, text=body,
+            article = Article(url=URLS.get(i, f"https://{source}.example/news/{i}"), title=title, text=body,
                               content_hash=content_hash(body), published=published, section=section,
                               author=author, lang=lang)
             ids.append(add_article(s, article, source=source).article_id)
@@ -64,7 +67,7 @@ def ids_of(response):
 def test_search_with_diacritics_finds_and_marks(client, archive):
     _, ids = archive
     hits = client.get("/api/search", params={"q": "الحُكُومَةُ"}).json()
-    assert {h["id"] for h in hits} == set(ids)
+    assert {h["id"] for h in hits} == set(ids[:3])
     first = next(h for h in hits if h["id"] == ids[0])
     assert "[الحكومة]" in first["snippet"] and set(first) == {"id", "url", "title", "published", "snippet",
                                                              "score", "raw_score", "source"}
@@ -194,3 +197,13 @@ def test_chart_bars_scale_to_the_largest_month_oldest_at_the_right():
     assert [b.height for b in got] == [50.0, 0.0, 100.0]
     assert got[0].x > got[1].x > got[2].x and all(0 <= b.x and b.x + b.width <= 300 for b in got)
     assert views.bars([(None, 3)]) == []
+
+
+def test_only_http_urls_become_links(client, archive):
+    _, ids = archive
+    page = client.get(f"/articles/{ids[3]}")
+    assert page.status_code == 200 and "javascript:alert(document.domain)" in page.text
+    assert 'href="javascript' not in page.text.lower()
+    assert 'href="https://alpha.example/news/0"' in client.get(f"/articles/{ids[0]}").text
+    assert views.href(" JavaScript:x") is None and views.href("data:text/html,x") is None
+    assert views.href("http://[::1") is None and views.href("https://a.example/") == "https://a.example/"

@@ -79,7 +79,7 @@ def server(tmp_path_factory):
             proc.wait(timeout=20)
 
 
-def wait_for(port: int, proc: subprocess.Popen, log: Path, timeout: float = 30) -> None:
+def wait_for(port: int, proc: subprocess.Popen, log: Path, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:

@@ -104,6 +104,7 @@ def create_app(db_url: str) -> FastAPI:
                                       autoescape=select_autoescape(default=True, default_for_string=True))
     app.state.templates.filters["iri"] = iri
     app.state.templates.filters["marked"] = views.marked
+    app.state.templates.filters["href"] = views.href
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     _errors(app)
     _api(app)

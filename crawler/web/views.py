@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from markupsafe import Markup, escape
 
@@ -61,3 +61,15 @@ def page_link(params: dict[str, object], page: int) -> str:
     for k, v in items:
         flat.extend((k, x) for x in v) if isinstance(v, (list, tuple)) else flat.append((k, v))
     return "?" + urlencode([*flat, ("page", page)])
+
+
+def href(url: str | None) -> str | None:
+    """``url`` when it is safe to link to (http or https), else ``None`` (shown as text only:
+    a stored ``javascript:`` or ``data:`` URL must not become a link)."""
+    if not url:
+        return None
+    try:
+        scheme = urlsplit(url.strip()).scheme.lower()
+    except ValueError:
+        return None
+    return url if scheme in ("http", "https") else None
