@@ -207,3 +207,23 @@ def test_only_http_urls_become_links(client, archive):
     assert 'href="https://alpha.example/news/0"' in client.get(f"/articles/{ids[0]}").text
     assert views.href(" JavaScript:x") is None and views.href("data:text/html,x") is None
     assert views.href("http://[::1") is None and views.href("https://a.example/") == "https://a.example/"
+
+
+def test_article_page_lists_the_copies_of_its_story(tmp_path):
+    path = tmp_path / "copies.db"
+    engine = open_engine(f"sqlite:///{path}")
+    words = [f"كلمة{i}" for i in range(80)]
+    texts = [" ".join(words), " ".join(words[:40] + ["مختلفة"] + words[41:]), "نص آخر لا يشبه غيره أبدا عن موضوع بعيد"]
+    with Session(engine) as s:
+        ids = [add_article(s, Article(url=f"https://s{i}.example/a", title=f"عنوان {i}", text=t,
+                                      content_hash=content_hash(t)), source=f"s{i}").article_id
+               for i, t in enumerate(texts)]
+        s.commit()
+    engine.dispose()
+    app = create_app(str(path))
+    with TestClient(app) as c:
+        second = c.get(f"/articles/{ids[1]}").text
+        alone = c.get(f"/articles/{ids[2]}").text
+    app.state.engine.dispose()
+    assert 'class="copies"' in second and f'href="/articles/{ids[0]}"' in second
+    assert 'class="copies"' not in alone
