@@ -138,6 +138,8 @@ def test_stored_script_is_text(client, archive):
         assert SCRIPT not in page.text and "<img src=x" not in page.text
         assert "&lt;script&gt;document.title=" in page.text
         assert len(re.findall(r"<script", page.text)) == 0
+        assert "script-src" not in page.headers["content-security-policy"]  # default-src 'none': no script
+        assert page.headers["content-security-policy"].startswith("default-src 'none'")
     hits = client.get("/", params={"q": "المجلس"}).text
     assert "[للعام]" in hits  # a stored bracket is text, not a mark
     assert "<mark>المجلس</mark>" in hits

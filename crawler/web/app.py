@@ -97,7 +97,7 @@ def create_app(db_url: str) -> FastAPI:
     """The application serving the archive at ``db_url``, read-only."""
     engine = open_readonly(db_url)
     app = FastAPI(title="akhbar", summary="Search and read an archive of Arabic news (read-only).",
-                  openapi_url="/api/openapi.json", docs_url="/api/docs", redoc_url=None)
+                  openapi_url="/api/openapi.json", docs_url=None, redoc_url=None)  # no CDN-loaded doc pages
     app.state.engine = engine
     app.state.url = db_url
     app.state.templates = Environment(loader=FileSystemLoader(HERE / "templates"),
@@ -138,9 +138,18 @@ def _errors(app: FastAPI) -> None:
         return _reply(request, QueryError(f"{where}: {first.get('msg', 'invalid')}"))
 
 
+#: The pages run no script at all and load nothing from elsewhere: a second wall behind the escaping.
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+                               "base-uri 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
 def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
     template = request.app.state.templates.get_template(name)
-    return HTMLResponse(template.render(request=request, **context), status_code=status)
+    return HTMLResponse(template.render(request=request, **context), status_code=status, headers=PAGE_HEADERS)
 
 
 # --- the API ------------------------------------------------------------------------------------
