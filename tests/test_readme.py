@@ -31,9 +31,9 @@ def test_the_set_up_section_gives_the_two_make_commands_and_ci_runs_the_test_one
     ci = [line.strip() for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
           if line.strip() and not line.startswith("#") and not line.startswith(("set ", "cd "))]
     assert ci[-1] == "make test" and ci.count("make test") == 1
-    # before it, only the installation of the servers the tests start (PostgreSQL, redis-server)
+    # before it, only the installation of what the tests start (PostgreSQL, redis-server, chromium)
     installs = [line for line in ci[:-1] if "apt-get install" in line]
-    assert len(installs) == 1 and {"postgresql", "redis-server"} <= set(installs[0].split())
+    assert len(installs) == 1 and {"postgresql", "redis-server", "chromium"} <= set(installs[0].split())
     assert all(line.startswith(("if ", "fi", "apt-get ")) for line in ci[:-1]), ci
 
 

@@ -19,7 +19,7 @@ import crawler
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGES = ("crawler", "spiders", "storage")
-CONTRACTS = {"core", "capture", "storage", "spiders", "layers", "acyclic"}
+CONTRACTS = {"core", "capture", "storage", "web", "spiders", "layers", "acyclic"}
 
 
 def lint_imports(root: Path) -> subprocess.CompletedProcess:
@@ -70,10 +70,12 @@ def test_a_forbidden_import_breaks_the_walls(tmp_path):
     core.write_text(core.read_text(encoding="utf-8") + "\n\ndef _hidden():\n    import sqlalchemy\n", encoding="utf-8")
     spider = tmp_path / "spiders" / "feed.py"
     spider.write_text(spider.read_text(encoding="utf-8") + "\nfrom storage import archive\n", encoding="utf-8")
+    web = tmp_path / "crawler" / "web" / "views.py"  # the web app must not reach the crawl
+    web.write_text(web.read_text(encoding="utf-8") + "\n\ndef _crawl():\n    import crawler.ingest\n", encoding="utf-8")
     archive = tmp_path / "storage" / "archive.py"  # storage.runs imports storage.archive: a cycle
     archive.write_text(archive.read_text(encoding="utf-8") + "\n\ndef _late():\n    import storage.runs\n", encoding="utf-8")
     broken = lint_imports(tmp_path)
     assert broken.returncode != 0
     found = verdicts(broken.stdout)
-    assert {k for k, v in names.items() if found[v] == "BROKEN"} == {"core", "spiders", "acyclic"}, broken.stdout
+    assert {k for k, v in names.items() if found[v] == "BROKEN"} == {"core", "spiders", "web", "acyclic"}, broken.stdout
     assert "crawler.core.arabic -> sqlalchemy" in broken.stdout

@@ -1,0 +1,26 @@
+"""``akhbar serve``: the archive in a browser and as a JSON API (read-only; :mod:`crawler.web`)."""
+from __future__ import annotations
+
+import click
+
+from crawler.cli.support import archive_url, db_option
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (only this machine by default; 0.0.0.0 opens it to the network).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@db_option
+@click.pass_context
+def serve_cmd(ctx: click.Context, host: str, port: int, db: str | None) -> None:
+    """Serve the archive read-only: search and article pages at /, a JSON API at /api
+    (described at /api/openapi.json)."""
+    import uvicorn
+
+    from crawler.web.app import create_app
+    from storage.db import display_url
+
+    url = archive_url(ctx, db)
+    app = create_app(url)
+    click.echo(f"akhbar: serving {display_url(url)} (read-only) at http://{host}:{port}/  (Ctrl-C stops)", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)

@@ -1,0 +1,75 @@
+"""What the pages show, computed from the library's answers: snippets with <mark>, the chart's
+bars, the paging links.  Escaping happens here (markupsafe) or in the templates (autoescape)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlencode, urlsplit
+
+from markupsafe import Markup, escape
+
+#: Marks the library puts around matching words in the page's snippets: private-use characters,
+#: turned into <mark> only after the snippet is escaped (a stored "[" or "<" stays text).
+OPEN, CLOSE = "\ue000", "\ue001"
+_MARKED = re.compile(f"{OPEN}([^{OPEN}{CLOSE}]*){CLOSE}")
+
+
+def marked(snippet: str) -> Markup:
+    """The snippet escaped, its marked words in <mark> (stray marks dropped)."""
+    safe = str(escape(snippet))
+    safe = _MARKED.sub(r"<mark>\1</mark>", safe)
+    return Markup(safe.replace(OPEN, "").replace(CLOSE, ""))
+
+
+@dataclass(frozen=True)
+class Bar:
+    key: str
+    count: int
+    x: float
+    y: float
+    height: float
+    width: float
+
+
+CHART_WIDTH = 720
+CHART_HEIGHT = 120
+#: Widest a bar is drawn (a few months should not fill the chart with blocks).
+MAX_BAR = 40.0
+
+
+def bars(rows: list[tuple[str | None, int]], *, width: int = CHART_WIDTH, height: int = CHART_HEIGHT) -> list[Bar]:
+    """Bars of an SVG chart of ``count(..., by="month")`` (undated articles left out), oldest at
+    the right (the page reads right to left)."""
+    dated = [(k, n) for k, n in rows if k is not None]
+    if not dated:
+        return []
+    top = max(n for _, n in dated) or 1
+    step = width / len(dated)
+    bar = min(step * 0.8, MAX_BAR)
+    out = []
+    for i, (key, n) in enumerate(dated):
+        h = max(1.0, n * height / top) if n else 0.0
+        x = width - i * step - (step + bar) / 2
+        out.append(Bar(key=key, count=n, x=round(x, 2), y=round(height - h, 2), height=round(h, 2), width=round(bar, 2)))
+    return out
+
+
+def page_link(params: dict[str, object], page: int) -> str:
+    """The search page's query string for another page of the same search."""
+    items = [(k, v) for k, v in params.items() if v not in (None, "", ()) and k != "page"]
+    flat: list[tuple[str, object]] = []
+    for k, v in items:
+        flat.extend((k, x) for x in v) if isinstance(v, (list, tuple)) else flat.append((k, v))
+    return "?" + urlencode([*flat, ("page", page)])
+
+
+def href(url: str | None) -> str | None:
+    """``url`` when it is safe to link to (http or https), else ``None`` (shown as text only:
+    a stored ``javascript:`` or ``data:`` URL must not become a link)."""
+    if not url:
+        return None
+    try:
+        scheme = urlsplit(url.strip()).scheme.lower()
+    except ValueError:
+        return None
+    return url if scheme in ("http", "https") else None
