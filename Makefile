@@ -27,6 +27,7 @@ run: install
 	$(AKHBAR) schedule --sources sources.toml
 
 test: install-test
+	$(PYTHON) -m mypy
 	$(PYTHON) -m pytest
 
 typecheck: install-test

@@ -31,7 +31,7 @@ from typing import Any
 import trafilatura
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from extraction import arabic_pages, english_pages  # noqa: E402 - the sibling bench's page list
+from extraction import arabic_pages, english_pages  # type: ignore[import-not-found]  # noqa: E402 - the sibling bench's page list
 
 from crawler.core.evaluate import token_prf  # noqa: E402
 from crawler.core.extract import extract  # noqa: E402

@@ -105,9 +105,9 @@ def crawl(
     given = dict(run_ids or {})
     with Session(engine) as session:
         settle_dead_runs(session)  # earlier crawls killed outright are not left ``running``
-        for run_id in given.values():
-            if get_run(session, run_id) is None:
-                raise NotFound(f"no crawl run {run_id} in the archive (--run-id takes the id of an existing run)")
+        for wanted in given.values():
+            if get_run(session, wanted) is None:
+                raise NotFound(f"no crawl run {wanted} in the archive (--run-id takes the id of an existing run)")
 
     options = scrapy_settings(db_url=url, warc_dir=warc, overrides=settings, log_level=log_level)
     process = _Process(options)
@@ -137,7 +137,7 @@ def crawl(
         for source in sources:
             if source.name not in crawlers:  # never started (a signal came first): no run
                 continue
-            run_id = given.get(source.name) or getattr(crawlers[source.name].spider, "run_id", None)
+            run_id: int | None = given.get(source.name) or getattr(crawlers[source.name].spider, "run_id", None)
             if run_id is None:  # the spider never opened: record the run it could not be
                 run_id = start_run(session, source.name, trigger=trigger)
             run = get_run(session, run_id)

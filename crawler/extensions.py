@@ -135,7 +135,7 @@ class RunRecorder:
         else:
             with Session(archive_engine(self.crawler)) as session:
                 self.run_id = start_run(
-                    session, spider.source.name, trigger=self.crawler.settings.get("AKHBAR_TRIGGER", "manual")
+                    session, getattr(spider, "source").name, trigger=self.crawler.settings.get("AKHBAR_TRIGGER", "manual")
                 )
                 session.commit()
         spider.run_id = self.run_id  # type: ignore[attr-defined]

@@ -370,7 +370,8 @@ class LastRunMiddleware:
         marked = entry.meta.get(LASTMOD_KEY) if isinstance(entry, Request) else None
         if marked is None:
             return True
-        since = self.last_good_start(self.crawler.spider)
+        spider = self.crawler.spider
+        since = self.last_good_start(spider) if spider is not None else None
         if since is not None and not entries_since([marked], since):
             count(self.crawler, "skipped_sitemaps")
             return False

@@ -75,7 +75,7 @@ def error_kind(failure: Failure) -> str:
     exc = failure.value
     if isinstance(exc, HttpError):
         return f"http_{exc.response.status}"
-    if _over_max_size(exc):
+    if exc is not None and _over_max_size(exc):
         return "too_large"
     if isinstance(exc, IgnoreRequest) and str(exc).startswith("offsite redirect"):
         return "offsite_redirect"

@@ -476,7 +476,7 @@ def get_article(session: Session, id_or_url: int | str) -> ArticleRecord | None:
     """
     if isinstance(id_or_url, int) and not isinstance(id_or_url, bool):
         return session.get(ArticleRecord, id_or_url) if 0 < id_or_url <= MAX_ID else None
-    for url in _url_forms(id_or_url):
+    for url in _url_forms(str(id_or_url)):
         found = _article_at(session, url)
         if found is not None:
             return found

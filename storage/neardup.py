@@ -16,6 +16,7 @@ used throughout (the caller commits), so an article and its index rows come and 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import text as sql
 from sqlalchemy.orm import Session
@@ -80,7 +81,8 @@ _SIGNATURE_OF = sql("SELECT signature FROM neardup_signatures WHERE article_id =
 
 def index_signature(session: Session, article_id: int, sig: Signature, keys: list[int] | None = None) -> None:
     """Write an article's band rows and signature (once: an indexed article is left as it is)."""
-    if session.execute(_ADD_SIGNATURE, {"a": article_id, "s": sig.to_bytes()}).rowcount == 0:
+    added: Any = session.execute(_ADD_SIGNATURE, {"a": article_id, "s": sig.to_bytes()})  # a CursorResult
+    if added.rowcount == 0:
         return  # indexed before
     keys = keys if keys is not None else band_keys(sig)
     conn = session.connection()
