@@ -52,11 +52,10 @@ class Anatomy:
 _TOKEN = re.compile(r"[a-z0-9]+")
 
 
-def _names_mark(value: str, marks: Iterable[str]) -> bool:
-    """Whether a token of a class / id value (or two adjacent ones: ``stand-first``) is one of ``marks``."""
+def _words(value: str) -> set[str]:
+    """The tokens of a class / id value, and each two adjacent ones joined (``stand-first``)."""
     tokens = _TOKEN.findall(value.lower())
-    words = set(tokens) | {a + b for a, b in zip(tokens, tokens[1:])}
-    return any(m.replace("-", "") in words for m in marks)
+    return set(tokens) | {a + b for a, b in zip(tokens, tokens[1:])}
 
 
 _SKIP = ("meta", "link", "script", "style", "body", "html", "article", "main", "section")
@@ -67,11 +66,14 @@ _KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {  # kind: (class /
 }
 
 
+_MARK_WORDS = {kind: frozenset(m.replace("-", "") for m in marks) for kind, (marks, _) in _KINDS.items()}
+
+
 def _kind(attr: str, value: str) -> str | None:
-    for kind, (marks, itemprops) in _KINDS.items():
-        if (value in itemprops) if attr == "itemprop" else _names_mark(value, marks):
-            return kind
-    return None
+    if attr == "itemprop":
+        return next((kind for kind, (_, itemprops) in _KINDS.items() if value in itemprops), None)
+    words = _words(value)  # read once for every kind
+    return next((kind for kind in _KINDS if not words.isdisjoint(_MARK_WORDS[kind])), None)
 
 
 def _marked(tree: lxml.html.HtmlElement) -> dict[str, list[Any]]:
