@@ -1,7 +1,7 @@
 """Search benchmark: latency, export speed, archive size, and recall/precision on the labelled set.
 
     python bench/search.py                 # 200,000 synthetic articles
-    python bench/search.py --n 20000 --db /tmp/bench.db [--keep]
+    python bench/search.py --n 20000 --db /tmp/bench.db [--keep] [--json]
 
 The archive is built from the real Arabic texts of tests/fixtures/search/articles.json (copied from
 ../shared): each synthetic article is 8-24 sentences drawn from them, with a title, one of 12
@@ -9,7 +9,8 @@ sources, a day in 2023-2024, a section and an author, stored through storage.arc
 (so the index is written the way a crawl writes it).  Then it prints:
 
 * median and 95th percentile latency of a fixed query set (search, 20 hits with snippets), without
-  filters and with a source + date-range filter;
+  filters and with a source + date-range filter, through the library and through the HTTP API
+  (``akhbar serve`` started on 127.0.0.1 on the same archive, ``GET /api/search`` with urllib);
 * export rows per second (export_rows of every article of one source, written as JSONL);
 * archive bytes per article against stored text bytes (title + text, UTF-8);
 * recall and precision on the labelled set (tests/fixtures/search/labelled.json) in its own archive.
@@ -21,10 +22,17 @@ import json
 import os
 import random
 import re
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -59,6 +67,10 @@ QUERIES = [
     "للاستثمار",
 ]
 FILTERS = Filters(sources=("source03", "source07"), since=date(2024, 3, 1), until=date(2024, 8, 31))
+#: The same filter as /api/search's parameters (crawler/web/app.py's Ask).
+HTTP_FILTERS = [("source", "source03"), ("source", "source07"), ("since", "2024-03-01"), ("until", "2024-08-31")]
+#: urllib without any proxy from the environment: the bench talks to 127.0.0.1 only.
+LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def sentences() -> list[str]:
@@ -114,6 +126,69 @@ def latencies(engine, filters: Filters | None, rounds: int) -> list[float]:
     return times
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def get(base: str, params: list[tuple[str, str]]) -> bytes:
+    with LOCAL.open(f"{base}/api/search?{urllib.parse.urlencode(params)}", timeout=60) as reply:
+        return bytes(reply.read())
+
+
+@contextmanager
+def served(path: Path, wait: float = 60.0) -> Iterator[str]:
+    """`akhbar serve` on 127.0.0.1 on the archive at ``path``; yields its base URL, stops it on the way out."""
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    proc = subprocess.Popen([sys.executable, "-m", "crawler.cli", "serve", "--db", f"sqlite:///{path}",
+                             "--host", "127.0.0.1", "--port", str(port)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            if proc.poll() is not None:
+                raise SystemExit(f"akhbar serve stopped: {(proc.stderr.read() if proc.stderr else '').strip()}")
+            try:
+                get(base, [("q", "")])
+                break
+            except urllib.error.HTTPError:
+                break  # it answers
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"akhbar serve did not answer on {base} within {wait:.0f} s") from None
+                time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stderr:
+            proc.stderr.close()
+
+
+def http_latencies(base: str, filters: list[tuple[str, str]], rounds: int) -> list[float]:
+    times = []
+    for query in QUERIES:
+        params = [("q", query), *filters]
+        get(base, params)  # warm the page cache
+        for _ in range(rounds):
+            t = time.perf_counter()
+            get(base, params)
+            times.append((time.perf_counter() - t) * 1000)
+    return times
+
+
+def figures(times: list[float]) -> dict[str, float]:
+    return {"median_ms": round(statistics.median(times), 2), "p95_ms": round(p95(times), 2),
+            "max_ms": round(max(times), 2)}
+
+
 def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[-1]
 
@@ -163,7 +238,10 @@ def main() -> None:
     parser.add_argument("--db", type=Path, default=None, help="archive file (default: a temporary one)")
     parser.add_argument("--keep", action="store_true", help="reuse --db if it exists, and keep it")
     parser.add_argument("--rounds", type=int, default=5, help="runs of each query")
+    parser.add_argument("--json", action="store_true", help="the figures as JSON on stdout (the text on stderr)")
     args = parser.parse_args()
+    out = sys.stderr if args.json else sys.stdout
+    report: dict[str, object] = {}
     tmp = Path(tempfile.mkdtemp(prefix="akhbar-bench-"))
     path = args.db or tmp / "bench.db"
     if path.exists() and not args.keep:
@@ -171,26 +249,40 @@ def main() -> None:
     t = time.perf_counter()
     text_bytes = build(path, args.n) if not path.exists() or path.stat().st_size == 0 or not args.keep else None
     if text_bytes is not None:
-        print(f"built {args.n} articles in {time.perf_counter() - t:.0f} s")
+        report["build_s"] = round(time.perf_counter() - t, 1)
+        print(f"built {args.n} articles in {time.perf_counter() - t:.0f} s", file=out)
     engine = open_engine(f"sqlite:///{path}")
     with engine.connect() as c:
         n = c.execute(text("SELECT count(*) FROM articles")).scalar_one()
         stored = c.execute(text("SELECT sum(length(CAST(text AS BLOB)) + coalesce(length(CAST(title AS BLOB)), 0)) FROM articles")).scalar_one()
     size = path.stat().st_size
     fts = index_bytes(engine)
-    print(f"articles: {n}")
+    report.update(articles=n, archive_bytes_per_article=round(size / n), stored_bytes_per_article=round(stored / n),
+                  archive_ratio=round(size / stored, 3), index_bytes_per_article=round(fts / n) if fts else None)
+    print(f"articles: {n}", file=out)
     print(f"archive: {size / n:.0f} bytes/article; stored text {stored / n:.0f} bytes/article; ratio {size / stored:.2f}x"
-          + (f"; index {fts / n:.0f} bytes/article" if fts else ""))
-    for label, filters in (("no filters", None), ("source+dates", FILTERS)):
-        times = latencies(engine, filters, args.rounds)
-        print(f"latency {label:<13} median {statistics.median(times):6.1f} ms  p95 {p95(times):6.1f} ms  max {max(times):6.1f} ms")
+          + (f"; index {fts / n:.0f} bytes/article" if fts else ""), file=out)
+    cases: tuple[tuple[str, Filters | None, list[tuple[str, str]]], ...] = (("no filters", None, []), ("source+dates", FILTERS, HTTP_FILTERS))
+    library = {label: latencies(engine, filters, args.rounds) for label, filters, _ in cases}
+    with served(path) as base:
+        http = {label: http_latencies(base, params, args.rounds) for label, _, params in cases}
+    report["latency"] = {label: {"library": figures(library[label]), "http": figures(http[label])}
+                         for label, _, _ in cases}
+    for label, _, _ in cases:
+        for way, times in (("library", library[label]), ("http", http[label])):
+            print(f"latency {label:<13} {way:<8} median {statistics.median(times):6.1f} ms  p95 {p95(times):6.1f} ms"
+                  f"  max {max(times):6.1f} ms", file=out)
     rows, speed = export_speed(engine)
-    print(f"export: {rows} rows at {speed:.0f} rows/s")
+    report["export"] = {"rows": rows, "rows_per_s": round(speed)}
+    print(f"export: {rows} rows at {speed:.0f} rows/s", file=out)
     engine.dispose()
-    for key, value in labelled(tmp / "labelled.db").items():
-        print(f"labelled set: {key} {value:.3f}")
+    report["labelled"] = shares = labelled(tmp / "labelled.db")
+    for key, value in shares.items():
+        print(f"labelled set: {key} {value:.3f}", file=out)
     if not args.keep and args.db is None:
         path.unlink()
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=1))
 
 
 if __name__ == "__main__":
