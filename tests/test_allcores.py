@@ -27,6 +27,8 @@ from storage import archive
 from storage.db import open_engine
 from storage.models import Source
 
+pytestmark = pytest.mark.e2e  # slow: worker processes started and killed
+
 REPO = Path(__file__).resolve().parents[1]
 PAGES = Path(__file__).parent / "fixtures" / "site" / "pages"
 HTML = {"Content-Type": "text/html; charset=utf-8"}

@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+pytestmark = pytest.mark.e2e  # slow: a generated site served on 127.0.0.1
+
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "benchsite"
 SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"

@@ -15,6 +15,8 @@ from crawler.core.datetext import parse_date_text
 from crawler.core.extract import MAX_PAGE_BYTES, ExtractionError, extract, extract_html
 from crawler.core.metadata import page_metadata
 
+pytestmark = pytest.mark.e2e  # slow: timing runs, several of each input
+
 FETCHED = datetime(2024, 5, 1, 12, 0)
 SLACK = 0.05  # seconds: timer noise on runs of a few milliseconds
 

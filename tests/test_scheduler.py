@@ -34,6 +34,8 @@ from storage.archive import utcnow
 from storage.db import make_engine, open_engine
 from storage.models import CrawlRun
 
+pytestmark = pytest.mark.e2e  # slow: scheduler daemons and their crawl processes
+
 FAKE_CRAWL = textwrap.dedent('''
     import json, os, signal, sqlite3, sys, time
     from datetime import datetime, timezone

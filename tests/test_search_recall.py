@@ -13,6 +13,8 @@ from crawler.core.arabic import content_hash
 from crawler.core.article import Article
 from storage import add_article, open_engine, search
 
+pytestmark = pytest.mark.e2e  # slow: the whole labelled search set, indexed and queried
+
 HERE = Path(__file__).parent / "fixtures" / "search"
 ARTICLES = json.loads((HERE / "articles.json").read_text("utf-8"))
 PAIRS = json.loads((HERE / "labelled.json").read_text("utf-8"))
