@@ -50,6 +50,7 @@ from twisted.internet import task, threads
 from crawler.capture.warc import WarcWriter
 from crawler.core.decode import header_value
 from crawler.core.discovery import entries_since
+from crawler.core.extract import MAX_PAGE_BYTES  # the default of AKHBAR_MAX_PAGE_BYTES: the extractor's own bound
 from crawler.counters import count, lose
 from crawler.extensions import archive_engine, require_archive
 from crawler.ingest import unexpected_reason
@@ -208,8 +209,6 @@ class OffsiteRedirectMiddleware:
 
 # --- page size -------------------------------------------------------------------------------
 
-#: The default of ``AKHBAR_MAX_PAGE_BYTES``: the extractor's own bound (crawler.core.extract.MAX_PAGE_BYTES).
-MAX_PAGE_BYTES = 5 * 1024 * 1024
 
 
 class PageSizeMiddleware:

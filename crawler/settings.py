@@ -98,7 +98,8 @@ AKHBAR_DB: str | None = None  # None: $AKHBAR_DB, else sqlite:///archive.db
 AKHBAR_WARC_DIR: str | None = None  # None: warc/ beside the SQLite file (./warc otherwise)
 AKHBAR_RUN_ID: int | None = None  # adopt this crawl_runs row instead of creating one
 AKHBAR_WARC_MAX_BYTES = 1_000_000_000  # rotate WARC files past this size
-AKHBAR_MAX_PAGE_BYTES = 5 * 1024 * 1024  # an article page over this (decompressed) is not taken
+# AKHBAR_MAX_PAGE_BYTES: an article page over this (decompressed) is not taken; default: the extractor's own
+# bound, crawler.core.extract.MAX_PAGE_BYTES (5 MB)
 AKHBAR_CONCURRENT_SOURCES = 8  # sources one `akhbar crawl` crawls at a time (each has its run row as it starts)
 AKHBAR_DB_BUSY_TIMEOUT_MS = 30_000  # how long a write waits for another's lock on a SQLite archive
 # AKHBAR_HEARTBEAT_SECONDS: how often crawl_runs.heartbeat_at and the counters are written; unset here
