@@ -70,7 +70,7 @@ def test_search_with_diacritics_finds_and_marks(client, archive):
     assert {h["id"] for h in hits} == set(ids[:3])
     first = next(h for h in hits if h["id"] == ids[0])
     assert "[الحكومة]" in first["snippet"] and set(first) == {"id", "url", "title", "published", "snippet",
-                                                             "score", "raw_score", "source"}
+                                                             "score", "raw_score", "source", "copies", "outlets"}
 
 
 def test_filters_sort_and_paging(client, archive):

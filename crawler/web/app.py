@@ -26,6 +26,7 @@ from crawler.web import views
 from crawler.web.readonly import open_readonly
 from storage.db import archive_errors
 from storage.models import ArticleRecord
+from storage.collapse import count_stories, search_stories
 from storage.search import BY, SORTS, Filters, count, parse_day, search
 from storage.shapes import article_json, hits_json, iri
 
@@ -53,6 +54,7 @@ class Ask:
     sort: str = "relevance"
     page: int = 1
     limit: int = PAGE_SIZE
+    collapse: bool = True
 
     def filters(self) -> Filters:
         return Filters(sources=tuple(self.source), since=parse_day(self.since, "since"),
@@ -79,11 +81,22 @@ def ask(
     lang: str | None = Query(None), section: str | None = Query(None), author: str | None = Query(None),
     sort: str = Query("relevance", description="relevance, newest or oldest."),
     page: int = Query(1, ge=1, le=MAX_PAGE), limit: int = Query(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
+    collapse: bool = Query(True, description="One hit per story (near-duplicate copies folded); false: every article."),
 ) -> Ask:
     """The search parameters of a request, blanks (an empty form field) as absent."""
     return Ask(q=q.strip(), source=[s.strip() for s in source if s.strip()], since=_blank(since), until=_blank(until),
                lang=_blank(lang), section=_blank(section), author=_blank(author), sort=sort, page=page,
-               limit=limit).checked()
+               limit=limit, collapse=collapse).checked()
+
+
+def finder(a: Ask) -> Any:
+    """The search function for ``a``: one hit per story, or every article."""
+    return search_stories if a.collapse else search
+
+
+def counter(a: Ask) -> Any:
+    """The count function for ``a``: stories, or articles (as the hits the search shows)."""
+    return count_stories if a.collapse else count
 
 
 STATUS = {QueryError: 400, NotFound: 404, ArchiveError: 503}
@@ -158,13 +171,14 @@ def _api(app: FastAPI) -> None:
     @app.get("/api/search", summary="Search: a list of hits, as `akhbar search --json`")
     def api_search(request: Request, a: Ask = Depends(ask)) -> list[dict[str, Any]]:
         with reading(request) as session:
-            found = search(session, a.q, limit=a.limit, offset=(a.page - 1) * a.limit, sort=a.sort, filters=a.filters())
+            found = finder(a)(session, a.q, limit=a.limit, offset=(a.page - 1) * a.limit, sort=a.sort,
+                              filters=a.filters())
             return hits_json(found)
 
     @app.get("/api/count", summary="Counts per period, source or section, as `akhbar count --json`")
     def api_count(request: Request, a: Ask = Depends(ask), by: str = Query("month", description=", ".join(BY))) -> list[dict[str, Any]]:
         with reading(request) as session:
-            return [{"key": key, "count": n} for key, n in count(session, a.q, by=by, filters=a.filters())]
+            return [{"key": key, "count": n} for key, n in counter(a)(session, a.q, by=by, filters=a.filters())]
 
     @app.get("/api/articles/{article_id}", summary="One article, as `akhbar show --json`")
     def api_article(request: Request, article_id: int) -> dict[str, Any]:
@@ -218,11 +232,11 @@ def _results(request: Request, a: Ask) -> dict[str, Any]:
     if not a.q and not filters:
         return {"hits": [], "total": None, "bars": [], "pages": {}}
     with reading(request) as session:
-        found = search(session, a.q, limit=a.limit, offset=(a.page - 1) * a.limit, sort=a.sort, filters=filters,
-                       marks=(views.OPEN, views.CLOSE))
-        months = count(session, a.q, by="month", filters=filters)
+        found = finder(a)(session, a.q, limit=a.limit, offset=(a.page - 1) * a.limit, sort=a.sort, filters=filters,
+                          marks=(views.OPEN, views.CLOSE))
+        months = counter(a)(session, a.q, by="month", filters=filters)
     total = sum(n for _, n in months)
-    params = vars(a)
+    params: dict[str, Any] = {**vars(a), "collapse": None if a.collapse else "false"}
     pages = {}
     if a.page > 1:
         pages["prev"] = views.page_link(params, a.page - 1)
