@@ -173,17 +173,24 @@ def count_table(rows: list[tuple[str | None, int]], *, bars: bool, width: int | 
 @click.command("export", epilog=SYNTAX)
 @click.argument("query", default="")
 @filter_options
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "warc"]), default="jsonl", show_default=True,
+              help="warc: the raw captures as FILE.warc.gz, with a CDXJ index FILE.cdxj beside it (needs --out).")
 @click.option("--out", "out", default=None, type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
 @click.option("--bom", is_flag=True, help="Start a CSV with a UTF-8 byte order mark (for Excel).")
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="oldest", show_default=True)
+@click.option("--warc-root", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="Where relative WARC paths of the archive lie (default: the current folder).")
 @db_option
 @click.pass_context
-def export_cmd(ctx: click.Context, query: str, fmt: str, out: Path | None, bom: bool, sort: str, db: str | None,
-               **filters: Any) -> None:
-    """Write every matching article (an empty query: every article) as JSONL or CSV, streaming."""
+def export_cmd(ctx: click.Context, query: str, fmt: str, out: Path | None, bom: bool, sort: str,
+               warc_root: Path | None, db: str | None, **filters: Any) -> None:
+    """Write every matching article (an empty query: every article) as JSONL or CSV, streaming;
+    or their raw captures as WARC with a CDXJ index (--format warc)."""
     from storage.search import export_rows
 
+    if fmt == "warc":
+        _export_warc(ctx, query, out, sort, warc_root, db, filters)
+        return
     with archive_session(ctx, db, create=False) as session:
         rows = export_rows(session, query, filters=make_filters(**filters), sort=sort)
         if out is None:
@@ -198,6 +205,26 @@ def export_cmd(ctx: click.Context, query: str, fmt: str, out: Path | None, bom: 
                 written = write_export(rows, handle, fmt, bom=bom, progress=progress)
     if out is not None:
         click.echo(f"exported {written} articles to {out}", err=True)
+
+
+def _export_warc(ctx: click.Context, query: str, out: Path | None, sort: str, warc_root: Path | None,
+                 db: str | None, filters: dict[str, Any]) -> None:
+    from crawler.core.errors import InputError
+    from storage.warcexport import cdxj_path, export_warc
+
+    if out is None or not out.name.endswith(".warc.gz"):
+        raise InputError("--format warc needs --out FILE.warc.gz (the CDXJ index is written beside it)")
+    with archive_session(ctx, db, create=False) as session:
+        try:
+            report = export_warc(session, query, out, filters=make_filters(**filters), sort=sort, warc_root=warc_root,
+                                 progress=_progress if sys.stderr.isatty() else None)
+        except OSError as exc:
+            raise InputError(f"{exc.filename or out}: {exc.strerror or exc}") from None
+    if sys.stderr.isatty():
+        click.echo("", err=True)
+    skipped = f" ({report.unreadable} unreadable, left out)" if report.unreadable else ""
+    click.echo(f"exported {report.records} captures of {report.articles} articles to {out} "
+               f"(index {cdxj_path(out)}){skipped}", err=True)
 
 
 def _progress(n: int) -> None:
