@@ -172,3 +172,41 @@ def test_cli_export_warc(archive, tmp_path):
     bad = runner.invoke(main, ["export", "الحكومة", "--format", "warc", "--db", str(path)])
     assert bad.exit_code != 0 and bad.output.startswith("akhbar: --format warc needs --out")
     assert len(bad.output.strip().splitlines()) == 1
+
+
+PYWB_CHECK = """
+import sys
+from pywb.apps.frontendapp import FrontEndApp
+from werkzeug.test import Client
+client = Client(FrontEndApp())
+for url in sys.argv[1:]:
+    r = client.get("/news/20240102093000id_/" + url)
+    sys.stdout.buffer.write(b"REPLY|" + r.status.encode() + b"|" + r.get_data().hex().encode() + b"\\n")
+"""
+
+
+@pytest.mark.e2e
+def test_pywb_replays_the_export_from_its_cdxj(archive, tmp_path):
+    """pywb (in its own environment: AKHBAR_PYWB_PYTHON=/path/to/venv/bin/python, with
+    `pip install pywb`) replays every exported capture from the CDXJ written beside the WARC."""
+    import os
+    import subprocess
+
+    python = os.environ.get("AKHBAR_PYWB_PYTHON")
+    if not python:
+        pytest.skip("set AKHBAR_PYWB_PYTHON to a Python with pywb installed to run the replay check")
+    _, engine, docs = archive
+    collection = tmp_path / "collections" / "news"
+    (collection / "archive").mkdir(parents=True)
+    (collection / "indexes").mkdir()
+    out = collection / "archive" / "news.warc.gz"
+    with Session(engine) as s:
+        export_warc(s, "الحكومة", out)
+    cdxj_path(out).rename(collection / "indexes" / "index.cdxj")
+    urls = [docs["x1"][1], docs["y"][1]]
+    done = subprocess.run([python, "-c", PYWB_CHECK, *urls], cwd=tmp_path, capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    replies = [line.split(b"|")[1:] for line in done.stdout.splitlines() if line.startswith(b"REPLY|")]
+    assert [status for status, _ in replies] == [b"200 OK", b"200 OK"]
+    assert bytes.fromhex(replies[0][1].decode()) in (docs["x1"][2], docs["x2"][2])
+    assert bytes.fromhex(replies[1][1].decode()) == docs["y"][2]
