@@ -18,11 +18,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from sqlalchemy import text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from crawler.core.arabic import content_hash  # noqa: E402
@@ -75,16 +77,17 @@ def measure(path: Path, rounds: int) -> dict[str, dict[str, float]]:
     result: dict[str, dict[str, float]] = {}
     with Session(engine) as s:
         for label, filters in (("plain", None), ("filtered", FILTERS)):
-            for name, fn in (("search", search), ("stories", search_stories)):
+            finders: list[tuple[str, Any]] = [("search", search), ("stories", search_stories), ("count", count),
+                                              ("count_stories", count_stories)]
+            for name, fn in finders:
                 times = [t for q in QUERIES for t in timed(lambda q=q: fn(s, q, filters=filters), rounds)]
                 result[f"{name}_{label}"] = figures(times)
-            for name, fn in (("count", count), ("count_stories", count_stories)):
-                times = [t for q in QUERIES for t in timed(lambda q=q: fn(s, q, filters=filters), rounds)]
-                result[f"{name}_{label}"] = figures(times)
-            for kind in ("", "count_"):
-                base = result[f"{kind or ''}{'search' if not kind else 'count'}_{label}"]["median_ms"]
-                other = result[f"{'stories' if not kind else 'count_stories'}_{label}"]["median_ms"]
-                result[f"{kind}ratio_{label}"] = {"median": round(other / base, 2) if base else float("nan")}
+            for ratio, (base, other) in (("search", ("search", "stories")), ("count", ("count", "count_stories"))):
+                slow, fast = result[f"{other}_{label}"]["median_ms"], result[f"{base}_{label}"]["median_ms"]
+                result[f"{ratio}_ratio_{label}"] = {"median": round(slow / fast, 2) if fast else float("nan")}
+        folded = s.execute(text("SELECT count(*) FROM (SELECT cluster_id FROM articles GROUP BY cluster_id "
+                                "HAVING count(*) > 1)")).scalar()
+        result["clusters_with_copies"] = {"count": float(folded or 0)}
     engine.dispose()
     return result
 

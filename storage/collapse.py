@@ -17,8 +17,10 @@ the hits shown: each story once, in the bucket of its OLDEST matching copy (by m
 first appeared; by source: the outlet that had it first).  The sum of ``copies`` over every hit is
 the uncollapsed count (:func:`storage.search.count`).
 
-Everything is one SQL statement over the ranked matches (:func:`storage.search.matching_sql`) with
-window functions (SQLite 3.25+, PostgreSQL), no article rows held in Python beyond the page shown.
+How: the ranked matches (:func:`storage.search.matching_sql`, each with its cluster read from the
+covering index ``ix_articles_cluster_of``, never from the large article row) are read in order
+until the page's stories are found; one more query, unranked, counts the copies and outlets of
+those stories.  Counting uses a window function (SQLite 3.25+).
 """
 from __future__ import annotations
 
@@ -29,20 +31,21 @@ from sqlalchemy.orm import Session
 
 from crawler.core.errors import QueryError
 from storage.search import (
-    _BY_SQL, BY, MARKS, MAX_LIMIT, Filters, Hit, Marker, _require_backend, _texts, arrange_counts, compile_query,
-    make_snippet, matching_sql,
+    _BY_SQL, BY, MARKS, MAX_LIMIT, Compiled, Filters, Hit, Marker, _require_backend, _texts, arrange_counts,
+    compile_query, make_snippet, matching_sql,
 )
 
-__all__ = ["count_stories", "search_stories", "stories_sql"]
+__all__ = ["count_stories", "search_stories"]
 
-#: The order of the matches inside the wrapped query (its column names), per sort.
+#: The order of the matches inside a wrapped query (its column names), per sort.
 _ORDER = {
     "relevance": "exact DESC, rank, id",
     "newest": "pub IS NULL, pub DESC, id DESC",
     "oldest": "pub IS NULL, pub, id",
 }
-_COLUMNS = "a.id AS id, m.rank AS rank, a.published_utc AS pub, a.source_id AS sid, s.name AS source, " \
-           "coalesce(a.cluster_id, a.id) AS grp"
+#: A match's story: its cluster, from the covering index (the article row is large).
+GROUP = "(SELECT coalesce(c.cluster_id, c.id) FROM articles c INDEXED BY ix_articles_cluster_of WHERE c.id = a.id)"
+_COLUMNS = f"a.id AS id, m.rank AS rank, s.name AS source, {GROUP} AS grp"
 
 
 def _unordered(sql: str) -> str:
@@ -50,20 +53,34 @@ def _unordered(sql: str) -> str:
     return sql.rsplit(" ORDER BY ", 1)[0]
 
 
-def stories_sql(inner: str, order: str) -> str:
-    """One row per story of the matches ``inner`` selects (columns ``id``, ``grp``, ``sid`` and
-    those ``order`` names): the first member in ``order`` with ``copies`` and ``outlets``, in
-    ``order``."""
-    return (
-        "SELECT id, rank, source, copies, outlets FROM ("
-        " SELECT r.*, sum(first_of_outlet) OVER (PARTITION BY grp) AS outlets FROM ("
-        f"  SELECT h.*, row_number() OVER (PARTITION BY grp ORDER BY {order}) AS pos,"
-        "   count(*) OVER (PARTITION BY grp) AS copies,"
-        "   CASE WHEN sid IS NOT NULL AND row_number() OVER (PARTITION BY grp, sid ORDER BY id) = 1"
-        "   THEN 1 ELSE 0 END AS first_of_outlet"
-        f"  FROM ({inner}) AS h) AS r) AS t "
-        f"WHERE pos = 1 ORDER BY {order}"
-    )
+def first_of_each(rows: Any, offset: int, limit: int) -> list[Any]:
+    """Of ``rows`` (in order, each with ``grp``), the first of each story: the ``limit`` stories
+    after ``offset`` of them.  Stops reading once it has them."""
+    seen: set[int] = set()
+    page: list[Any] = []
+    for row in rows:
+        if row.grp in seen:
+            continue
+        seen.add(row.grp)
+        if len(seen) > offset:
+            page.append(row)
+            if len(page) >= limit:
+                break
+    return page
+
+
+def copies_of(session: Session, compiled: Compiled | None, filters: Filters, groups: list[int]) -> dict[int, tuple[int, int]]:
+    """(copies, outlets) of each of these stories among the matches."""
+    if not groups:
+        return {}
+    inner, params = matching_sql(compiled, filters, columns=f"a.source_id AS sid, {GROUP} AS grp", sort="oldest")
+    marks = []
+    for i, group in enumerate(groups):
+        params[f"g{i}"] = group
+        marks.append(f":g{i}")
+    sql = (f"SELECT grp, count(*) AS copies, count(DISTINCT sid) AS outlets FROM ({_unordered(inner)}) AS h "
+           f"WHERE grp IN ({', '.join(marks)}) GROUP BY grp")
+    return {int(r.grp): (int(r.copies), int(r.outlets)) for r in session.execute(text(sql), params)}
 
 
 def search_stories(
@@ -85,16 +102,19 @@ def search_stories(
     if limit > MAX_LIMIT or offset < 0:
         raise QueryError(f"limit must be 1-{MAX_LIMIT} and offset not negative")
     _require_backend(session)
-    inner, params = matching_sql(compiled, filters, columns=_COLUMNS, sort=sort)
-    order = _ORDER["newest" if compiled is None and sort == "relevance" else sort]
-    sql = stories_sql(_unordered(inner), order) + " LIMIT :limit OFFSET :offset"
-    ranked = list(session.execute(text(sql), {**params, "limit": limit, "offset": offset}))
-    rows = _texts(session, [r.id for r in ranked])
+    sql, params = matching_sql(compiled, filters, columns=_COLUMNS, sort=sort)
+    result = session.execute(text(sql), params)
+    try:
+        page = first_of_each(result, offset, limit)
+    finally:
+        result.close()
+    counts = copies_of(session, compiled, filters, [int(r.grp) for r in page])
+    rows = _texts(session, [r.id for r in page])
     marker = compiled.marker if compiled else Marker()
-    return [_hit(r, rows[r.id], marker, marks) for r in ranked if r.id in rows]
+    return [_hit(r, rows[r.id], counts.get(int(r.grp), (1, 1)), marker, marks) for r in page if r.id in rows]
 
 
-def _hit(ranked: Any, row: Any, marker: Marker, marks: tuple[str, str]) -> Hit:
+def _hit(ranked: Any, row: Any, counts: tuple[int, int], marker: Marker, marks: tuple[str, str]) -> Hit:
     return Hit(
         id=ranked.id,
         url=row.url,
@@ -103,8 +123,8 @@ def _hit(ranked: Any, row: Any, marker: Marker, marks: tuple[str, str]) -> Hit:
         snippet=make_snippet(row.text, marker, marks=marks),
         score=-float(ranked.rank),
         source=ranked.source,
-        copies=int(ranked.copies),
-        outlets=int(ranked.outlets or 0),
+        copies=counts[0],
+        outlets=counts[1],
     )
 
 
@@ -117,7 +137,7 @@ def count_stories(
         raise QueryError(f"--by must be one of {', '.join(BY)}, not {by!r}")
     _require_backend(session)
     compiled = compile_query(query)
-    columns = f"{_BY_SQL[by]} AS k, a.id AS id, a.published_utc AS pub, coalesce(a.cluster_id, a.id) AS grp"
+    columns = f"{_BY_SQL[by]} AS k, a.id AS id, a.published_utc AS pub, {GROUP} AS grp"
     inner, params = matching_sql(compiled, filters or Filters(), columns=columns, sort="oldest")
     grouped = (
         f"SELECT k, count(*) AS n FROM (SELECT k, row_number() OVER (PARTITION BY grp ORDER BY {_ORDER['oldest']}) "
