@@ -99,8 +99,12 @@ class ArticleRecord(Base):
 
     __tablename__ = "articles"
     # Search joins its matches here: this index answers the filters and date sorts without
-    # reading the (large) article rows (storage.search, migration 0004).
-    __table_args__ = (Index("ix_articles_search", "id", "published_utc", "source_id", "lang"),)
+    # reading the (large) article rows (storage.search, migration 0004); the second gives a
+    # match's near-duplicate cluster the same way (storage.collapse, migration 0009).
+    __table_args__ = (
+        Index("ix_articles_search", "id", "published_utc", "source_id", "lang"),
+        Index("ix_articles_cluster_of", "id", "cluster_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     content_hash: Mapped[str] = mapped_column(String(64), unique=True)

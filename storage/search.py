@@ -59,7 +59,9 @@ _STEM_COLUMNS = {None: ("title_stem", "body_stem"), "title": ("title_stem",), "b
 @dataclass(frozen=True)
 class Hit:
     """One search result.  Hits come exact-word matches first, then stem-only ones; ``score``
-    (bm25, higher is better) orders the hits within each of the two."""
+    (bm25, higher is better) orders the hits within each of the two.  ``copies`` and ``outlets``:
+    the matching articles the hit stands for and their distinct sources (one article here;
+    a whole story when near-duplicates are folded, :mod:`storage.collapse`)."""
 
     id: int
     url: str | None
@@ -68,6 +70,8 @@ class Hit:
     snippet: str
     score: float
     source: str | None = None
+    copies: int = 1
+    outlets: int | None = None
 
 
 @dataclass(frozen=True)
@@ -505,6 +509,11 @@ def count(session: Session, query: str, *, by: str = "month", filters: Filters |
     sql = sql.split(" ORDER BY ")[0]
     grouped = f"SELECT k, count(*) AS n FROM ({sql}) GROUP BY k"
     rows = [(row.k, int(row.n)) for row in session.execute(text(grouped), params)]
+    return arrange_counts(rows, by)
+
+
+def arrange_counts(rows: list[tuple[str | None, int]], by: str) -> list[tuple[str | None, int]]:
+    """Counts per key in the order :func:`count` gives them (days folded into ISO weeks for ``week``)."""
     if by == "week":
         weeks: dict[str | None, int] = {}
         for day, n in rows:

@@ -173,7 +173,8 @@ def relative_score(score: float, best: float | None) -> float:
 
 def hit_json(hit: Hit, *, best: float | None = None) -> dict[str, Any]:
     """One search hit: the snippet on one line; ``score`` relative to ``best`` (the top hit's raw
-    score; 1.0 for the top hit itself) and the backend's ``raw_score``."""
+    score; 1.0 for the top hit itself) and the backend's ``raw_score``; ``copies`` (the matching
+    articles the hit stands for, itself included) and ``outlets`` (their distinct sources)."""
     return {
         "id": hit.id,
         "url": hit.url,
@@ -183,6 +184,8 @@ def hit_json(hit: Hit, *, best: float | None = None) -> dict[str, Any]:
         "score": relative_score(hit.score, best),
         "raw_score": hit.score,
         "source": hit.source,
+        "copies": hit.copies,
+        "outlets": hit.outlets if hit.outlets is not None else int(hit.source is not None),
     }
 
 

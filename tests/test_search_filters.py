@@ -88,7 +88,8 @@ def test_hits_carry_their_source(archive):
     with Session(engine) as s:
         hit = search(s, "السفن")[0]
     assert hit_json(hit) == {"id": ids[0], "url": "https://alpha.example/0", "title": ROWS[0][5], "published": "2024-01-03",
-                             "snippet": hit.snippet, "score": 1.0, "raw_score": hit.score, "source": "alpha"}
+                             "snippet": hit.snippet, "score": 1.0, "raw_score": hit.score, "source": "alpha",
+                             "copies": 1, "outlets": 1}
 
 
 def test_bad_filters_and_sorts_are_query_errors(archive):

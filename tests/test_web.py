@@ -70,7 +70,7 @@ def test_search_with_diacritics_finds_and_marks(client, archive):
     assert {h["id"] for h in hits} == set(ids[:3])
     first = next(h for h in hits if h["id"] == ids[0])
     assert "[الحكومة]" in first["snippet"] and set(first) == {"id", "url", "title", "published", "snippet",
-                                                             "score", "raw_score", "source"}
+                                                             "score", "raw_score", "source", "copies", "outlets"}
 
 
 def test_filters_sort_and_paging(client, archive):
@@ -229,3 +229,108 @@ def test_article_page_lists_the_copies_of_its_story(tmp_path):
     app.state.engine.dispose()
     assert 'class="copies"' in second and f'href="/articles/{ids[0]}"' in second
     assert 'class="copies"' not in alone
+
+
+# --- the article page: versions, copies, raw capture ------------------------------------------------
+
+STORY = " ".join(f"كلمة{i}" for i in range(60))
+
+
+@pytest.fixture(scope="module")
+def versioned(tmp_path_factory):
+    """An article in two versions (raw bytes inline, then in a WARC file), a copy of it at another
+    outlet, and an article without any raw capture."""
+    from crawler.capture.warc import WarcWriter
+    from storage.archive import add_document
+
+    root = tmp_path_factory.mktemp("versions")
+    path = root / "v.db"
+    url = "https://alpha.example/news/7"
+    first, second = f"{STORY} قديم", f"{STORY} جديد {SCRIPT}"
+    raw1 = f"<html><title>v1</title><body>{first}</body></html>".encode()
+    raw2 = f"<html><title>v2</title><body>{second}<script>alert(1)</script></body></html>".encode()
+    with WarcWriter(root / "warc") as writer:
+        pointer = writer.write(url, 200, {"Content-Type": "text/html"}, raw2)
+    engine = open_engine(f"sqlite:///{path}")
+    with Session(engine) as s:
+        d1, _ = add_document(s, url=url, raw=raw1, source="alpha", content_type="text/html; charset=utf-8",
+                             http_status=200)
+        a = add_article(s, Article(url=url, title="العنوان الأول", text=first, content_hash=content_hash(first)),
+                        source="alpha", document_id=d1)
+        d2, _ = add_document(s, url=url, raw=raw2, source="alpha", content_type="text/html", http_status=200,
+                             warc_path=pointer.path, warc_offset=pointer.offset, warc_length=pointer.length)
+        b = add_article(s, Article(url=url, title=f"العنوان {SCRIPT}", text=second, content_hash=content_hash(second)),
+                        source="alpha", document_id=d2)
+        copy_text = f"{STORY} منقول"
+        c = add_article(s, Article(url="https://beta.example/copy", title="نسخة", text=copy_text,
+                                   content_hash=content_hash(copy_text)), source="beta")
+        s.commit()
+    engine.dispose()
+    assert a.article_id == b.article_id and b.version == 2
+    app = create_app(str(path))
+    with TestClient(app) as client:
+        yield client, a.article_id, c.article_id, raw1, raw2
+    app.state.engine.dispose()
+
+
+def test_article_page_shows_the_versions_with_an_escaped_word_diff(versioned):
+    client, article, _, _, _ = versioned
+    page = client.get(f"/articles/{article}")
+    assert page.status_code == 200
+    versions = page.text.split('id="versions"')[1].split("</section>")[0]
+    assert 'id="version-1"' in versions and 'id="version-2"' in versions and "(current)" in versions
+    assert "<del>قديم</del>" in versions and "<ins>جديد &lt;script&gt;document.title=" in versions
+    assert "<del>الأول</del>" in versions  # the title changed too
+    assert f'href="/articles/{article}/raw?version=1"' in versions
+    assert "<script" not in page.text
+
+
+def test_article_page_lists_copies_with_outlet_date_and_similarity(versioned):
+    client, article, copy, _, _ = versioned
+    page = client.get(f"/articles/{copy}").text
+    table = page.split('id="copies"')[1].split("</section>")[0]
+    assert f'href="/articles/{article}"' in table and "alpha" in table
+    assert re.search(r'<td dir="ltr">(0\.\d\d|1\.00)</td>', table)
+    assert 'href="https://alpha.example/news/7"' in table
+
+
+def test_raw_capture_is_a_download_of_the_stored_bytes(versioned):
+    client, article, _, raw1, raw2 = versioned
+    for prefix in ("", "/api"):
+        current = client.get(f"{prefix}/articles/{article}/raw")
+        assert current.status_code == 200 and current.content == raw2  # read back from the WARC record
+        assert current.headers["content-type"] == "application/octet-stream"
+        assert current.headers["content-disposition"] == f'attachment; filename="akhbar-{article}.html"'
+        assert current.headers["x-content-type-options"] == "nosniff"
+        assert "sandbox" in current.headers["content-security-policy"]
+        old = client.get(f"{prefix}/articles/{article}/raw", params={"version": 1})
+        assert old.content == raw1 and f"akhbar-{article}-v1.html" in old.headers["content-disposition"]
+
+
+def test_raw_capture_that_was_not_kept_is_404_in_one_line(versioned):
+    client, article, copy, _, _ = versioned
+    missing = client.get(f"/api/articles/{copy}/raw")
+    assert missing.status_code == 404 and missing.json() == {"error": f"no raw capture was kept for article {copy}"}
+    assert client.get(f"/api/articles/{article}/raw", params={"version": 9}).status_code == 404
+    assert client.get("/api/articles/999999/raw").status_code == 404
+    assert client.get(f"/articles/{copy}/raw").status_code == 404
+    assert client.get(f"/api/articles/{article}/raw", params={"version": 0}).status_code == 400
+
+
+def test_raw_capture_whose_warc_is_gone_is_404(tmp_path):
+    from storage.archive import add_document
+
+    path = tmp_path / "gone.db"
+    engine = open_engine(f"sqlite:///{path}")
+    with Session(engine) as s:
+        doc, _ = add_document(s, url="https://a.example/x", raw=b"<p>x</p>", warc_path=str(tmp_path / "no.warc.gz"),
+                              warc_offset=0, warc_length=10)
+        a = add_article(s, Article(url="https://a.example/x", title="t", text="نص ما", content_hash=content_hash("نص ما")),
+                        document_id=doc)
+        s.commit()
+    engine.dispose()
+    app = create_app(str(path))
+    with TestClient(app) as c:
+        r = c.get(f"/api/articles/{a.article_id}/raw")
+    app.state.engine.dispose()
+    assert r.status_code == 404 and "cannot be read" in r.json()["error"] and str(tmp_path) not in r.json()["error"]

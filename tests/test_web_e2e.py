@@ -64,6 +64,9 @@ def server(tmp_path_factory):
             a = Article(url=f"https://news.example/{i}", title=title, text=body, content_hash=content_hash(body),
                         published=f"2024-0{i + 1}-05", lang="ar")
             add_article(s, a, source="news")
+        body = "أقر مجلس النواب قانون الموازنة العامة بعد جلسة طويلة ومناقشة حادة."  # a second version of the first
+        add_article(s, Article(url="https://news.example/0", title="مجلس النواب يقر قانون الموازنة", text=body,
+                               content_hash=content_hash(body), published="2024-01-05", lang="ar"), source="news")
         s.commit()
     engine.dispose()
     port = free_port()
@@ -112,6 +115,9 @@ def test_search_open_and_read_in_chromium(chromium, server):
 
     article = browse(chromium, base + links[0][0], profile, "--dump-dom")
     assert re.search(r'<html lang="ar" dir="rtl"', article) and "جلسة طويلة" in article
+    versions = article.split('id="versions"')[1]
+    assert 'id="version-1"' in versions and 'id="version-2"' in versions
+    assert re.search(r"<del>طويلة\.</del>\s*<ins>طويلة ومناقشة حادة\.</ins>", versions), versions[:2000]
 
     trap_dom = browse(chromium, f"{base}/?" + urlencode({"q": "الميناء"}), profile, "--dump-dom")
     trap_id = re.findall(r'<a class="title" href="(/articles/\d+)">', trap_dom)

@@ -33,12 +33,16 @@ from warcio.warcwriter import WARCWriter as _WarcioWriter
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
+    "WarcFile",
     "WarcPointer",
     "WarcResponse",
     "WarcWriter",
+    "WrittenRecord",
     "headers_dict",
     "iter_warc_responses",
     "read_record",
+    "response_record",
+    "warc_date",
 ]
 
 log = logging.getLogger(__name__)
@@ -257,20 +261,7 @@ class WarcWriter:
         self, url: str, status: int, headers: Headers | None, body: bytes, warc_date: str
     ) -> ArcWarcRecord:
         assert self._writer is not None
-        pairs = [(k, v) for k, v in _wire_pairs(headers) if k.lower() != "transfer-encoding"]
-        try:
-            reason = HTTPStatus(status).phrase
-        except ValueError:
-            reason = ""
-        http_headers = StatusAndHeaders(f"{status} {reason}".strip(), pairs, protocol="HTTP/1.1")
-        return self._writer.create_warc_record(
-            url,
-            "response",
-            payload=io.BytesIO(body),
-            length=len(body),
-            http_headers=http_headers,
-            warc_headers_dict={"WARC-Date": warc_date},
-        )
+        return response_record(self._writer, url, status, headers, body, warc_date)
 
     def _request_record(self, url: str, method: str, headers: Headers | None, warc_date: str) -> ArcWarcRecord:
         assert self._writer is not None
@@ -288,6 +279,86 @@ class WarcWriter:
             http_headers=http_headers,
             warc_headers_dict={"WARC-Date": warc_date},
         )
+
+
+def response_record(
+    writer: _WarcioWriter, url: str, status: int, headers: Headers | None, body: bytes, warc_date: str
+) -> ArcWarcRecord:
+    """A WARC ``response`` record of ``body`` with its HTTP status line and headers (made ASCII,
+    ``Transfer-Encoding`` dropped: the body is stored de-chunked)."""
+    pairs = [(k, v) for k, v in _wire_pairs(headers) if k.lower() != "transfer-encoding"]
+    try:
+        reason = HTTPStatus(status).phrase
+    except ValueError:
+        reason = ""
+    http_headers = StatusAndHeaders(f"{status} {reason}".strip(), pairs, protocol="HTTP/1.1")
+    return writer.create_warc_record(
+        url,
+        "response",
+        payload=io.BytesIO(body),
+        length=len(body),
+        http_headers=http_headers,
+        warc_headers_dict={"WARC-Date": warc_date},
+    )
+
+
+def warc_date(moment: datetime | None) -> str:
+    """A WARC-Date (ISO 8601 UTC, microseconds) of an aware or naive-UTC time; now when ``None``."""
+    moment = moment or datetime.now(timezone.utc)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return datetime_to_iso_date(moment, use_micros=True)
+
+
+@dataclass(frozen=True)
+class WrittenRecord:
+    """Where a record went in a file (its gzip member) and what a CDX index says of it."""
+
+    url: str
+    date: str
+    status: int
+    mime: str | None
+    payload_digest: str | None
+    offset: int
+    length: int
+
+
+class WarcFile:
+    """One named ``.warc.gz`` file of ``response`` records, opened with a ``warcinfo`` record
+    (an export: no request records, no rotation).  Use as a context manager."""
+
+    def __init__(self, path: str | os.PathLike[str], info: Mapping[str, str] | None = None) -> None:
+        self.path = Path(path)
+        self._file: BinaryIO = open(self.path, "wb")
+        self._writer = _WarcioWriter(self._file, gzip=True, warc_version=WARC_VERSION)
+        fields = {"software": _software(), "format": f"WARC File Format {WARC_VERSION}", **(info or {})}
+        self._writer.write_record(self._writer.create_warcinfo_record(self.path.name, fields))
+
+    def write_response(self, url: str, status: int, headers: Headers | None, body: bytes,
+                       date: datetime | None = None) -> WrittenRecord:
+        """Append one response; where it went."""
+        record = response_record(self._writer, url, status, headers, body, warc_date(date))
+        offset = self._file.tell()
+        self._writer.write_record(record)
+        mime = record.http_headers.get_header("Content-Type")
+        return WrittenRecord(
+            url=url,
+            date=record.rec_headers.get_header("WARC-Date"),
+            status=status,
+            mime=mime.split(";", 1)[0].strip().lower() if mime else None,
+            payload_digest=record.rec_headers.get_header("WARC-Payload-Digest"),
+            offset=offset,
+            length=self._file.tell() - offset,
+        )
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> WarcFile:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 # -- reading ----------------------------------------------------------------------------

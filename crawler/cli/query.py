@@ -60,6 +60,12 @@ def make_filters(sources: tuple[str, ...], since: str | None, until: str | None,
     )
 
 
+def collapse_option(fn):
+    """``--no-collapse``: every article, not one hit (or count) per story."""
+    return click.option("--collapse/--no-collapse", default=True, show_default=True,
+                        help="One hit per story: near-duplicate copies folded into the first.")(fn)
+
+
 @click.command("search", epilog=SYNTAX)
 @click.argument("query", default="")
 @filter_options
@@ -68,16 +74,20 @@ def make_filters(sources: tuple[str, ...], since: str | None, until: str | None,
 @click.option("--page", default=1, show_default=True, type=click.IntRange(1), help="Which page of hits.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of hits.")
 @click.option("--jsonl", "as_jsonl", is_flag=True, help="Print one JSON hit per line.")
+@collapse_option
 @db_option
 @click.pass_context
 def search_cmd(ctx: click.Context, query: str, sort: str, limit: int, page: int, as_json: bool, as_jsonl: bool,
-               db: str | None, **filters: Any) -> None:
-    """Full-text search of the archive (see the query syntax below)."""
+               collapse: bool, db: str | None, **filters: Any) -> None:
+    """Full-text search of the archive (see the query syntax below).  The copies of one story
+    (near-duplicates, from any outlet) are one hit, with how many copies and outlets it has."""
+    from storage.collapse import search_stories
     from storage.search import search  # here (as every storage import): SQLAlchemy and Alembic load slowly
     from storage.shapes import hits_json
 
     with archive_session(ctx, db, create=False) as session:
-        found = search(session, query, limit=limit, offset=(page - 1) * limit, sort=sort, filters=make_filters(**filters))
+        find = search_stories if collapse else search
+        found = find(session, query, limit=limit, offset=(page - 1) * limit, sort=sort, filters=make_filters(**filters))
         hits = hits_json(found)
     if as_json:
         echo_json(hits)
@@ -97,9 +107,19 @@ def print_hits(hits: list[dict[str, Any]], *, scored: bool = True) -> None:
         click.echo("no match")
     for h in hits:
         score = f"  (score {h['score']:.2f})" if scored and h["score"] is not None else ""
-        click.echo(f"[{h['id']}] {h['title'] or '(untitled)'}  {h['published'] or ''}  {h['source'] or ''}{score}")
+        click.echo(f"[{h['id']}] {h['title'] or '(untitled)'}  {h['published'] or ''}  {h['source'] or ''}{score}"
+                   f"{copies_note(h)}")
         click.echo(f"     {iri(h['url']) or '-'}")
         click.echo(f"     {h['snippet']}")
+
+
+def copies_note(hit: dict[str, Any]) -> str:
+    """``  +2 copies, 3 outlets`` for a hit standing for several articles; nothing for one."""
+    others = hit["copies"] - 1
+    if others < 1:
+        return ""
+    outlets = hit["outlets"]
+    return f"  +{others} cop{'y' if others == 1 else 'ies'}, {outlets} outlet{'' if outlets == 1 else 's'}"
 
 
 @click.command("count", epilog=SYNTAX)
@@ -107,14 +127,19 @@ def print_hits(hits: list[dict[str, Any]], *, scored: bool = True) -> None:
 @filter_options
 @click.option("--by", type=click.Choice(["day", "week", "month", "source", "section"]), default="month", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of {key, count}.")
+@collapse_option
 @db_option
 @click.pass_context
-def count_cmd(ctx: click.Context, query: str, by: str, as_json: bool, db: str | None, **filters: Any) -> None:
-    """How many articles match, per day, week, month, source or section (an empty query counts all)."""
+def count_cmd(ctx: click.Context, query: str, by: str, as_json: bool, collapse: bool, db: str | None,
+              **filters: Any) -> None:
+    """How many stories match (the hits `search` shows; --no-collapse: articles), per day, week,
+    month, source or section; a story counts once, where its oldest matching copy falls.  An empty
+    query counts all."""
+    from storage.collapse import count_stories
     from storage.search import count
 
     with archive_session(ctx, db, create=False) as session:
-        rows = count(session, query, by=by, filters=make_filters(**filters))
+        rows = (count_stories if collapse else count)(session, query, by=by, filters=make_filters(**filters))
     if as_json:
         echo_json([{"key": key, "count": n} for key, n in rows])
         return
@@ -148,17 +173,24 @@ def count_table(rows: list[tuple[str | None, int]], *, bars: bool, width: int | 
 @click.command("export", epilog=SYNTAX)
 @click.argument("query", default="")
 @filter_options
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "warc"]), default="jsonl", show_default=True,
+              help="warc: the raw captures as FILE.warc.gz, with a CDXJ index FILE.cdxj beside it (needs --out).")
 @click.option("--out", "out", default=None, type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
 @click.option("--bom", is_flag=True, help="Start a CSV with a UTF-8 byte order mark (for Excel).")
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="oldest", show_default=True)
+@click.option("--warc-root", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="Where relative WARC paths of the archive lie (default: the current folder).")
 @db_option
 @click.pass_context
-def export_cmd(ctx: click.Context, query: str, fmt: str, out: Path | None, bom: bool, sort: str, db: str | None,
-               **filters: Any) -> None:
-    """Write every matching article (an empty query: every article) as JSONL or CSV, streaming."""
+def export_cmd(ctx: click.Context, query: str, fmt: str, out: Path | None, bom: bool, sort: str,
+               warc_root: Path | None, db: str | None, **filters: Any) -> None:
+    """Write every matching article (an empty query: every article) as JSONL or CSV, streaming;
+    or their raw captures as WARC with a CDXJ index (--format warc)."""
     from storage.search import export_rows
 
+    if fmt == "warc":
+        _export_warc(ctx, query, out, sort, warc_root, db, filters)
+        return
     with archive_session(ctx, db, create=False) as session:
         rows = export_rows(session, query, filters=make_filters(**filters), sort=sort)
         if out is None:
@@ -173,6 +205,26 @@ def export_cmd(ctx: click.Context, query: str, fmt: str, out: Path | None, bom: 
                 written = write_export(rows, handle, fmt, bom=bom, progress=progress)
     if out is not None:
         click.echo(f"exported {written} articles to {out}", err=True)
+
+
+def _export_warc(ctx: click.Context, query: str, out: Path | None, sort: str, warc_root: Path | None,
+                 db: str | None, filters: dict[str, Any]) -> None:
+    from crawler.core.errors import InputError
+    from storage.warcexport import cdxj_path, export_warc
+
+    if out is None or not out.name.endswith(".warc.gz"):
+        raise InputError("--format warc needs --out FILE.warc.gz (the CDXJ index is written beside it)")
+    with archive_session(ctx, db, create=False) as session:
+        try:
+            report = export_warc(session, query, out, filters=make_filters(**filters), sort=sort, warc_root=warc_root,
+                                 progress=_progress if sys.stderr.isatty() else None)
+        except OSError as exc:
+            raise InputError(f"{exc.filename or out}: {exc.strerror or exc}") from None
+    if sys.stderr.isatty():
+        click.echo("", err=True)
+    skipped = f" ({report.unreadable} unreadable, left out)" if report.unreadable else ""
+    click.echo(f"exported {report.records} captures of {report.articles} articles to {out} "
+               f"(index {cdxj_path(out)}){skipped}", err=True)
 
 
 def _progress(n: int) -> None:

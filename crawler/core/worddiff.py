@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import difflib
 
-__all__ = ["CONTEXT_WORDS", "word_diff", "word_changes"]
+__all__ = ["CONTEXT_WORDS", "diff_pieces", "word_diff", "word_changes"]
 
 #: Unchanged words kept on each side of a change.
 CONTEXT_WORDS = 6
@@ -34,19 +34,30 @@ def _context(words: list[str], first: bool, last: bool, keep: int) -> str:
     return " ".join([*head, "…", *tail])
 
 
-def word_diff(old: str, new: str, *, context: int = CONTEXT_WORDS) -> str:
-    """``old`` -> ``new`` as one line of words with the changes marked; ``""`` when equal."""
+def diff_pieces(old: str, new: str, *, context: int = CONTEXT_WORDS) -> list[tuple[str, str]]:
+    """``old`` -> ``new`` as pieces ``(kind, words)``, kind ``same``, ``removed`` or ``added``
+    (unchanged stretches cut to ``context`` words by a change, ``…`` between); ``[]`` when equal."""
     a, b = old.split(), new.split()
     ops = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
     if all(tag == "equal" for tag, *_ in ops):
-        return ""
-    parts: list[str] = []
+        return []
+    pieces: list[tuple[str, str]] = []
     for n, (tag, i1, i2, j1, j2) in enumerate(ops):
         if tag == "equal":
-            parts.append(_context(a[i1:i2], n == 0, n == len(ops) - 1, context))
+            kept = _context(a[i1:i2], n == 0, n == len(ops) - 1, context)
+            if kept:
+                pieces.append(("same", kept))
             continue
         if i2 > i1:
-            parts.append("[-" + " ".join(a[i1:i2]) + "-]")
+            pieces.append(("removed", " ".join(a[i1:i2])))
         if j2 > j1:
-            parts.append("{+" + " ".join(b[j1:j2]) + "+}")
-    return " ".join(p for p in parts if p)
+            pieces.append(("added", " ".join(b[j1:j2])))
+    return pieces
+
+
+_MARKS = {"same": ("", ""), "removed": ("[-", "-]"), "added": ("{+", "+}")}
+
+
+def word_diff(old: str, new: str, *, context: int = CONTEXT_WORDS) -> str:
+    """``old`` -> ``new`` as one line of words with the changes marked; ``""`` when equal."""
+    return " ".join(_MARKS[kind][0] + words + _MARKS[kind][1] for kind, words in diff_pieces(old, new, context=context))

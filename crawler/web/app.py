@@ -15,10 +15,9 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crawler.core.errors import AkhbarError, ArchiveError, NotFound, QueryError
@@ -26,6 +25,7 @@ from crawler.web import views
 from crawler.web.readonly import open_readonly
 from storage.db import archive_errors
 from storage.models import ArticleRecord
+from storage.collapse import count_stories, search_stories
 from storage.search import BY, SORTS, Filters, count, parse_day, search
 from storage.shapes import article_json, hits_json, iri
 
@@ -53,6 +53,7 @@ class Ask:
     sort: str = "relevance"
     page: int = 1
     limit: int = PAGE_SIZE
+    collapse: bool = True
 
     def filters(self) -> Filters:
         return Filters(sources=tuple(self.source), since=parse_day(self.since, "since"),
@@ -79,11 +80,22 @@ def ask(
     lang: str | None = Query(None), section: str | None = Query(None), author: str | None = Query(None),
     sort: str = Query("relevance", description="relevance, newest or oldest."),
     page: int = Query(1, ge=1, le=MAX_PAGE), limit: int = Query(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
+    collapse: bool = Query(True, description="One hit per story (near-duplicate copies folded); false: every article."),
 ) -> Ask:
     """The search parameters of a request, blanks (an empty form field) as absent."""
     return Ask(q=q.strip(), source=[s.strip() for s in source if s.strip()], since=_blank(since), until=_blank(until),
                lang=_blank(lang), section=_blank(section), author=_blank(author), sort=sort, page=page,
-               limit=limit).checked()
+               limit=limit, collapse=collapse).checked()
+
+
+def finder(a: Ask) -> Any:
+    """The search function for ``a``: one hit per story, or every article."""
+    return search_stories if a.collapse else search
+
+
+def counter(a: Ask) -> Any:
+    """The count function for ``a``: stories, or articles (as the hits the search shows)."""
+    return count_stories if a.collapse else count
 
 
 STATUS = {QueryError: 400, NotFound: 404, ArchiveError: 503}
@@ -93,13 +105,15 @@ def status_of(exc: AkhbarError) -> int:
     return next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
 
 
-def create_app(db_url: str) -> FastAPI:
-    """The application serving the archive at ``db_url``, read-only."""
+def create_app(db_url: str, *, warc_root: Path | None = None) -> FastAPI:
+    """The application serving the archive at ``db_url``, read-only (relative WARC paths of raw
+    captures are read under ``warc_root``, default the current folder)."""
     engine = open_readonly(db_url)
     app = FastAPI(title="akhbar", summary="Search and read an archive of Arabic news (read-only).",
                   openapi_url="/api/openapi.json", docs_url=None, redoc_url=None)  # no CDN-loaded doc pages
     app.state.engine = engine
     app.state.url = db_url
+    app.state.warc_root = warc_root
     app.state.templates = Environment(loader=FileSystemLoader(HERE / "templates"),
                                       autoescape=select_autoescape(default=True, default_for_string=True))
     app.state.templates.filters["iri"] = iri
@@ -158,18 +172,24 @@ def _api(app: FastAPI) -> None:
     @app.get("/api/search", summary="Search: a list of hits, as `akhbar search --json`")
     def api_search(request: Request, a: Ask = Depends(ask)) -> list[dict[str, Any]]:
         with reading(request) as session:
-            found = search(session, a.q, limit=a.limit, offset=(a.page - 1) * a.limit, sort=a.sort, filters=a.filters())
+            found = finder(a)(session, a.q, limit=a.limit, offset=(a.page - 1) * a.limit, sort=a.sort,
+                              filters=a.filters())
             return hits_json(found)
 
     @app.get("/api/count", summary="Counts per period, source or section, as `akhbar count --json`")
     def api_count(request: Request, a: Ask = Depends(ask), by: str = Query("month", description=", ".join(BY))) -> list[dict[str, Any]]:
         with reading(request) as session:
-            return [{"key": key, "count": n} for key, n in count(session, a.q, by=by, filters=a.filters())]
+            return [{"key": key, "count": n} for key, n in counter(a)(session, a.q, by=by, filters=a.filters())]
 
     @app.get("/api/articles/{article_id}", summary="One article, as `akhbar show --json`")
     def api_article(request: Request, article_id: int) -> dict[str, Any]:
         with reading(request) as session:
             return article_json(session, _article(session, article_id))
+
+    @app.get("/api/articles/{article_id}/raw", summary="The raw capture of an article (a download)",
+             response_class=Response)
+    def api_raw(request: Request, article_id: int, version: int | None = Query(None, ge=1)) -> Response:
+        return raw_capture(request, article_id, version)
 
 
 def _article(session: Session, article_id: int) -> ArticleRecord:
@@ -181,12 +201,25 @@ def _article(session: Session, article_id: int) -> ArticleRecord:
     return record
 
 
-def copies(session: Session, record: ArticleRecord) -> list[ArticleRecord]:
-    """The other articles of the record's near-duplicate cluster, oldest first."""
-    if record.cluster_id is None:
-        return []
-    found = select(ArticleRecord).where(ArticleRecord.cluster_id == record.cluster_id, ArticleRecord.id != record.id)
-    return list(session.execute(found.order_by(ArticleRecord.id).limit(MAX_COPIES)).scalars())
+#: What a raw capture is served with: a download, never a page of the archive's origin.
+RAW_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+def raw_capture(request: Request, article_id: int, version: int | None) -> Response:
+    """The stored bytes of the article's document, as ``application/octet-stream`` attachment."""
+    from storage.rawcapture import read_capture
+
+    with reading(request) as session:
+        _article(session, article_id)
+        capture = read_capture(session, article_id, version, warc_root=request.app.state.warc_root)
+    name = views.capture_name(article_id, version, capture.content_type)
+    headers = {**RAW_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'}
+    return Response(capture.data, media_type="application/octet-stream", headers=headers)
 
 
 # --- the pages ------------------------------------------------------------------------------------
@@ -204,12 +237,13 @@ def _pages(app: FastAPI) -> None:
     @app.get("/articles/{article_id}", response_class=HTMLResponse, include_in_schema=False)
     def article_page(request: Request, article_id: int) -> HTMLResponse:
         with reading(request) as session:
-            record = _article(session, article_id)
-            data = article_json(session, record)
-            same = [{"id": c.id, "title": c.title, "published": c.published, "url": c.url,
-                     "source": c.source.name if c.source is not None else None} for c in copies(session, record)]
-            data["cluster_similarity"] = record.cluster_similarity
-        return render(request, "article.html", {"a": data, "copies": same})
+            data = article_json(session, _article(session, article_id))
+        context = {"a": data, "copies": data["copies"][:MAX_COPIES], "versions": views.version_changes(data["versions"])}
+        return render(request, "article.html", context)
+
+    @app.get("/articles/{article_id}/raw", include_in_schema=False)
+    def raw_page(request: Request, article_id: int, version: int | None = Query(None, ge=1)) -> Response:
+        return raw_capture(request, article_id, version)
 
 
 def _results(request: Request, a: Ask) -> dict[str, Any]:
@@ -218,11 +252,11 @@ def _results(request: Request, a: Ask) -> dict[str, Any]:
     if not a.q and not filters:
         return {"hits": [], "total": None, "bars": [], "pages": {}}
     with reading(request) as session:
-        found = search(session, a.q, limit=a.limit, offset=(a.page - 1) * a.limit, sort=a.sort, filters=filters,
-                       marks=(views.OPEN, views.CLOSE))
-        months = count(session, a.q, by="month", filters=filters)
+        found = finder(a)(session, a.q, limit=a.limit, offset=(a.page - 1) * a.limit, sort=a.sort, filters=filters,
+                          marks=(views.OPEN, views.CLOSE))
+        months = counter(a)(session, a.q, by="month", filters=filters)
     total = sum(n for _, n in months)
-    params = vars(a)
+    params: dict[str, Any] = {**vars(a), "collapse": None if a.collapse else "false"}
     pages = {}
     if a.page > 1:
         pages["prev"] = views.page_link(params, a.page - 1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from markupsafe import Markup, escape
@@ -73,3 +74,33 @@ def href(url: str | None) -> str | None:
     except ValueError:
         return None
     return url if scheme in ("http", "https") else None
+
+
+def version_changes(versions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The versions (oldest first), each after the first with its word diff from the one before:
+    ``title_diff`` (when the title changed) and ``text_diff``, lists of (kind, words) pieces
+    (:func:`crawler.core.worddiff.diff_pieces`), escaped by the template."""
+    from crawler.core.worddiff import diff_pieces
+
+    out: list[dict[str, Any]] = []
+    previous: dict[str, Any] | None = None
+    for v in versions:
+        item = {**v, "title_diff": [], "text_diff": None}
+        if previous is not None:
+            if (v["title"] or "") != (previous["title"] or ""):
+                item["title_diff"] = diff_pieces(previous["title"] or "", v["title"] or "")
+            item["text_diff"] = diff_pieces(previous["text"] or "", v["text"] or "")
+        out.append(item)
+        previous = v
+    return out
+
+
+_EXTENSIONS = {"text/html": "html", "application/xhtml+xml": "html", "text/plain": "txt", "application/xml": "xml",
+               "text/xml": "xml", "application/rss+xml": "xml", "application/atom+xml": "xml", "application/json": "json"}
+
+
+def capture_name(article_id: int, version: int | None, content_type: str | None) -> str:
+    """The download's file name: ``akhbar-12-v2.html`` (ASCII only; the type picks the extension)."""
+    mime = (content_type or "").split(";", 1)[0].strip().lower()
+    suffix = f"-v{version}" if version is not None else ""
+    return f"akhbar-{article_id}{suffix}.{_EXTENSIONS.get(mime, 'bin')}"

@@ -1,0 +1,147 @@
+"""Search with near-duplicate clusters folded: one hit per story, not one per copy.
+
+An article's *story* is its near-duplicate cluster (``articles.cluster_id``, :mod:`storage.neardup`;
+an article never clustered is a story of its own).  Of the articles that match a query and its
+filters, the copies of one story become ONE hit:
+
+* the hit is the story's member that comes first in the chosen order: the most relevant matching
+  copy (``relevance``), the newest (``newest``) or the oldest (``oldest``).  Collapsed hits are thus
+  exactly the uncollapsed list with every later copy of a story left out, in the same order;
+* ``copies`` is how many matching articles the hit stands for (itself included: 1 = no other copy)
+  and ``outlets`` how many distinct sources published them (articles without a source not counted).
+  Copies that do not match the query or the filters are not counted (the article page lists the
+  whole cluster).
+
+:func:`count_stories` counts stories the same way, so a search page's total and paging agree with
+the hits shown: each story once, in the bucket of its OLDEST matching copy (by month: when the story
+first appeared; by source: the outlet that had it first).  The sum of ``copies`` over every hit is
+the uncollapsed count (:func:`storage.search.count`).
+
+How: the ranked matches (:func:`storage.search.matching_sql`, each with its cluster read from the
+covering index ``ix_articles_cluster_of``, never from the large article row) are read in order
+until the page's stories are found; one more query, unranked, counts the copies and outlets of
+those stories.  Counting uses a window function (SQLite 3.25+).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from crawler.core.errors import QueryError
+from storage.search import (
+    _BY_SQL, BY, MARKS, MAX_LIMIT, Compiled, Filters, Hit, Marker, _require_backend, _texts, arrange_counts,
+    compile_query, make_snippet, matching_sql,
+)
+
+__all__ = ["count_stories", "search_stories"]
+
+#: The order of the matches inside a wrapped query (its column names), per sort.
+_ORDER = {
+    "relevance": "exact DESC, rank, id",
+    "newest": "pub IS NULL, pub DESC, id DESC",
+    "oldest": "pub IS NULL, pub, id",
+}
+#: A match's story: its cluster, from the covering index (the article row is large).
+GROUP = "(SELECT coalesce(c.cluster_id, c.id) FROM articles c INDEXED BY ix_articles_cluster_of WHERE c.id = a.id)"
+_COLUMNS = f"a.id AS id, m.rank AS rank, s.name AS source, {GROUP} AS grp"
+
+
+def _unordered(sql: str) -> str:
+    """The matching SQL without its ORDER BY (the query text is bound, never in the SQL)."""
+    return sql.rsplit(" ORDER BY ", 1)[0]
+
+
+def first_of_each(rows: Any, offset: int, limit: int) -> list[Any]:
+    """Of ``rows`` (in order, each with ``grp``), the first of each story: the ``limit`` stories
+    after ``offset`` of them.  Stops reading once it has them."""
+    seen: set[int] = set()
+    page: list[Any] = []
+    for row in rows:
+        if row.grp in seen:
+            continue
+        seen.add(row.grp)
+        if len(seen) > offset:
+            page.append(row)
+            if len(page) >= limit:
+                break
+    return page
+
+
+def copies_of(session: Session, compiled: Compiled | None, filters: Filters, groups: list[int]) -> dict[int, tuple[int, int]]:
+    """(copies, outlets) of each of these stories among the matches."""
+    if not groups:
+        return {}
+    inner, params = matching_sql(compiled, filters, columns=f"a.source_id AS sid, {GROUP} AS grp", sort="oldest")
+    marks = []
+    for i, group in enumerate(groups):
+        params[f"g{i}"] = group
+        marks.append(f":g{i}")
+    sql = (f"SELECT grp, count(*) AS copies, count(DISTINCT sid) AS outlets FROM ({_unordered(inner)}) AS h "
+           f"WHERE grp IN ({', '.join(marks)}) GROUP BY grp")
+    return {int(r.grp): (int(r.copies), int(r.outlets)) for r in session.execute(text(sql), params)}
+
+
+def search_stories(
+    session: Session,
+    query: str,
+    limit: int = 20,
+    *,
+    offset: int = 0,
+    filters: Filters | None = None,
+    sort: str = "relevance",
+    marks: tuple[str, str] = MARKS,
+) -> list[Hit]:
+    """As :func:`storage.search.search`, one hit per story (see the module's doc), each with its
+    ``copies`` and ``outlets``; ``limit`` and ``offset`` count stories."""
+    filters = filters or Filters()
+    compiled = compile_query(query)
+    if (compiled is None and not filters) or limit <= 0:
+        return []
+    if limit > MAX_LIMIT or offset < 0:
+        raise QueryError(f"limit must be 1-{MAX_LIMIT} and offset not negative")
+    _require_backend(session)
+    sql, params = matching_sql(compiled, filters, columns=_COLUMNS, sort=sort)
+    result = session.execute(text(sql), params)
+    try:
+        page = first_of_each(result, offset, limit)
+    finally:
+        result.close()
+    counts = copies_of(session, compiled, filters, [int(r.grp) for r in page])
+    rows = _texts(session, [r.id for r in page])
+    marker = compiled.marker if compiled else Marker()
+    return [_hit(r, rows[r.id], counts.get(int(r.grp), (1, 1)), marker, marks) for r in page if r.id in rows]
+
+
+def _hit(ranked: Any, row: Any, counts: tuple[int, int], marker: Marker, marks: tuple[str, str]) -> Hit:
+    return Hit(
+        id=ranked.id,
+        url=row.url,
+        title=row.title,
+        published=row.published,
+        snippet=make_snippet(row.text, marker, marks=marks),
+        score=-float(ranked.rank),
+        source=ranked.source,
+        copies=counts[0],
+        outlets=counts[1],
+    )
+
+
+def count_stories(
+    session: Session, query: str, *, by: str = "month", filters: Filters | None = None
+) -> list[tuple[str | None, int]]:
+    """How many stories match, per ``by``: each story once, in the bucket of its oldest matching
+    copy (its publication month/day/week, its source, its section)."""
+    if by not in BY:
+        raise QueryError(f"--by must be one of {', '.join(BY)}, not {by!r}")
+    _require_backend(session)
+    compiled = compile_query(query)
+    columns = f"{_BY_SQL[by]} AS k, a.id AS id, a.published_utc AS pub, {GROUP} AS grp"
+    inner, params = matching_sql(compiled, filters or Filters(), columns=columns, sort="oldest")
+    grouped = (
+        f"SELECT k, count(*) AS n FROM (SELECT k, row_number() OVER (PARTITION BY grp ORDER BY {_ORDER['oldest']}) "
+        f"AS pos FROM ({_unordered(inner)}) AS h) AS r WHERE pos = 1 GROUP BY k"
+    )
+    rows = [(row.k, int(row.n)) for row in session.execute(text(grouped), params)]
+    return arrange_counts(rows, by)
