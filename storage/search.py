@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -131,6 +132,16 @@ def index_article(session: Session, article_id: int, title: str | None, body: st
         search_pg.index_article(session, article_id, title, body)
 
 
+def index_articles(session: Session, rows: Sequence[tuple[int, str | None, str]]) -> int:
+    """Index many NEW articles (id, title, text) in one statement (bulk loads); how many."""
+    if _postgresql(session):
+        return search_pg.index_many(session, rows)
+    _require_backend(session)
+    if rows:
+        session.execute(_INSERT, [index_values(*row) for row in rows])
+    return len(rows)
+
+
 def reindex_article(session: Session, article_id: int, title: str | None, body: str) -> None:
     """Follow a change of a stored article's title or text (a new version): SQLite's update trigger
     does it there; PostgreSQL's row is rewritten here, in the caller's transaction."""
@@ -149,8 +160,7 @@ def rebuild_index(session: Session, *, batch: int = 500) -> int:
         select(ArticleRecord.id, ArticleRecord.title, ArticleRecord.text).execution_options(yield_per=batch)
     )
     for chunk in rows.partitions(batch):
-        session.execute(_INSERT, [index_values(r.id, r.title, r.text) for r in chunk])
-        count += len(chunk)
+        count += index_articles(session, [(r.id, r.title, r.text) for r in chunk])
     return count
 
 
@@ -165,7 +175,7 @@ def _rebuild_pg(session: Session, batch: int) -> int:
         select(ArticleRecord.id, ArticleRecord.title, ArticleRecord.text).execution_options(yield_per=batch)
     )
     for chunk in rows.partitions(batch):
-        count += search_pg.index_many(session, [(r.id, r.title, r.text) for r in chunk])
+        count += index_articles(session, [(r.id, r.title, r.text) for r in chunk])
     return count
 
 
@@ -382,7 +392,8 @@ def search(
         sql, params = matching_sql(compiled, filters, columns=columns, sort=sort)
         params.update(limit=limit, offset=offset)
         sql += " LIMIT :limit OFFSET :offset"
-    ranked = [(r.id, r.rank, r.source) for r in session.execute(text(sql), params)]
+    with search_pg.index_plans(session) if _postgresql(session) else nullcontext():
+        ranked = [(r.id, r.rank, r.source) for r in session.execute(text(sql), params)]
     rows = _texts(session, [i for i, _, _ in ranked])
     marker = compiled.marker if compiled else Marker()
     return [
@@ -558,8 +569,6 @@ def export_rows(
     """Every article matching ``query`` and ``filters`` as a dict of :data:`EXPORT_FIELDS`,
     read from the database ``batch`` rows at a time (constant memory).  An empty query exports
     every article the filters let through."""
-    import json
-
     _require_backend(session)
     compiled = compile_query(query)
     if _postgresql(session):
@@ -567,7 +576,14 @@ def export_rows(
         sql, params = search_pg.matching_sql(tsq, filters or Filters(), columns=_EXPORT_COLUMNS, sort=_sort(sort))
     else:
         sql, params = matching_sql(compiled, filters or Filters(), columns=_EXPORT_COLUMNS, sort=sort)
-    result = session.execute(text(sql).execution_options(yield_per=batch), params)
+    with search_pg.index_plans(session) if _postgresql(session) else nullcontext():  # the plan is made here
+        result = session.execute(text(sql).execution_options(yield_per=batch), params)
+    yield from _exported(result, batch)
+
+
+def _exported(result: Any, batch: int) -> Iterator[dict[str, Any]]:
+    import json
+
     for chunk in result.partitions(batch):
         for row in chunk:
             item = {name: getattr(row, name) for name in EXPORT_FIELDS}

@@ -7,9 +7,11 @@ words are the analyzer's, :mod:`crawler.core.analyzer`, and PostgreSQL's parser 
 * each word key of the title at its position, weight A; of the body, weight D (the body's
   positions start two after the title's last, so no phrase runs from the title into the body);
 * each light stem that differs from its word key as the lexeme ``~stem`` at the same position,
-  weight B in the title, C in the body.  The ``~`` keeps stems apart from word keys, so the
-  exact-word tier and the stem tier of :mod:`storage.search` need no weight test (which makes
-  PostgreSQL read every candidate's vector): only ``title:``/``body:`` terms carry weights.
+  weight B in the title, C in the body;
+* the title's lexemes once more with ``^`` before them (``^key``, ``^~stem``), for ``title:``.
+The marks keep stems and title words apart from the word keys, so the exact-word tier, the stem
+tier and ``title:`` need no weight test (a weight or a phrase makes PostgreSQL read the vector of
+every candidate row the GIN index gives): only ``body:`` terms carry weights (D, C).
 
 **Queries** are the tree of :mod:`crawler.core.query`, compiled by :func:`compile_tree` to two
 ``tsquery`` literals, as on SQLite: *word* (word keys only) and *full* (word keys or stems).  A
@@ -23,8 +25,10 @@ Pure SQL building here; :mod:`storage.search` keeps the public functions and dis
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, time, timedelta, timezone
 from datetime import date
 from typing import Any, Protocol
@@ -56,35 +60,56 @@ class Filters(Protocol):
 #: (a title word five times a body word, a stem half a word, as on SQLite).
 RANK_WEIGHTS = "{0.2, 0.1, 0.5, 1.0}"
 TITLE_WEIGHT = 5.0
-#: Relevance ranks at most this many matches (the newest); the rest follow newest first.
-RANK_POOL = 1000
-#: PostgreSQL keeps positions 1-16383 (larger ones become 16383) and 256 positions per lexeme.
+#: Relevance ranks at most this many matches (exact ones first, the newest first); the rest follow
+#: in that order.  ts_rank reads each ranked article's vector: this bounds the work of a common word.
+RANK_POOL = 200
+#: PostgreSQL keeps positions 1-16383 (larger ones become 16383) and 256 positions of a lexeme.
 MAX_POSITION = 16383
 MAX_POSITIONS = 256
-#: What starts a stem lexeme (never a word key: those are \w runs).
+#: What starts a stem lexeme, and a title's own copy of a lexeme (never a word key: those are \w runs).
 STEM_MARK = "~"
-#: Weights of the word and stem lexemes of a field (None: title and body).
-_WORD_WEIGHTS = {None: "", "title": "A", "body": "D"}
-_STEM_WEIGHTS = {None: "", "title": "B", "body": "C"}
+TITLE_MARK = "^"
+#: Each field's mark and the weights of its word and stem lexemes (None: title and body).
+_FIELD_MARKS = {None: "", "title": TITLE_MARK, "body": ""}
+_WORD_WEIGHTS = {None: "", "title": "", "body": "D"}
+_STEM_WEIGHTS = {None: "", "title": "", "body": "C"}
 
 
 # --- the index ---------------------------------------------------------------------------------
 
+@lru_cache(maxsize=1 << 18)
 def _quote(lexeme: str) -> str:
     """A lexeme quoted for a tsvector or tsquery literal."""
     return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def _positions(text_: str, start: int, word: str, stem_weight: str, into: dict[str, list[str]]) -> int:
-    """Add the word keys and stems of ``text_`` from position ``start``; the next free position."""
+@lru_cache(maxsize=1 << 18)
+def _stem_lexeme(key: str) -> str | None:
+    """The stem lexeme of a word key (``~stem``), ``None`` when the stem is the key itself."""
+    key_stem = stem(key)
+    return None if key_stem == key else STEM_MARK + key_stem
+
+
+@lru_cache(maxsize=8)
+def _labels(weight: str) -> list[str]:
+    """``"1A"``, ``"2A"``...: every position with a weight, made once."""
+    return [f"{p}{weight}" for p in range(MAX_POSITION + 1)]
+
+
+def _place(text_: str, start: int, weight: str, stem_weight: str, into: dict[str, list[str]], mark: str = "") -> int:
+    """Add the word keys of ``text_`` from position ``start`` (and their stems at the same
+    positions) to ``into`` (lexeme: weighted positions), each with ``mark`` before it; the
+    position after the last word.  PostgreSQL sorts the positions, merges repeats and keeps 256
+    of a lexeme."""
+    labels, stem_labels = _labels(weight), _labels(stem_weight)
     position = start
     for token in tokens(text_):
         key = word_key(token)
-        at = min(position, MAX_POSITION)
-        into.setdefault(key, []).append(f"{at}{word}")
-        key_stem = stem(key)
-        if key_stem != key:
-            into.setdefault(STEM_MARK + key_stem, []).append(f"{at}{stem_weight}")
+        at = position if position < MAX_POSITION else MAX_POSITION
+        into.setdefault(mark + key, []).append(labels[at])
+        stem_lexeme = _stem_lexeme(key)
+        if stem_lexeme is not None:
+            into.setdefault(mark + stem_lexeme, []).append(stem_labels[at])
         position += 1
     return position
 
@@ -92,13 +117,10 @@ def _positions(text_: str, start: int, word: str, stem_weight: str, into: dict[s
 def index_vector(title: str | None, body: str) -> str:
     """The ``tsvector`` literal of one article (see the module's docstring)."""
     lexemes: dict[str, list[str]] = {}
-    after_title = _positions(title or "", 1, "A", "B", lexemes)
-    _positions(body, after_title + 1, "D", "C", lexemes)
-    parts = []
-    for lexeme, where in lexemes.items():
-        kept = list(dict.fromkeys(where))[:MAX_POSITIONS]  # positions clamped to the last may repeat
-        parts.append(_quote(lexeme) + ":" + ",".join(kept))
-    return " ".join(parts)
+    _place(title or "", 1, "A", "B", lexemes, TITLE_MARK)
+    after_title = _place(title or "", 1, "A", "B", lexemes)
+    _place(body, after_title + 1, "D", "C", lexemes)
+    return " ".join(_quote(lexeme_) + ":" + ",".join(marks[:MAX_POSITIONS]) for lexeme_, marks in lexemes.items())
 
 
 _INDEX = text(
@@ -146,19 +168,19 @@ def _leaf(node: q.Term | q.Phrase) -> tuple[str, str] | None:
     toks = tokens(node.text)
     if not toks:
         return None
-    weights = _WORD_WEIGHTS[node.field]
+    mark, weights = _FIELD_MARKS[node.field], _WORD_WEIGHTS[node.field]
     prefix = isinstance(node, q.Term) and node.prefix
     if len(toks) > 1 or prefix:  # a phrase (or a prefix) matches word keys, in order
-        keys = [word_key(t) for t in toks]
+        keys = [mark + word_key(t) for t in toks]
         parts = [lexeme(k, weights=weights) for k in keys[:-1]] + [lexeme(keys[-1], prefix=prefix, weights=weights)]
         expr = parts[0] if len(parts) == 1 else "(" + " <-> ".join(parts) + ")"
         return expr, expr
     keys = list(query_word_keys(toks[0]))
     stems = list(dict.fromkeys(stem(k) for k in keys))
-    word = _any([lexeme(k, weights=weights) for k in keys])
+    word = _any([lexeme(mark + k, weights=weights) for k in keys])
     # a stem is a stem lexeme, or a word key where it is a word's own key
-    full = [lexeme(k, weights=weights) for k in dict.fromkeys(keys + stems)]
-    full += [lexeme(STEM_MARK + s, weights=_STEM_WEIGHTS[node.field]) for s in stems]
+    full = [lexeme(mark + k, weights=weights) for k in dict.fromkeys(keys + stems)]
+    full += [lexeme(mark + STEM_MARK + s, weights=_STEM_WEIGHTS[node.field]) for s in stems]
     return word, _any(full)
 
 
@@ -264,18 +286,26 @@ def matching_sql(
 
 
 def _ranked_sql(tsq: TsQuery, where: list[str], params: dict[str, Any], columns: str, page: str) -> str:
-    """Relevance: the newest :data:`RANK_POOL` matches ranked, exact words first; then the rest."""
-    params.update(full=tsq.full, word=tsq.word, weights=RANK_WEIGHTS, pool=RANK_POOL)
-    exact = "CASE WHEN k.keys @@ CAST(:word AS tsquery) THEN 1 ELSE 0 END" if tsq.word != tsq.full else "1"
+    """Relevance: exact-word matches before stem-only ones (found with the GIN index, as a set);
+    in that order, newest first, the first :data:`RANK_POOL` matches are ranked by ts_rank (the
+    only rows whose vectors are read) and the rest follow in that order."""
+    params.update(full=tsq.full, weights=RANK_WEIGHTS, pool=RANK_POOL)
+    exact = "1"
+    if tsq.word != tsq.full:
+        params["word"] = tsq.word
+        exact = ("CASE WHEN a.id IN (SELECT w.article_id FROM article_search_keys w "
+                 "WHERE w.keys @@ CAST(:word AS tsquery)) THEN 1 ELSE 0 END")
     conditions = " AND ".join(["k.keys @@ CAST(:full AS tsquery)", *where])
-    order = "m.recency > :pool, m.exact DESC, m.rank, CASE WHEN m.recency <= :pool THEN m.fid END, m.recency"
+    order = "m.exact DESC, m.recency > :pool, m.rank, CASE WHEN m.recency <= :pool THEN m.fid END, m.recency"
     return (
-        "WITH c AS MATERIALIZED ("
-        f"SELECT a.id AS fid, row_number() OVER (ORDER BY {_ORDER['newest']}) AS recency {_MATCHED} WHERE {conditions}), "
+        f"WITH e AS MATERIALIZED (SELECT a.id AS fid, a.published_utc AS pub, {exact} AS exact {_MATCHED} "
+        f"WHERE {conditions}), "
+        "c AS MATERIALIZED (SELECT fid, exact, "
+        "row_number() OVER (ORDER BY exact DESC, pub DESC NULLS LAST, fid DESC) AS recency FROM e), "
         "p AS ("
-        "SELECT c.fid, c.recency, -ts_rank(CAST(:weights AS real[]), k.keys, CAST(:full AS tsquery)) AS rank, "
-        f"{exact} AS exact FROM c JOIN article_search_keys k ON k.article_id = c.fid WHERE c.recency <= :pool "
-        "UNION ALL SELECT c.fid, c.recency, 0.0, 0 FROM c WHERE c.recency > :pool), "
+        "SELECT c.fid, c.recency, c.exact, -ts_rank(CAST(:weights AS real[]), k.keys, CAST(:full AS tsquery)) AS rank "
+        "FROM c JOIN article_search_keys k ON k.article_id = c.fid WHERE c.recency <= :pool "
+        "UNION ALL SELECT c.fid, c.recency, c.exact, 0.0 FROM c WHERE c.recency > :pool), "
         f"m AS (SELECT * FROM p m ORDER BY {order}{page}) "
         f"SELECT {columns} FROM m JOIN articles a ON a.id = m.fid LEFT JOIN sources s ON s.id = a.source_id "
         f"ORDER BY {order}"
@@ -292,8 +322,23 @@ BY_SQL = {
 }
 
 
+@contextmanager
+def index_plans(session: Session) -> Iterator[None]:
+    """Search statements run with sequential scans disfavoured (``enable_seqscan`` off in the
+    transaction, put back afterwards).  The planner does not count what ``@@`` costs on a row (its
+    vector read and decompressed): for a common word it would read every vector of the table
+    rather than take the matching ids from the GIN index."""
+    previous = session.execute(text("SELECT current_setting('enable_seqscan')")).scalar_one()
+    session.execute(text("SELECT set_config('enable_seqscan', 'off', true)"))
+    try:
+        yield
+    finally:
+        session.execute(text("SELECT set_config('enable_seqscan', :previous, true)"), {"previous": previous})
+
+
 def count_rows(session: Session, tsq: TsQuery | None, filters: Filters, by: str) -> list[tuple[str | None, int]]:
     """(key, articles) of the matches per ``by`` key, in no particular order."""
     sql, params = matching_sql(tsq, filters, columns=f"{BY_SQL[by]} AS k", sort="oldest")
     grouped = f"SELECT k, count(*) AS n FROM ({sql.split(' ORDER BY ')[0]}) AS g GROUP BY k"
-    return [(row.k, int(row.n)) for row in session.execute(text(grouped), params)]
+    with index_plans(session):
+        return [(row.k, int(row.n)) for row in session.execute(text(grouped), params)]
