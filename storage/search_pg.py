@@ -288,7 +288,7 @@ def matching_sql(
 def _ranked_sql(tsq: TsQuery, where: list[str], params: dict[str, Any], columns: str, page: str) -> str:
     """Relevance: exact-word matches before stem-only ones (found with the GIN index, as a set);
     in that order, newest first, the first :data:`RANK_POOL` matches are ranked by ts_rank (the
-    only rows whose vectors are read) and the rest follow in that order."""
+    only rows whose vectors are read) and the rest follow newest first."""
     params.update(full=tsq.full, weights=RANK_WEIGHTS, pool=RANK_POOL)
     exact = "1"
     if tsq.word != tsq.full:
@@ -296,17 +296,18 @@ def _ranked_sql(tsq: TsQuery, where: list[str], params: dict[str, Any], columns:
         exact = ("CASE WHEN a.id IN (SELECT w.article_id FROM article_search_keys w "
                  "WHERE w.keys @@ CAST(:word AS tsquery)) THEN 1 ELSE 0 END")
     conditions = " AND ".join(["k.keys @@ CAST(:full AS tsquery)", *where])
-    order = "m.exact DESC, m.recency > :pool, m.rank, CASE WHEN m.recency <= :pool THEN m.fid END, m.recency"
+    order = ("m.exact DESC, m.pooled DESC, m.rank, CASE WHEN m.pooled THEN m.fid END, "
+             "m.pub DESC NULLS LAST, m.fid DESC")
     return (
         f"WITH e AS MATERIALIZED (SELECT a.id AS fid, a.published_utc AS pub, {exact} AS exact {_MATCHED} "
         f"WHERE {conditions}), "
-        "c AS MATERIALIZED (SELECT fid, exact, "
-        "row_number() OVER (ORDER BY exact DESC, pub DESC NULLS LAST, fid DESC) AS recency FROM e), "
-        "p AS ("
-        "SELECT c.fid, c.recency, c.exact, -ts_rank(CAST(:weights AS real[]), k.keys, CAST(:full AS tsquery)) AS rank "
-        "FROM c JOIN article_search_keys k ON k.article_id = c.fid WHERE c.recency <= :pool "
-        "UNION ALL SELECT c.fid, c.recency, c.exact, 0.0 FROM c WHERE c.recency > :pool), "
-        f"m AS (SELECT * FROM p m ORDER BY {order}{page}) "
+        "top AS MATERIALIZED (SELECT fid FROM e ORDER BY exact DESC, pub DESC NULLS LAST, fid DESC LIMIT :pool), "
+        "r AS (SELECT top.fid, -ts_rank(CAST(:weights AS real[]), k.keys, CAST(:full AS tsquery)) AS rank "
+        "FROM top JOIN article_search_keys k ON k.article_id = top.fid), "
+        "m AS (SELECT e.fid, e.pub, e.exact, r.fid IS NOT NULL AS pooled, COALESCE(r.rank, 0.0) AS rank "
+        f"FROM e LEFT JOIN r ON r.fid = e.fid ORDER BY "
+        "e.exact DESC, r.fid IS NOT NULL DESC, COALESCE(r.rank, 0.0), CASE WHEN r.fid IS NOT NULL THEN e.fid END, "
+        f"e.pub DESC NULLS LAST, e.fid DESC{page}) "
         f"SELECT {columns} FROM m JOIN articles a ON a.id = m.fid LEFT JOIN sources s ON s.id = a.source_id "
         f"ORDER BY {order}"
     )

@@ -22,6 +22,7 @@ from storage import add_article, open_engine, rebuild_index, search
 from storage.db import make_engine, upgrade
 from storage.models import ArticleRecord
 from storage.search import Filters, count, export_rows
+from storage import search_pg
 from storage.search_pg import index_vector, lexeme
 
 STORIES = {
@@ -285,3 +286,16 @@ def test_lexemes_are_quoted():
     assert lexeme("كتاب") == "'كتاب'"
     assert lexeme("o'brien") == "'o''brien'"
     assert lexeme("a\\b", prefix=True, weights="A") == "'a\\\\b':*A"
+
+
+def test_relevance_ranks_a_bounded_pool_and_the_rest_follow_newest_first(both, monkeypatch):
+    (_, pg), ids = both
+    monkeypatch.setattr(search_pg, "RANK_POOL", 2)
+    # طرابلس: three exact matches; the two newest are ranked (the title hit first), the undated one follows
+    expected = [ids["tripoli"], ids["plural"], ids["body_only"]]
+    assert ids_of(pg, "طرابلس") == expected
+    with Session(pg) as s:
+        assert [h.id for o in range(3) for h in search(s, "طرابلس", limit=1, offset=o)] == expected
+    monkeypatch.setattr(search_pg, "RANK_POOL", 1)
+    assert ids_of(pg, "طرابلس") == [ids["plural"], ids["tripoli"], ids["body_only"]]  # newest first past the pool
+    assert ids_of(pg, "حكومة") == [ids["budget"], ids["plural"]]  # exact words first, whatever the pool
