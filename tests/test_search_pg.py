@@ -127,6 +127,9 @@ def test_counts_and_exports_are_the_same_on_both(both):
             left = [(r["id"], r["title"], r["text"], r["tags"], r["source"]) for r in export_rows(a, query, filters=Filters(lang="ar"))]
             right = [(r["id"], r["title"], r["text"], r["tags"], r["source"]) for r in export_rows(b, query, filters=Filters(lang="ar"))]
         assert right == left, query
+        with Session(lite) as a, Session(pg) as b:
+            left_ids = sorted(r["id"] for r in export_rows(a, query, sort="relevance"))
+            assert sorted(r["id"] for r in export_rows(b, query, sort="relevance")) == left_ids, query
 
 
 def test_filters_are_the_same_on_both(both):
