@@ -1,5 +1,9 @@
 """Full-text search over the archive: the query language compiled to SQLite FTS5, filters, paging.
 
+On PostgreSQL the same public functions run the SQL of :mod:`storage.search_pg` (a ``tsvector``
+per article with a GIN index, the same analyzer keys, the same two tiers); snippets, the query's
+reading and its errors are shared.  What follows describes SQLite.
+
 **Index.**  ``articles_fts`` (rowid = ``articles.id``) is a *contentless* FTS5 table (``content=''``):
 it keeps the inverted index only, never a second copy of the text.  Its four columns hold the word
 keys (proclitics off) of the title and of the text, one per token, and the light stems of those
