@@ -17,9 +17,10 @@ every candidate row the GIN index gives): only ``body:`` terms carry weights (D,
 ``tsquery`` literals, as on SQLite: *word* (word keys only) and *full* (word keys or stems).  A
 phrase is ``'a' <-> 'b'``, a prefix ``'a':*``, OR ``|``, NOT ``!``, AND ``&``; every key is a
 quoted lexeme, so nothing a user types is tsquery syntax.  Matches of *full* are selected with
-the filters; sorted by relevance, the newest :data:`RANK_POOL` of them are ranked (exact-word
-matches first, then ``ts_rank`` with a title word weighted above a body word and a stem below a
-word) and any further ones follow newest first; sorted by date nothing is ranked.
+the filters.  Sorted by relevance, exact-word matches come first (a set from the GIN index); in
+that order, newest first, the first :data:`RANK_POOL` matches are ranked by ``ts_rank`` (a title
+word weighted above a body word, a stem below a word) and any further ones follow newest first.
+Sorted by date nothing is ranked.  Statements run under :func:`index_plans`.
 
 Pure SQL building here; :mod:`storage.search` keeps the public functions and dispatches.
 """
@@ -28,9 +29,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
-from datetime import datetime, time, timedelta, timezone
-from datetime import date
 from typing import Any, Protocol
 
 from sqlalchemy import text
@@ -55,6 +55,7 @@ class Filters(Protocol):
     def section(self) -> str | None: ...
     @property
     def author(self) -> str | None: ...
+
 
 #: ts_rank weights of the {D, C, B, A} classes: body words, body stems, title stems, title words
 #: (a title word five times a body word, a stem half a word, as on SQLite).
