@@ -24,7 +24,7 @@ from crawler.core.article import Article
 from crawler.core.errors import NotFound
 from crawler.capture.warc import WarcPointer, headers_dict, read_record
 from storage.models import OUTCOMES, ArticleRecord, ArticleUrl, ArticleVersion, Document, Source
-from storage.search import index_article
+from storage.search import index_article, reindex_article
 
 #: zlib level for raw documents (6: the usual speed/size balance).
 RAW_COMPRESSION_LEVEL = 6
@@ -292,7 +292,7 @@ def add_version(
     """Make ``article`` the new current version of the stored article ``article_id``; returns its number.
 
     The current text is first frozen into its version row (as stored, untouched); then the article
-    row takes the new title, text and hash (the search index follows through its update trigger),
+    row takes the new title, text and hash (the search index follows: SQLite's update trigger, PostgreSQL's row rewritten),
     the new ``modified`` date, and metadata it lacked.  The near-duplicate cluster stays the one
     found for the first version.
     """
@@ -317,6 +317,7 @@ def add_version(
     for key in ("section", "author", "description", "source_id"):
         values[key] = func.coalesce(getattr(a, key), fields[key])
     session.execute(update(a).where(a.id == article_id).values(values).execution_options(synchronize_session=False))
+    reindex_article(session, article_id, article.title, article.text)
     loaded = session.identity_map.get(identity_key(ArticleRecord, article_id))
     if loaded is not None:
         session.expire(loaded)

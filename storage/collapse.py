@@ -24,15 +24,17 @@ those stories.  Counting uses a window function (SQLite 3.25+).
 """
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from crawler.core.errors import QueryError
+from storage import search_pg
 from storage.search import (
-    _BY_SQL, BY, MARKS, MAX_LIMIT, Compiled, Filters, Hit, Marker, _require_backend, _texts, arrange_counts,
-    compile_query, make_snippet, matching_sql,
+    _BY_SQL, BY, MARKS, MAX_LIMIT, Compiled, Filters, Hit, Marker, _pg_query, _postgresql, _require_backend,
+    _texts, arrange_counts, compile_query, make_snippet, matching_sql,
 )
 
 __all__ = ["count_stories", "search_stories"]
@@ -45,7 +47,22 @@ _ORDER = {
 }
 #: A match's story: its cluster, from the covering index (the article row is large).
 GROUP = "(SELECT coalesce(c.cluster_id, c.id) FROM articles c INDEXED BY ix_articles_cluster_of WHERE c.id = a.id)"
-_COLUMNS = f"a.id AS id, m.rank AS rank, s.name AS source, {GROUP} AS grp"
+#: The same on PostgreSQL (its planner picks the index; ``INDEXED BY`` is SQLite's).
+PG_GROUP = "coalesce(a.cluster_id, a.id)"
+
+
+def _group(session: Session) -> str:
+    return PG_GROUP if _postgresql(session) else GROUP
+
+
+def _matching(
+    session: Session, query: str, compiled: Compiled | None, filters: Filters, columns: str, sort: str
+) -> tuple[str, dict[str, Any]]:
+    """The matching SQL of the archive's engine (:func:`storage.search.matching_sql` or its
+    PostgreSQL twin), unpaged, with ``columns``."""
+    if _postgresql(session):
+        return search_pg.matching_sql(_pg_query(query) if compiled else None, filters, columns=columns, sort=sort)
+    return matching_sql(compiled, filters, columns=columns, sort=sort)
 
 
 def _unordered(sql: str) -> str:
@@ -69,11 +86,14 @@ def first_of_each(rows: Any, offset: int, limit: int) -> list[Any]:
     return page
 
 
-def copies_of(session: Session, compiled: Compiled | None, filters: Filters, groups: list[int]) -> dict[int, tuple[int, int]]:
+def copies_of(
+    session: Session, query: str, compiled: Compiled | None, filters: Filters, groups: list[int]
+) -> dict[int, tuple[int, int]]:
     """(copies, outlets) of each of these stories among the matches."""
     if not groups:
         return {}
-    inner, params = matching_sql(compiled, filters, columns=f"a.source_id AS sid, {GROUP} AS grp", sort="oldest")
+    columns = f"a.source_id AS sid, {_group(session)} AS grp"
+    inner, params = _matching(session, query, compiled, filters, columns, "oldest")
     marks = []
     for i, group in enumerate(groups):
         params[f"g{i}"] = group
@@ -102,13 +122,15 @@ def search_stories(
     if limit > MAX_LIMIT or offset < 0:
         raise QueryError(f"limit must be 1-{MAX_LIMIT} and offset not negative")
     _require_backend(session)
-    sql, params = matching_sql(compiled, filters, columns=_COLUMNS, sort=sort)
-    result = session.execute(text(sql), params)
-    try:
-        page = first_of_each(result, offset, limit)
-    finally:
-        result.close()
-    counts = copies_of(session, compiled, filters, [int(r.grp) for r in page])
+    columns = f"a.id AS id, m.rank AS rank, s.name AS source, {_group(session)} AS grp"
+    sql, params = _matching(session, query, compiled, filters, columns, sort)
+    with search_pg.index_plans(session) if _postgresql(session) else nullcontext():
+        result = session.execute(text(sql), params)
+        try:
+            page = first_of_each(result, offset, limit)
+        finally:
+            result.close()
+        counts = copies_of(session, query, compiled, filters, [int(r.grp) for r in page])
     rows = _texts(session, [r.id for r in page])
     marker = compiled.marker if compiled else Marker()
     return [_hit(r, rows[r.id], counts.get(int(r.grp), (1, 1)), marker, marks) for r in page if r.id in rows]
@@ -137,11 +159,13 @@ def count_stories(
         raise QueryError(f"--by must be one of {', '.join(BY)}, not {by!r}")
     _require_backend(session)
     compiled = compile_query(query)
-    columns = f"{_BY_SQL[by]} AS k, a.id AS id, a.published_utc AS pub, {GROUP} AS grp"
-    inner, params = matching_sql(compiled, filters or Filters(), columns=columns, sort="oldest")
+    key = search_pg.BY_SQL[by] if _postgresql(session) else _BY_SQL[by]
+    columns = f"{key} AS k, a.id AS id, a.published_utc AS pub, {_group(session)} AS grp"
+    inner, params = _matching(session, query, compiled, filters or Filters(), columns, "oldest")
     grouped = (
         f"SELECT k, count(*) AS n FROM (SELECT k, row_number() OVER (PARTITION BY grp ORDER BY {_ORDER['oldest']}) "
         f"AS pos FROM ({_unordered(inner)}) AS h) AS r WHERE pos = 1 GROUP BY k"
     )
-    rows = [(row.k, int(row.n)) for row in session.execute(text(grouped), params)]
+    with search_pg.index_plans(session) if _postgresql(session) else nullcontext():
+        rows = [(row.k, int(row.n)) for row in session.execute(text(grouped), params)]
     return arrange_counts(rows, by)

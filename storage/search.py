@@ -1,5 +1,9 @@
 """Full-text search over the archive: the query language compiled to SQLite FTS5, filters, paging.
 
+On PostgreSQL the same public functions run the SQL of :mod:`storage.search_pg` (a ``tsvector``
+per article with a GIN index, the same analyzer keys, the same two tiers); snippets, the query's
+reading and its errors are shared.  What follows describes SQLite.
+
 **Index.**  ``articles_fts`` (rowid = ``articles.id``) is a *contentless* FTS5 table (``content=''``):
 it keeps the inverted index only, never a second copy of the text.  Its four columns hold the word
 keys (proclitics off) of the title and of the text, one per token, and the light stems of those
@@ -24,6 +28,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -135,6 +140,23 @@ def index_article(session: Session, article_id: int, title: str | None, body: st
         search_pg.index_article(session, article_id, title, body)
 
 
+def index_articles(session: Session, rows: Sequence[tuple[int, str | None, str]]) -> int:
+    """Index many NEW articles (id, title, text) in one statement (bulk loads); how many."""
+    if _postgresql(session):
+        return search_pg.index_many(session, rows)
+    _require_backend(session)
+    if rows:
+        session.execute(_INSERT, [index_values(*row) for row in rows])
+    return len(rows)
+
+
+def reindex_article(session: Session, article_id: int, title: str | None, body: str) -> None:
+    """Follow a change of a stored article's title or text (a new version): SQLite's update trigger
+    does it there; PostgreSQL's row is rewritten here, in the caller's transaction."""
+    if _postgresql(session):
+        search_pg.index_article(session, article_id, title, body)
+
+
 def rebuild_index(session: Session, *, batch: int = 500) -> int:
     """Re-index every article from its stored text (after the analysis changed); returns the count."""
     if _postgresql(session):
@@ -146,8 +168,7 @@ def rebuild_index(session: Session, *, batch: int = 500) -> int:
         select(ArticleRecord.id, ArticleRecord.title, ArticleRecord.text).execution_options(yield_per=batch)
     )
     for chunk in rows.partitions(batch):
-        session.execute(_INSERT, [index_values(r.id, r.title, r.text) for r in chunk])
-        count += len(chunk)
+        count += index_articles(session, [(r.id, r.title, r.text) for r in chunk])
     return count
 
 
@@ -161,17 +182,20 @@ def _rebuild_pg(session: Session, batch: int) -> int:
     rows = session.execute(
         select(ArticleRecord.id, ArticleRecord.title, ArticleRecord.text).execution_options(yield_per=batch)
     )
-    for row in rows:
-        search_pg.index_article(session, row.id, row.title, row.text)
-        count += 1
+    for chunk in rows.partitions(batch):
+        count += index_articles(session, [(r.id, r.title, r.text) for r in chunk])
     return count
 
 
 def _require_backend(session: Session) -> None:
-    if not _sqlite(session):
+    if not (_sqlite(session) or _postgresql(session)):
         name = session.get_bind().dialect.name
-        raise SearchUnavailable(f"the search query language is not available on {name!r} yet (SQLite only; "
-                                "the PostgreSQL index is kept up to date for it)")
+        raise SearchUnavailable(f"search is not available on {name!r} (SQLite and PostgreSQL only)")
+
+
+def _pg_query(query: str) -> search_pg.TsQuery | None:
+    """The PostgreSQL form of a query (already read, and refused if need be, by compile_query)."""
+    return search_pg.compile_tree(q.parse(query))
 
 
 # --- compiling a query -------------------------------------------------------------------------
@@ -368,9 +392,16 @@ def search(
     if limit > MAX_LIMIT or offset < 0:
         raise QueryError(f"limit must be 1-{MAX_LIMIT} and offset not negative")
     _require_backend(session)
-    sql, params = matching_sql(compiled, filters, columns="a.id, m.rank, s.name AS source", sort=sort)
-    params.update(limit=limit, offset=offset)
-    ranked = [(r.id, r.rank, r.source) for r in session.execute(text(sql + " LIMIT :limit OFFSET :offset"), params)]
+    columns = "a.id, m.rank, s.name AS source"
+    if _postgresql(session):
+        tsq = _pg_query(query) if compiled else None
+        sql, params = search_pg.matching_sql(tsq, filters, columns=columns, sort=_sort(sort), limit=limit, offset=offset)
+    else:
+        sql, params = matching_sql(compiled, filters, columns=columns, sort=sort)
+        params.update(limit=limit, offset=offset)
+        sql += " LIMIT :limit OFFSET :offset"
+    with search_pg.index_plans(session) if _postgresql(session) else nullcontext():
+        ranked = [(r.id, r.rank, r.source) for r in session.execute(text(sql), params)]
     rows = _texts(session, [i for i, _, _ in ranked])
     marker = compiled.marker if compiled else Marker()
     return [
@@ -386,6 +417,12 @@ def search(
         for i, rank, source in ranked
         if i in rows
     ]
+
+
+def _sort(sort: str) -> str:
+    if sort not in SORTS:
+        raise QueryError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
+    return sort
 
 
 def _texts(session: Session, ids: list[int]) -> dict[int, Any]:
@@ -504,11 +541,14 @@ def count(session: Session, query: str, *, by: str = "month", filters: Filters |
         raise QueryError(f"--by must be one of {', '.join(BY)}, not {by!r}")
     _require_backend(session)
     compiled = compile_query(query)
-    key = _BY_SQL[by]
-    sql, params = matching_sql(compiled, filters or Filters(), columns=f"{key} AS k", sort="oldest")
-    sql = sql.split(" ORDER BY ")[0]
-    grouped = f"SELECT k, count(*) AS n FROM ({sql}) GROUP BY k"
-    rows = [(row.k, int(row.n)) for row in session.execute(text(grouped), params)]
+    if _postgresql(session):
+        rows = search_pg.count_rows(session, _pg_query(query) if compiled else None, filters or Filters(), by)
+    else:
+        key = _BY_SQL[by]
+        sql, params = matching_sql(compiled, filters or Filters(), columns=f"{key} AS k", sort="oldest")
+        sql = sql.split(" ORDER BY ")[0]
+        grouped = f"SELECT k, count(*) AS n FROM ({sql}) GROUP BY k"
+        rows = [(row.k, int(row.n)) for row in session.execute(text(grouped), params)]
     return arrange_counts(rows, by)
 
 
@@ -542,12 +582,21 @@ def export_rows(
     """Every article matching ``query`` and ``filters`` as a dict of :data:`EXPORT_FIELDS`,
     read from the database ``batch`` rows at a time (constant memory).  An empty query exports
     every article the filters let through."""
-    import json
-
     _require_backend(session)
     compiled = compile_query(query)
-    sql, params = matching_sql(compiled, filters or Filters(), columns=_EXPORT_COLUMNS, sort=sort)
-    result = session.execute(text(sql).execution_options(yield_per=batch), params)
+    if _postgresql(session):
+        tsq = _pg_query(query) if compiled else None
+        sql, params = search_pg.matching_sql(tsq, filters or Filters(), columns=_EXPORT_COLUMNS, sort=_sort(sort))
+    else:
+        sql, params = matching_sql(compiled, filters or Filters(), columns=_EXPORT_COLUMNS, sort=sort)
+    with search_pg.index_plans(session) if _postgresql(session) else nullcontext():  # the plan is made here
+        result = session.execute(text(sql).execution_options(yield_per=batch), params)
+    yield from _exported(result, batch)
+
+
+def _exported(result: Any, batch: int) -> Iterator[dict[str, Any]]:
+    import json
+
     for chunk in result.partitions(batch):
         for row in chunk:
             item = {name: getattr(row, name) for name in EXPORT_FIELDS}

@@ -1,62 +1,138 @@
-"""The full-text index on PostgreSQL: a ``tsvector`` per article with a GIN index.
+"""Search on PostgreSQL: the analyzer's keys in a ``tsvector`` per article, with a GIN index.
 
-The index is ``article_search_keys`` (revision 0006): one row per article, ``keys`` built with
-``to_tsvector('simple', ...)`` from the same four columns SQLite's ``articles_fts`` holds
-(:func:`crawler.core.analyzer.index_columns`): the title's word keys (weight A) and stems (B),
-the body's stems (C) and word keys (D).  The ``simple`` configuration only lower-cases (no
-stemming, no stop words): the Arabic matching is the analyzer's, not PostgreSQL's.
+**Index.**  ``article_search_keys`` (revisions 0006, 0009) holds one row per article; ``keys`` is
+written by :func:`index_vector` as a ``tsvector`` *literal* (not through ``to_tsvector``: the
+words are the analyzer's, :mod:`crawler.core.analyzer`, and PostgreSQL's parser never cuts them):
 
-:func:`match` finds the articles holding every given word key, each a quoted lexeme for
-``to_tsquery('simple', ...)`` (``'key'``, or ``'key':*`` for a prefix), ranked by ``ts_rank``
-with a title word weighted :data:`TITLE_WEIGHT` times a body word.  The query language of
-:mod:`storage.search` is compiled to FTS5 only for now; on PostgreSQL it raises
-``SearchUnavailable`` (one line) while this index is kept up to date for it.
+* each word key of the title at its position, weight A; of the body, weight D (the body's
+  positions start two after the title's last, so no phrase runs from the title into the body);
+* each light stem that differs from its word key as the lexeme ``~stem`` at the same position,
+  weight B in the title, C in the body;
+* the title's lexemes once more with ``^`` before them (``^key``, ``^~stem``), for ``title:``.
+The marks keep stems and title words apart from the word keys, so the exact-word tier, the stem
+tier and ``title:`` need no weight test (a weight or a phrase makes PostgreSQL read the vector of
+every candidate row the GIN index gives): only ``body:`` terms carry weights (D, C).
+
+**Queries** are the tree of :mod:`crawler.core.query`, compiled by :func:`compile_tree` to two
+``tsquery`` literals, as on SQLite: *word* (word keys only) and *full* (word keys or stems).  A
+phrase is ``'a' <-> 'b'``, a prefix ``'a':*``, OR ``|``, NOT ``!``, AND ``&``; every key is a
+quoted lexeme, so nothing a user types is tsquery syntax.  Matches of *full* are selected with
+the filters.  Sorted by relevance, exact-word matches come first (a set from the GIN index); in
+that order, newest first, the first :data:`RANK_POOL` matches are ranked by ``ts_rank`` (a title
+word weighted above a body word, a stem below a word) and any further ones follow newest first.
+Sorted by date nothing is ranked.  Statements run under :func:`index_plans`.
+
+Pure SQL building here; :mod:`storage.search` keeps the public functions and dispatches.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
+from typing import Any, Protocol
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from crawler.core.analyzer import index_columns
+from crawler.core import query as q
+from crawler.core.analyzer import query_word_keys, stem, tokens, word_key
+
+
+class Filters(Protocol):
+    """What :class:`storage.search.Filters` holds (named here: search imports this module)."""
+
+    @property
+    def sources(self) -> tuple[str, ...]: ...
+    @property
+    def since(self) -> date | None: ...
+    @property
+    def until(self) -> date | None: ...
+    @property
+    def lang(self) -> str | None: ...
+    @property
+    def section(self) -> str | None: ...
+    @property
+    def author(self) -> str | None: ...
+
 
 #: ts_rank weights of the {D, C, B, A} classes: body words, body stems, title stems, title words
 #: (a title word five times a body word, a stem half a word, as on SQLite).
 RANK_WEIGHTS = "{0.2, 0.1, 0.5, 1.0}"
 TITLE_WEIGHT = 5.0
+#: Relevance ranks at most this many matches (exact ones first, the newest first); the rest follow
+#: in that order.  ts_rank reads each ranked article's vector: this bounds the work of a common word.
+RANK_POOL = 200
+#: PostgreSQL keeps positions 1-16383 (larger ones become 16383) and 256 positions of a lexeme.
+MAX_POSITION = 16383
+MAX_POSITIONS = 256
+#: What starts a stem lexeme, and a title's own copy of a lexeme (never a word key: those are \w runs).
+STEM_MARK = "~"
+TITLE_MARK = "^"
+#: Each field's mark and the weights of its word and stem lexemes (None: title and body).
+_FIELD_MARKS = {None: "", "title": TITLE_MARK, "body": ""}
+_WORD_WEIGHTS = {None: "", "title": "", "body": "D"}
+_STEM_WEIGHTS = {None: "", "title": "", "body": "C"}
+
+
+# --- the index ---------------------------------------------------------------------------------
+
+@lru_cache(maxsize=1 << 18)
+def _quote(lexeme: str) -> str:
+    """A lexeme quoted for a tsvector or tsquery literal."""
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+@lru_cache(maxsize=1 << 18)
+def _stem_lexeme(key: str) -> str | None:
+    """The stem lexeme of a word key (``~stem``), ``None`` when the stem is the key itself."""
+    key_stem = stem(key)
+    return None if key_stem == key else STEM_MARK + key_stem
+
+
+@lru_cache(maxsize=8)
+def _labels(weight: str) -> list[str]:
+    """``"1A"``, ``"2A"``...: every position with a weight, made once."""
+    return [f"{p}{weight}" for p in range(MAX_POSITION + 1)]
+
+
+def _place(text_: str, start: int, weight: str, stem_weight: str, into: dict[str, list[str]], mark: str = "") -> int:
+    """Add the word keys of ``text_`` from position ``start`` (and their stems at the same
+    positions) to ``into`` (lexeme: weighted positions), each with ``mark`` before it; the
+    position after the last word.  PostgreSQL sorts the positions, merges repeats and keeps 256
+    of a lexeme."""
+    labels, stem_labels = _labels(weight), _labels(stem_weight)
+    position = start
+    for token in tokens(text_):
+        key = word_key(token)
+        at = position if position < MAX_POSITION else MAX_POSITION
+        into.setdefault(mark + key, []).append(labels[at])
+        stem_lexeme = _stem_lexeme(key)
+        if stem_lexeme is not None:
+            into.setdefault(mark + stem_lexeme, []).append(stem_labels[at])
+        position += 1
+    return position
+
+
+def index_vector(title: str | None, body: str) -> str:
+    """The ``tsvector`` literal of one article (see the module's docstring)."""
+    lexemes: dict[str, list[str]] = {}
+    _place(title or "", 1, "A", "B", lexemes, TITLE_MARK)
+    after_title = _place(title or "", 1, "A", "B", lexemes)
+    _place(body, after_title + 1, "D", "C", lexemes)
+    return " ".join(_quote(lexeme_) + ":" + ",".join(marks[:MAX_POSITIONS]) for lexeme_, marks in lexemes.items())
+
 
 _INDEX = text(
-    "INSERT INTO article_search_keys (article_id, keys) VALUES (:id, "
-    "setweight(to_tsvector('simple', :title), 'A') || setweight(to_tsvector('simple', :title_stem), 'B') || "
-    "setweight(to_tsvector('simple', :body_stem), 'C') || setweight(to_tsvector('simple', :body), 'D')) "
+    "INSERT INTO article_search_keys (article_id, keys) VALUES (:id, CAST(:keys AS tsvector)) "
     "ON CONFLICT (article_id) DO UPDATE SET keys = excluded.keys"
 )
-_MATCH = text(
-    "SELECT k.article_id, ts_rank(CAST(:weights AS real[]), k.keys, q.query) AS rank "
-    "FROM article_search_keys AS k, to_tsquery('simple', :q) AS q(query) "
-    "WHERE k.keys @@ q.query ORDER BY rank DESC, k.article_id LIMIT :limit"
-)
-
-
-def lexeme(key: str, *, prefix: bool = False) -> str:
-    """One key as a quoted tsquery lexeme (quotes and backslashes escaped), ``:*`` for a prefix."""
-    quoted = "'" + key.replace("\\", "\\\\").replace("'", "''") + "'"
-    return quoted + ":*" if prefix else quoted
-
-
-def tsquery(keys: Iterable[str], prefixes: Iterable[str] = ()) -> str:
-    """A ``to_tsquery`` text requiring every key; keys in ``prefixes`` match as prefixes."""
-    starts = set(prefixes)
-    return " & ".join(lexeme(key, prefix=key in starts) for key in keys)
 
 
 def index_values(article_id: int, title: str | None, body: str) -> dict[str, object]:
     """The parameters of one article's index row."""
-    title_words, title_stems = index_columns(title or "")
-    body_words, body_stems = index_columns(body)
-    return {"id": article_id, "title": title_words, "title_stem": title_stems, "body": body_words,
-            "body_stem": body_stems}
+    return {"id": article_id, "keys": index_vector(title, body)}
 
 
 def index_article(session: Session, article_id: int, title: str | None, body: str) -> None:
@@ -64,14 +140,207 @@ def index_article(session: Session, article_id: int, title: str | None, body: st
     session.execute(_INDEX, index_values(article_id, title, body))
 
 
+def index_many(session: Session, rows: Iterable[tuple[int, str | None, str]]) -> int:
+    """Write the index rows of many articles (id, title, text) in one statement; how many."""
+    values = [index_values(*row) for row in rows]
+    if values:
+        session.execute(_INDEX, values)
+    return len(values)
+
+
 def clear(session: Session) -> None:
     """Remove every index row."""
     session.execute(text("DELETE FROM article_search_keys"))
 
 
-def match(session: Session, keys: list[str], limit: int, *, prefixes: Iterable[str] = ()) -> list[tuple[int, float]]:
-    """Ids and scores (higher is better) of the articles holding every key, best first."""
-    if not keys:
-        return []
-    rows = session.execute(_MATCH, {"q": tsquery(keys, prefixes), "weights": RANK_WEIGHTS, "limit": limit})
-    return [(int(article_id), float(rank)) for article_id, rank in rows]
+# --- compiling a query -------------------------------------------------------------------------
+
+def lexeme(key: str, *, prefix: bool = False, weights: str = "") -> str:
+    """One key as a quoted tsquery lexeme, ``:*`` for a prefix, weights (``A``...) when given."""
+    label = ("*" if prefix else "") + weights
+    return _quote(key) + (":" + label if label else "")
+
+
+def _any(lexemes: Sequence[str]) -> str:
+    return lexemes[0] if len(lexemes) == 1 else "(" + " | ".join(lexemes) + ")"
+
+
+def _leaf(node: q.Term | q.Phrase) -> tuple[str, str] | None:
+    toks = tokens(node.text)
+    if not toks:
+        return None
+    mark, weights = _FIELD_MARKS[node.field], _WORD_WEIGHTS[node.field]
+    prefix = isinstance(node, q.Term) and node.prefix
+    if len(toks) > 1 or prefix:  # a phrase (or a prefix) matches word keys, in order
+        keys = [mark + word_key(t) for t in toks]
+        parts = [lexeme(k, weights=weights) for k in keys[:-1]] + [lexeme(keys[-1], prefix=prefix, weights=weights)]
+        expr = parts[0] if len(parts) == 1 else "(" + " <-> ".join(parts) + ")"
+        return expr, expr
+    keys = list(query_word_keys(toks[0]))
+    stems = list(dict.fromkeys(stem(k) for k in keys))
+    word = _any([lexeme(mark + k, weights=weights) for k in keys])
+    # a stem is a stem lexeme, or a word key where it is a word's own key
+    full = [lexeme(mark + k, weights=weights) for k in dict.fromkeys(keys + stems)]
+    full += [lexeme(mark + STEM_MARK + s, weights=_STEM_WEIGHTS[node.field]) for s in stems]
+    return word, _any(full)
+
+
+def _compile(node: q.Node) -> tuple[str, str] | None:
+    """(word, full) tsquery texts of a node; ``None`` when it holds no word.  The caller has
+    refused the trees SQLite refuses (a NOT with nothing beside it) through storage.search."""
+    if isinstance(node, (q.Term, q.Phrase)):
+        return _leaf(node)
+    if isinstance(node, q.Not):
+        return None
+    if isinstance(node, q.Or):
+        parts = [p for p in map(_compile, node.items) if p]
+        if not parts:
+            return None
+        return tuple("(" + " | ".join(p[i] for p in parts) + ")" for i in (0, 1))  # type: ignore[return-value]
+    positive = [p for p in (_compile(i) for i in node.items if not isinstance(i, q.Not)) if p]
+    negative = [p for p in (_compile(i.item) for i in node.items if isinstance(i, q.Not)) if p]
+    if not positive:
+        return None
+    word = "(" + " & ".join(p[0] for p in positive) + ")"
+    full = "(" + " & ".join(p[1] for p in positive) + ")"
+    if negative:  # a negated word is left out in its exact forms, in both tiers
+        excluded = "!(" + " | ".join(n[0] for n in negative) + ")"
+        word, full = f"({word} & {excluded})", f"({full} & {excluded})"
+    return word, full
+
+
+@dataclass(frozen=True)
+class TsQuery:
+    """A query as two tsquery literals: ``word`` (exact word keys) and ``full`` (or stems)."""
+
+    word: str
+    full: str
+
+
+def compile_tree(tree: q.Node | None) -> TsQuery | None:
+    """The tsquery literals of a parsed query; ``None`` when it holds no word."""
+    compiled = _compile(tree) if tree is not None else None
+    return TsQuery(*compiled) if compiled else None
+
+
+# --- selecting articles ------------------------------------------------------------------------
+
+def _day(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.utc)
+
+
+def filter_sql(filters: Filters, params: dict[str, Any]) -> list[str]:
+    """WHERE conditions (over ``a`` = articles, ``s`` = sources) of the filters; fills ``params``."""
+    where: list[str] = []
+    if filters.sources:
+        params["sources"] = list(dict.fromkeys(filters.sources))
+        where.append("s.name = ANY(:sources)")
+    if filters.since is not None:
+        params["since"] = _day(filters.since)
+        where.append("a.published_utc >= :since")
+    if filters.until is not None:
+        params["until"] = _day(filters.until + timedelta(days=1))
+        where.append("a.published_utc < :until")
+    if filters.lang:
+        params["lang"] = filters.lang.strip().lower()
+        where.append("lower(a.lang) = :lang")
+    if filters.section:
+        params["section"] = filters.section.strip()
+        where.append("a.section = :section")
+    if filters.author:
+        params["author"] = "%" + filters.author.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where.append("a.author LIKE :author ESCAPE '\\'")
+    return where
+
+
+_ORDER = {
+    "newest": "a.published_utc DESC NULLS LAST, a.id DESC",
+    "oldest": "a.published_utc ASC NULLS LAST, a.id",
+}
+_MATCHED = "FROM article_search_keys k JOIN articles a ON a.id = k.article_id LEFT JOIN sources s ON s.id = a.source_id"
+_ALL = "FROM articles a LEFT JOIN sources s ON s.id = a.source_id"
+
+
+def matching_sql(
+    tsq: TsQuery | None, filters: Filters, *, columns: str, sort: str, limit: int | None = None, offset: int = 0
+) -> tuple[str, dict[str, Any]]:
+    """SQL selecting ``columns`` (over ``a`` = articles, ``s`` = sources, ``m.rank``) of the
+    articles matching the query and filters in ``sort`` order (relevance, newest, oldest), a page
+    of them when ``limit`` is given; and its parameters."""
+    params: dict[str, Any] = {}
+    where = filter_sql(filters, params)
+    page = ""
+    if limit is not None:
+        params.update(limit=limit, offset=offset)
+        page = " LIMIT :limit OFFSET :offset"
+    if tsq is not None and sort == "relevance":
+        return _ranked_sql(tsq, where, params, columns, page), params
+    source = _ALL
+    if tsq is not None:
+        params["full"] = tsq.full
+        source = _MATCHED
+        where.insert(0, "k.keys @@ CAST(:full AS tsquery)")
+    sql = f"SELECT {columns} FROM (SELECT 0.0 AS rank) AS m, " + source.removeprefix("FROM ")
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    return sql + " ORDER BY " + _ORDER["newest" if sort == "relevance" else sort] + page, params
+
+
+def _ranked_sql(tsq: TsQuery, where: list[str], params: dict[str, Any], columns: str, page: str) -> str:
+    """Relevance: exact-word matches before stem-only ones (found with the GIN index, as a set);
+    in that order, newest first, the first :data:`RANK_POOL` matches are ranked by ts_rank (the
+    only rows whose vectors are read) and the rest follow newest first."""
+    params.update(full=tsq.full, weights=RANK_WEIGHTS, pool=RANK_POOL)
+    exact = "1"
+    if tsq.word != tsq.full:
+        params["word"] = tsq.word
+        exact = ("CASE WHEN a.id IN (SELECT w.article_id FROM article_search_keys w "
+                 "WHERE w.keys @@ CAST(:word AS tsquery)) THEN 1 ELSE 0 END")
+    conditions = " AND ".join(["k.keys @@ CAST(:full AS tsquery)", *where])
+    order = ("m.exact DESC, m.pooled DESC, m.rank, CASE WHEN m.pooled THEN m.fid END, "
+             "m.pub DESC NULLS LAST, m.fid DESC")
+    return (
+        f"WITH e AS MATERIALIZED (SELECT a.id AS fid, a.published_utc AS pub, {exact} AS exact {_MATCHED} "
+        f"WHERE {conditions}), "
+        "top AS MATERIALIZED (SELECT fid FROM e ORDER BY exact DESC, pub DESC NULLS LAST, fid DESC LIMIT :pool), "
+        "r AS (SELECT top.fid, -ts_rank(CAST(:weights AS real[]), k.keys, CAST(:full AS tsquery)) AS rank "
+        "FROM top JOIN article_search_keys k ON k.article_id = top.fid), "
+        "m AS (SELECT e.fid, e.pub, e.exact, r.fid IS NOT NULL AS pooled, COALESCE(r.rank, 0.0) AS rank "
+        f"FROM e LEFT JOIN r ON r.fid = e.fid ORDER BY "
+        "e.exact DESC, r.fid IS NOT NULL DESC, COALESCE(r.rank, 0.0), CASE WHEN r.fid IS NOT NULL THEN e.fid END, "
+        f"e.pub DESC NULLS LAST, e.fid DESC{page}) "
+        f"SELECT {columns} FROM m JOIN articles a ON a.id = m.fid LEFT JOIN sources s ON s.id = a.source_id "
+        f"ORDER BY {order}"
+    )
+
+
+#: The key of each ``count --by`` (days and months in UTC, as SQLite stores them).
+BY_SQL = {
+    "day": "to_char(a.published_utc AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
+    "week": "to_char(a.published_utc AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
+    "month": "to_char(a.published_utc AT TIME ZONE 'UTC', 'YYYY-MM')",
+    "source": "s.name",
+    "section": "a.section",
+}
+
+
+@contextmanager
+def index_plans(session: Session) -> Iterator[None]:
+    """Search statements run with sequential scans disfavoured (``enable_seqscan`` off in the
+    transaction, put back afterwards).  The planner does not count what ``@@`` costs on a row (its
+    vector read and decompressed): for a common word it would read every vector of the table
+    rather than take the matching ids from the GIN index."""
+    previous = session.execute(text("SELECT current_setting('enable_seqscan')")).scalar_one()
+    session.execute(text("SELECT set_config('enable_seqscan', 'off', true)"))
+    try:
+        yield
+    finally:
+        session.execute(text("SELECT set_config('enable_seqscan', :previous, true)"), {"previous": previous})
+
+
+def count_rows(session: Session, tsq: TsQuery | None, filters: Filters, by: str) -> list[tuple[str | None, int]]:
+    """(key, articles) of the matches per ``by`` key, in no particular order."""
+    sql, params = matching_sql(tsq, filters, columns=f"{BY_SQL[by]} AS k", sort="oldest")
+    grouped = f"SELECT k, count(*) AS n FROM ({sql.split(' ORDER BY ')[0]}) AS g GROUP BY k"
+    with index_plans(session):
+        return [(row.k, int(row.n)) for row in session.execute(text(grouped), params)]

@@ -87,12 +87,30 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return str(request.getfixturevalue("pg_url"))
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def module_db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """As ``db_url``, one archive for a whole test module (for the tests that only read it)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('archive') / 'archive.db'}"
+        return
+    server: PgServer = request.getfixturevalue("pg_server")
+    url = server.create_database()
+    try:
+        yield url
+    finally:
+        server.drop_database(url)  # WITH (FORCE): engines a test left open do not hold it
+
+
+#: The fixtures whose "postgresql" case runs on the PostgreSQL server.
+_ENGINE_FIXTURES = ("db_url", "module_db_url")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Every test that runs on the PostgreSQL server is end to end (a real server, a database made and
     dropped per test): ``pytest -m "not e2e"`` stays the fast loop on SQLite."""
     for item in items:
         callspec = getattr(item, "callspec", None)
-        on_postgresql = callspec is not None and callspec.params.get("db_url") == "postgresql"
+        on_postgresql = callspec is not None and any(callspec.params.get(f) == "postgresql" for f in _ENGINE_FIXTURES)
         if on_postgresql or "pg_url" in getattr(item, "fixturenames", ()) or "pg_server" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.e2e)
 

@@ -47,9 +47,10 @@ A, B, C, D = [0, 1, 2, 3], [4, 5], [6], [7]
 
 
 @pytest.fixture(scope="module")
-def archive(tmp_path_factory):
-    path = tmp_path_factory.mktemp("collapse") / "collapse.db"
-    engine = open_engine(f"sqlite:///{path}")
+def archive(module_db_url):
+    """The stories above, on SQLite and on PostgreSQL (collapse runs on both)."""
+    path = module_db_url
+    engine = open_engine(path)
     with Session(engine) as s:
         ids = [add_article(s, Article(url=f"https://{src}.example/{i}", title=f"عنوان {i}", text=body,
                                       content_hash=content_hash(body), published=day), source=src).article_id

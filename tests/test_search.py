@@ -1,4 +1,5 @@
-"""Search through the database: Arabic spelling variants, ranking, snippets, hostile queries."""
+"""Search through the database: Arabic spelling variants, ranking, snippets, hostile queries; on SQLite
+and on PostgreSQL alike (the archive fixtures are parametrised over both engines)."""
 from __future__ import annotations
 
 import json
@@ -41,8 +42,8 @@ def marked_words(snippet: str) -> list[str]:
     return re.findall(re.escape(OPEN) + "(.*?)" + re.escape(CLOSE), snippet)
 
 
-def build_archive(path: Path):
-    engine = open_engine(f"sqlite:///{path}")
+def build_archive(url: str):
+    engine = open_engine(url)
     ids: dict[str, int] = {}
     with Session(engine) as s:
         for key, (title, body) in STORIES.items():
@@ -54,17 +55,17 @@ def build_archive(path: Path):
 
 
 @pytest.fixture(scope="module")
-def archive(tmp_path_factory):
+def archive(module_db_url):
     """Shared by the tests that only read."""
-    engine, ids = build_archive(tmp_path_factory.mktemp("search") / "search.db")
+    engine, ids = build_archive(module_db_url)
     yield engine, ids
     engine.dispose()
 
 
 @pytest.fixture
-def own_archive(tmp_path):
+def own_archive(db_url):
     """For the tests that change the archive."""
-    engine, ids = build_archive(tmp_path / "search.db")
+    engine, ids = build_archive(db_url)
     yield engine, ids
     engine.dispose()
 
@@ -108,8 +109,8 @@ def test_all_words_are_required(archive):
         assert search(s, "الحكومة طرابلس") == []
 
 
-def test_a_title_hit_ranks_above_body_hits(tmp_path):
-    engine = open_engine(f"sqlite:///{tmp_path / 'rank.db'}")
+def test_a_title_hit_ranks_above_body_hits(db_url):
+    engine = open_engine(db_url)
     with Session(engine) as s:
         body_only = add_article(s, stored_article(
             "أخبار اليوم", "قال مسؤول في وزارة الزراعة إن محصول القمح هذا العام أفضل، وإن أسعار القمح ستنخفض.",
@@ -160,8 +161,8 @@ VARIANTS = "قالت الهيئةُ إنّ إعلانَ النتائج والإ�
 
 
 @pytest.mark.parametrize("query", ["الإعلان", "اعلان", "إعلانٌ", "والأعلان", "وإعلان", "بالإعلان"])
-def test_any_spelling_of_the_query_finds_the_article_and_marks_every_spelling_of_the_word(tmp_path, query):
-    engine = open_engine(f"sqlite:///{tmp_path / 'variants.db'}")
+def test_any_spelling_of_the_query_finds_the_article_and_marks_every_spelling_of_the_word(db_url, query):
+    engine = open_engine(db_url)
     with Session(engine) as s:
         article_id = add_article(s, stored_article("بيان", VARIANTS, "https://news.example/variants")).article_id
         s.commit()
@@ -281,19 +282,31 @@ def test_the_index_row_is_part_of_the_article_transaction(tmp_path):
     engine.dispose()
 
 
+def index_rows(s: Session) -> int:
+    table = "articles_fts" if s.get_bind().dialect.name == "sqlite" else "article_search_keys"
+    return int(s.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+
+
+def clear_index(s: Session) -> None:
+    if s.get_bind().dialect.name == "sqlite":
+        s.execute(text("INSERT INTO articles_fts (articles_fts) VALUES ('delete-all')"))
+    else:
+        s.execute(text("DELETE FROM article_search_keys"))
+
+
 def test_deleting_an_article_removes_it_from_the_index(own_archive):
     engine, ids = own_archive
     with Session(engine) as s:
         s.execute(text("DELETE FROM articles WHERE id = :id"), {"id": ids["tripoli"]})
         s.commit()
         assert search(s, "طرابلس") == []
-        assert s.execute(text("SELECT count(*) FROM articles_fts")).scalar_one() == len(ids) - 1
+        assert index_rows(s) == len(ids) - 1
 
 
 def test_rebuild_index(own_archive):
     engine, ids = own_archive
     with Session(engine) as s:
-        s.execute(text("INSERT INTO articles_fts (articles_fts) VALUES ('delete-all')"))
+        clear_index(s)
         assert search(s, "طرابلس") == []
         assert rebuild_index(s) == len(ids)
         s.commit()
@@ -320,8 +333,8 @@ def test_snippets_are_substrings_of_the_stored_text(parts, data):
         assert any({word_key(t) for t in tokens(w)} & marker.words for w in marked_words(snippet))
 
 
-def test_exact_word_forms_rank_above_stem_only_matches(tmp_path):
-    engine = open_engine(f"sqlite:///{tmp_path / 'tier.db'}")
+def test_exact_word_forms_rank_above_stem_only_matches(db_url):
+    engine = open_engine(db_url)
     with Session(engine) as s:
         stem_only = add_article(s, stored_article(
             "الحكومات العربية", "اجتمعت الحكومات العربية، وقالت الحكومات إن الحكومات ستتعاون.", "https://news.example/s")).article_id

@@ -1,4 +1,5 @@
-"""Filters, sorting and paging of search; counts per period/source/section; streaming export; the CLI."""
+"""Filters, sorting and paging of search; counts per period/source/section; streaming export; the CLI;
+on SQLite and on PostgreSQL alike."""
 from __future__ import annotations
 
 import csv
@@ -31,9 +32,8 @@ ROWS = [
 
 
 @pytest.fixture(scope="module")
-def archive(tmp_path_factory):
-    path = tmp_path_factory.mktemp("filters") / "f.db"
-    engine = open_engine(f"sqlite:///{path}")
+def archive(module_db_url):
+    engine = open_engine(module_db_url)
     ids = []
     with Session(engine) as s:
         for i, (source, published, section, author, lang, title, body) in enumerate(ROWS):
@@ -41,7 +41,7 @@ def archive(tmp_path_factory):
                               published=published, section=section, author=author, lang=lang, tags=["t1", "t2"])
             ids.append(add_article(s, article, source=source).article_id)
         s.commit()
-    yield engine, ids, f"sqlite:///{path}"
+    yield engine, ids, module_db_url
     engine.dispose()
 
 

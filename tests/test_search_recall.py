@@ -20,15 +20,20 @@ ARTICLES = json.loads((HERE / "articles.json").read_text("utf-8"))
 PAIRS = json.loads((HERE / "labelled.json").read_text("utf-8"))
 
 
-@pytest.fixture(scope="module")
-def archive(tmp_path_factory):
-    engine = open_engine(f"sqlite:///{tmp_path_factory.mktemp('recall') / 'r.db'}")
+def build(url: str):
+    engine = open_engine(url)
     ids = {}
     with Session(engine) as s:
         for art in ARTICLES:
             article = Article(url=f"https://x.example/{art['key']}", title=art["title"], text=art["text"], content_hash=content_hash(art["text"]))
             ids[art["key"]] = add_article(s, article).article_id
         s.commit()
+    return engine, ids
+
+
+@pytest.fixture(scope="module")
+def archive(module_db_url):
+    engine, ids = build(module_db_url)
     yield engine, ids
     engine.dispose()
 
@@ -78,3 +83,29 @@ def test_precision_over_the_whole_set(archive):
     true_pos = sum(1 for p, f in said if f and p["match"])
     false_pos = sum(1 for p, f in said if f and not p["match"])
     assert true_pos / (true_pos + false_pos) >= 0.97
+
+
+def shares(found: list[bool]) -> dict[str, float]:
+    """Recall per kind and precision of the outcomes of every pair."""
+    out = {}
+    for kind in ("clitic", "inflection"):
+        chosen = [f for f, p in zip(found, PAIRS) if p["kind"] == kind]
+        out[f"recall {kind}"] = sum(chosen) / len(chosen)
+    true_pos = sum(1 for f, p in zip(found, PAIRS) if f and p["match"])
+    false_pos = sum(1 for f, p in zip(found, PAIRS) if f and not p["match"])
+    out["precision"] = true_pos / (true_pos + false_pos)
+    return out
+
+
+def test_postgresql_finds_exactly_the_pairs_sqlite_finds(tmp_path, pg_url):
+    lite, lite_ids = build(f"sqlite:///{tmp_path / 'r.db'}")
+    pg, pg_ids = build(pg_url)
+    try:
+        on_sqlite = [outcome(lite, lite_ids, p) for p in PAIRS]
+        on_pg = [outcome(pg, pg_ids, p) for p in PAIRS]
+    finally:
+        lite.dispose()
+        pg.dispose()
+    differ = [p["query"] + " / " + p["article"] for p, a, b in zip(PAIRS, on_sqlite, on_pg) if a != b]
+    assert differ == []
+    assert shares(on_pg) == shares(on_sqlite) and shares(on_pg)["precision"] >= 0.97
