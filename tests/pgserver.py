@@ -101,7 +101,7 @@ class PgServer:
         import psycopg
 
         with psycopg.connect(f"host=127.0.0.1 port={self.port} user={ROLE} dbname=postgres", autocommit=True) as conn:
-            conn.execute(sql)  # type: ignore[arg-type]
+            conn.execute(sql)
 
     def create_database(self) -> str:
         """A new empty database; returns its URL."""
