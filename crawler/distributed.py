@@ -282,6 +282,10 @@ class SharedScheduler(_scrapy_redis().Scheduler):  # type: ignore[misc]
     scheduler (a retry, a redirect) gives up its old token as it is queued anew."""
 
     crawler: Crawler
+    keys: Keys
+    lease: float
+    held: dict[str, Request]
+    loop: task.LoopingCall | None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SharedScheduler:
