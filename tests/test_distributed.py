@@ -222,3 +222,34 @@ def test_the_delay_of_a_host_holds_across_workers(tmp_path, pg_url, redis_server
     # workers' requests come together (gaps near 0).
     assert gaps[0] >= delay - 0.15, shown
     assert gaps[len(gaps) // 2] >= delay * 0.95, shown
+
+
+def test_the_scheduler_hands_a_due_crawl_to_the_workers_and_records_its_run(one_worker, tmp_path, pg_url,
+                                                                             redis_server):
+    from sqlalchemy.orm import Session
+
+    from scheduler import run_source
+    from storage import scheduling
+    from storage.db import open_engine
+    from storage.runs import list_runs
+
+    redis = _redis_db(redis_server, 5)
+    with FixtureSite() as site:
+        sources = site.write_sources(tmp_path / "sources.toml", timezone="Africa/Cairo")
+        workers = Workers(tmp_path, redis, sources, pg_url)
+        workers.start()
+        engine = open_engine(pg_url)
+        try:
+            next_run = run_source("fixture", str(sources), pg_url, time_limit="120s", redis_url=redis)
+        finally:
+            workers.stop()
+        with Session(engine) as session:
+            runs = list_runs(session, source="fixture")
+            state = scheduling.get_state(session, "fixture")
+        engine.dispose()
+        assert next_run is not None  # the run was concluded: the source has its next run time
+        assert [(r.trigger, r.outcome) for r in runs] == [("schedule", "ok")]
+        assert runs[0].articles_new == len({d for _u, d in one_worker["rows"]})
+        assert runs[0].pages_fetched > 0 and runs[0].errors.get("http_404") == len(site.missing_urls())
+        assert state is not None and state.lease_owner is None and state.consecutive_failures == 0
+        assert relative(site, stored(pg_url)) == one_worker["rows"]
