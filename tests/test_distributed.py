@@ -253,3 +253,24 @@ def test_the_scheduler_hands_a_due_crawl_to_the_workers_and_records_its_run(one_
         assert runs[0].pages_fetched > 0 and runs[0].errors.get("http_404") == len(site.missing_urls())
         assert state is not None and state.lease_owner is None and state.consecutive_failures == 0
         assert relative(site, stored(pg_url)) == one_worker["rows"]
+
+
+def test_scrapy_crawl_with_redis_url_is_a_worker(one_worker, tmp_path, pg_url, redis_server):
+    redis = _redis_db(redis_server, 6)
+    with FixtureSite() as site:
+        sources = site.write_sources(tmp_path / "sources.toml", timezone="Africa/Cairo")
+        settings = [arg.replace("--set", "-s") for arg in FAST]
+        log = open(tmp_path / "scrapy.log", "wb")
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "scrapy", "crawl", "source", "-a", "source=fixture", "-a", f"sources={sources}",
+             "-a", f"db={pg_url}", "-a", f"warc_dir={tmp_path / 'warc'}", "-s", f"REDIS_URL={redis}", *settings],
+            cwd=REPO, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+        log.close()
+        try:
+            code, report, err = crawl_redis(redis, sources, pg_url)
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(60)
+        assert code == 0, err + (tmp_path / "scrapy.log").read_text(errors="replace")[-3000:]
+        assert report[0]["outcome"] == "ok"
+        assert relative(site, stored(pg_url)) == one_worker["rows"]
