@@ -16,8 +16,6 @@ import argparse
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
 
-from crawler.distributed import connect, worker_overrides
-
 
 class Command(ScrapyCrawl):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
@@ -30,6 +28,8 @@ class Command(ScrapyCrawl):
             if check is not None:
                 check(opts.spargs.get("source"), opts.spargs.get("sources"))
         if self.crawler_process is not None and self.crawler_process.settings.get("REDIS_URL"):
+            from crawler.distributed import connect, worker_overrides  # only a worker needs scrapy-redis
+
             settings = self.crawler_process.settings
             url = str(settings["REDIS_URL"])
             try:
