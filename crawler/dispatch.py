@@ -90,6 +90,10 @@ def run_counters(counted: Mapping[str, int]) -> dict[str, Any]:
     return values
 
 
+#: A followed run whose queue nobody has touched for this long gets one warning line.
+NO_WORKER_SECONDS = 30
+
+
 @dataclass
 class Followed:
     outcome: str
@@ -108,6 +112,7 @@ def follow(
     keys = Keys(source)
     started = time.monotonic()
     quiet_since: float | None = None
+    warned = False
     while True:
         time.sleep(min(interval, 0.5))
         now = time.monotonic()
@@ -116,6 +121,10 @@ def follow(
         elif quiet_since is None:
             quiet_since = now
         counted = totals(client, keys)
+        if not warned and not counted and now - started > NO_WORKER_SECONDS and not client.hlen(keys.inflight):
+            warned = True
+            log.warning("%s: no worker has taken its requests for %d s: is `akhbar worker --redis` running on "
+                        "this redis?", source, NO_WORKER_SECONDS)
         _write(engine, lambda s: heartbeat(s, run_id, **run_counters(counted)))
         on_beat()
         if quiet_since is not None and now - quiet_since >= 2 * interval:
