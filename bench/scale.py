@@ -91,8 +91,10 @@ class Clock:
 @contextmanager
 def servers(pg_url: str | None) -> Iterator[tuple[Any, Any]]:
     """A redis-server, and a PostgreSQL server unless ``pg_url`` names one (then ``None``)."""
-    from pgserver import PgServer, find_bindir
-    from redisserver import RedisServer, find_redis
+    pgserver = importlib.import_module("pgserver")  # tests/ (on sys.path above): the tests' throw-away servers
+    redisserver = importlib.import_module("redisserver")
+    PgServer, find_bindir = pgserver.PgServer, pgserver.find_bindir
+    RedisServer, find_redis = redisserver.RedisServer, redisserver.find_redis
 
     binary = find_redis()
     if binary is None:
