@@ -17,6 +17,10 @@
   records ``killed`` if it died of a signal, releases the lease, updates the source's health and
   adaptive interval (:mod:`crawler.core.schedule_policy`) and returns the next run time, which the
   daemon writes into the job.  A source that fails never stops the others.
+- **Distributed.**  With ``--redis URL`` (``Settings.redis_url``) a run starts no subprocess: its
+  source's start requests are queued in redis for the ``akhbar worker``s, and the job follows the run
+  (lease renewed, time limit kept) until the workers are done, recording it from what they counted
+  (:mod:`crawler.dispatch`).  Everything else - leases, health, intervals - is the same.
 - **Leases.**  Two schedulers on one archive never crawl one source at the same time: the lease
   is a compare-and-set in the database, and a source is only run when its ``next_run_at`` is due,
   so the second scheduler's stale view of the job store cannot cause a second run either.
@@ -105,6 +109,7 @@ class Settings:
     poll: float = 1.0  # seconds between housekeeping passes (file changes, dead runs)
     crawl_command: str = ""  # the crawl command before "SOURCE --run-id N ..."; default: this Python's crawler.cli crawl
     crawl_settings: tuple[str, ...] = ()  # KEY=VALUE Scrapy/akhbar settings passed to every crawl (``--set``)
+    redis_url: str = ""  # hand crawls to `akhbar worker`s through this redis instead of running them here
 
 
 def limits_of(source: Source) -> Limits:
@@ -339,6 +344,7 @@ def run_source(
     stop_grace: str = "10s",
     crawl_command: str = "",
     crawl_settings: str = "",
+    redis_url: str = "",
     **_config: str,
 ) -> datetime | None:
     """APScheduler job: crawl source ``name`` once, in a subprocess, if it is due and its lease is free.
@@ -368,12 +374,19 @@ def run_source(
                 if run_id is None:
                     return look_again
                 clock = time.monotonic()
-                argv = _crawl_argv(crawl_command, name, run_id, os.path.abspath(sources_file), db_url, crawl_settings)
-                try:
-                    child: subprocess.Popen[bytes] | OSError = _spawn(engine, run_id, argv, out, err)
-                except OSError as exc:  # the crawl command could not be started
-                    child = exc
-            if isinstance(child, OSError):
+                if redis_url:
+                    child: subprocess.Popen[bytes] | OSError | None = None
+                else:
+                    argv = _crawl_argv(crawl_command, name, run_id, os.path.abspath(sources_file), db_url,
+                                       crawl_settings)
+                    try:
+                        child = _spawn(engine, run_id, argv, out, err)
+                    except OSError as exc:  # the crawl command could not be started
+                        child = exc
+            if child is None:
+                finished = _hand_to_workers(engine, source, run_id, owner, redis_url, lease=lease_for,
+                                            time_limit=parse_interval(time_limit))
+            elif isinstance(child, OSError):
                 finished = _record(engine, run_id, "failed", f"cannot start the crawl: {child}", only_if_running=True)
             else:
                 finished = _supervise(engine, name, run_id, owner, child, err, lease=lease_for,
@@ -381,6 +394,45 @@ def run_source(
         return _conclude(engine, source, limits_of(source), run_id, owner, finished, time.monotonic() - clock)
     finally:
         engine.dispose()
+
+
+def _stopping() -> bool:
+    """Whether the daemon running this job has begun to stop."""
+    gate: _Gate | None = getattr(_worker, "gate", None)
+    return gate is not None and gate.closed
+
+
+def _hand_to_workers(engine: Engine, source: Source, run_id: int, owner: str, redis_url: str, *,
+                     lease: timedelta, time_limit: timedelta) -> _Finished:
+    """The distributed run: queue the source's start requests in redis for the workers, follow the run
+    until the workers have done it (renewing the lease), and read back how it ended
+    (:mod:`crawler.dispatch` records it from the workers' counts)."""
+    from crawler.core.errors import AkhbarError
+    from crawler.dispatch import follow, seed  # here: Scrapy loads slowly, and only this mode needs it
+    from crawler.distributed import connect
+
+    try:
+        client = connect(redis_url)
+        seed(client, source)
+    except AkhbarError as exc:
+        return _record(engine, run_id, "failed", f"cannot queue the crawl: {exc.one_line()}", only_if_running=True)
+    renew_every = max(0.5, lease.total_seconds() / 4)
+    renewed = [time.monotonic()]
+
+    def renew() -> None:
+        if time.monotonic() - renewed[0] >= renew_every:
+            renewed[0] = time.monotonic()
+            _renew(engine, source.name, owner, lease)
+
+    try:
+        followed = follow(client, engine, source.name, run_id, time_limit=time_limit.total_seconds(),
+                          should_stop=_stopping, on_beat=renew)
+    except Exception as exc:  # noqa: BLE001 - redis or the archive went away: the run failed, the daemon goes on
+        return _record(engine, run_id, "failed", f"lost the distributed run: {str(exc).splitlines()[0]}",
+                       only_if_running=True)
+    finally:
+        client.close()
+    return _record(engine, run_id, followed.outcome, followed.message or "", only_if_running=True)
 
 
 def _conclude(engine: Engine, source: Source, limits: Limits, run_id: int, owner: str, finished: _Finished,
@@ -604,6 +656,7 @@ class Daemon:
         args = [source.name, str(Path(s.sources_file).resolve()), s.db_url]
         kwargs = {"time_limit": _seconds(s.time_limit), "lease": _seconds(s.lease), "stop_grace": _seconds(s.stop_grace),
                   "crawl_command": s.crawl_command, "crawl_settings": shlex.join(s.crawl_settings),
+                  "redis_url": s.redis_url,
                   "fingerprint": fingerprint(source),
                   "interval": _seconds(source.interval)}
         return args, kwargs

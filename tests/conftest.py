@@ -3,6 +3,9 @@
 ``sitefixture`` and ``pgserver`` are imported from this folder, which pytest puts on ``sys.path``
 for the conftest of a test folder without ``__init__.py`` (its default "prepend" import mode).
 
+``redis_server`` is a throw-away redis-server (:mod:`redisserver`) for the distributed crawl's tests,
+skipped with the reason when redis-server cannot be started (failed under CI).
+
 ``db_url`` runs a test on both archives: a fresh SQLite file and a fresh PostgreSQL database
 (on the session's throw-away server, :mod:`pgserver`).  Without PostgreSQL installed the
 PostgreSQL cases are skipped with the reason, except under CI (``CI=true``), where they fail.
@@ -17,6 +20,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, event
 from pgserver import PgServer, find_bindir
+from redisserver import RedisServer, find_redis
 from sitefixture import FixtureSite
 
 
@@ -114,3 +118,41 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if on_postgresql or "pg_url" in getattr(item, "fixturenames", ()) or "pg_server" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.e2e)
 
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """A redis-server for the whole test session (skipped when it is not installed or cannot start)."""
+    binary = find_redis()
+    if binary is None:
+        _unavailable("redis-server is not installed (apt-get install redis-server)")
+    try:
+        import redis  # noqa: F401
+        import scrapy_redis  # noqa: F401
+    except ImportError:
+        _unavailable("the redis driver or scrapy-redis is not installed (pip install redis scrapy-redis)")
+    assert binary is not None
+    server = RedisServer(binary)
+    try:
+        server.start()
+    except (OSError, RuntimeError) as exc:
+        server.stop()
+        _unavailable(f"redis-server could not be started: {exc}")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> Iterator[str]:
+    """The URL of an empty redis database (the server's is flushed after the test)."""
+    import redis
+
+    client = redis.Redis.from_url(redis_server.url)
+    client.flushall()
+    try:
+        yield redis_server.url
+    finally:
+        client.flushall()
+        client.close()

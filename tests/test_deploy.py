@@ -54,8 +54,11 @@ def _seconds(text: str) -> float:
     return int(match[1]) * (60 if match[2] == "min" else 1)
 
 
-def test_the_two_units_exist_and_run_the_scheduler_and_the_web():
-    assert [p.name for p in UNITS] == ["akhbar-scheduler.service", "akhbar-web.service"]
+REDIS = "redis://127.0.0.1:6379/0"
+
+
+def test_the_units_run_the_scheduler_the_workers_and_the_web():
+    assert [p.name for p in UNITS] == ["akhbar-scheduler.service", "akhbar-web.service", "akhbar-worker@.service"]
 
 
 @pytest.mark.parametrize("path", UNITS, ids=lambda p: p.name)
@@ -72,6 +75,14 @@ def test_each_unit_runs_an_akhbar_subcommand_the_cli_accepts(path):
         assert re.search(r"^Environment=AKHBAR_CONTACT=\S+", text, re.MULTILINE)
         # the README's rule: allow --stop-grace + 5 s after SIGTERM before systemd kills it
         assert timedelta(seconds=_seconds(service["TimeoutStopSec"])) >= params["stop_grace"] + timedelta(seconds=5)
+        assert params["redis_url"] == REDIS  # it hands the crawls to the workers
+        assert "redis-server.service" in _unit(path)["Unit"]["After"]
+    elif argv[0] == "worker":
+        assert params["redis_url"] == REDIS and params["sources_file"] == "/etc/akhbar/sources.toml"
+        assert re.search(r"^Environment=AKHBAR_CONTACT=\S+", text, re.MULTILINE)
+        assert "redis-server.service" in _unit(path)["Unit"]["After"] and "%i" in _unit(path)["Unit"]["Description"]
+        # a stopping worker finishes what it fetches (DOWNLOAD_TIMEOUT is 30 s) before systemd kills it
+        assert _seconds(service["TimeoutStopSec"]) >= 30
     else:
         assert argv[0] == "serve" and params["host"] == "127.0.0.1" and params["port"] == 8000
 
@@ -84,8 +95,8 @@ def _verify(units: list[Path], tmp_path: Path) -> subprocess.CompletedProcess[st
         if not (bin_dir / name).exists():
             (bin_dir / name).symlink_to(sys.executable)
     copies = []
-    for unit in units:
-        copy = tmp_path / unit.name
+    for unit in units:  # a template is verified as one of its instances
+        copy = tmp_path / unit.name.replace("@.", "@1.")
         copy.write_text(unit.read_text(encoding="utf-8").replace(VENV_BIN, f"{bin_dir}/"), encoding="utf-8")
         copies.append(str(copy))
     return subprocess.run(["systemd-analyze", "verify", *copies], capture_output=True, text=True, timeout=60)
@@ -112,12 +123,12 @@ def compose():
 
 def test_compose_has_postgres_with_a_volume_and_healthcheck_then_scheduler_and_web(compose):
     services = compose["services"]
-    assert set(services) == {"postgres", "scheduler", "web"}
+    assert set(services) == {"postgres", "redis", "scheduler", "worker", "web"}
     postgres = services["postgres"]
     assert postgres["image"].startswith("postgres:") and postgres["healthcheck"]["test"]
     volume = postgres["volumes"][0].split(":")[0]
     assert volume in compose["volumes"]
-    for name in ("scheduler", "web"):
+    for name in ("scheduler", "worker", "web"):
         service = services[name]
         assert service["build"] == {"context": "..", "dockerfile": "deploy/Dockerfile"}
         assert service["depends_on"]["postgres"]["condition"] == "service_healthy"
@@ -138,11 +149,27 @@ def test_compose_commands_are_akhbar_subcommands_the_cli_accepts(compose):
     assert web["command"][0] == "serve" and _parse(web["command"])["host"] == "0.0.0.0"
 
 
+def test_compose_runs_redis_and_n_workers_on_the_schedulers_queue(compose):
+    services = compose["services"]
+    redis = services["redis"]
+    assert redis["image"].startswith("redis:") and redis["healthcheck"]["test"]
+    assert redis["volumes"][0].split(":")[0] in compose["volumes"] and "--appendonly" in redis["command"]
+    worker, scheduler = services["worker"], services["scheduler"]
+    params = _parse(worker["command"])
+    assert worker["command"][0] == "worker" and worker["deploy"]["replicas"] >= 2
+    assert params["redis_url"] == _parse(scheduler["command"])["redis_url"] == "redis://redis:6379/0"
+    assert params["sources_file"] in {volume.split(":")[1] for volume in worker["volumes"]}
+    for name in ("scheduler", "worker"):
+        assert services[name]["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert "redis" not in services["web"]["depends_on"]
+    assert _seconds(worker["stop_grace_period"].removesuffix("s")) >= 30
+
+
 def test_the_web_is_published_on_loopback_only(compose):
     services = compose["services"]
     port = _parse(services["web"]["command"])["port"]
     assert services["web"]["ports"] == [f"127.0.0.1:8000:{port}"]
-    assert all("ports" not in services[name] for name in ("postgres", "scheduler"))
+    assert all("ports" not in services[name] for name in ("postgres", "redis", "scheduler", "worker"))
 
 
 def test_the_dockerfile_installs_the_lock_then_akhbar_without_dependencies():

@@ -20,6 +20,7 @@ from crawler.cli.reprocess import reprocess_cmd
 from crawler.cli.schedule import schedule_cmd, sources_cmd
 from crawler.cli.query import count_cmd, export_cmd, search_cmd
 from crawler.cli.serve import serve_cmd
+from crawler.cli.worker import worker_cmd
 from crawler.cli.support import DEBUG_ENV, AkhbarGroup, db_option
 
 
@@ -32,7 +33,8 @@ def main(db: str | None, debug: bool) -> None:
 
 
 for command in (extract_cmd, replay_cmd, search_cmd, count_cmd, export_cmd, show_cmd, stats_cmd, crawl_cmd, runs_cmd,
-                schedule_cmd, sources_cmd, migrate_archive_cmd, reprocess_cmd, serve_cmd):
+                schedule_cmd, sources_cmd, migrate_archive_cmd, reprocess_cmd, serve_cmd,
+                worker_cmd):
     main.add_command(command)
 
 if __name__ == "__main__":  # pragma: no cover

@@ -43,13 +43,19 @@ def _pick_sources(path: str, names: tuple[str, ...]) -> list[Any]:
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
               help="Override a Scrapy or akhbar setting (e.g. DOWNLOAD_DELAY=0); repeatable.")
 @click.option("-v", "--verbose", count=True, help="Show Scrapy's log (-v info, -vv debug).")
+@click.option("--redis", "redis_url", default=None, metavar="URL",
+              help="Distributed: queue the sources' start requests in this redis (redis://host:port/db) for "
+                   "`akhbar worker`s to fetch, and follow the runs to their end.")
 @db_option
 @click.pass_context
 def crawl_cmd(ctx: click.Context, names: tuple[str, ...], sources_file: str, warc_dir: str | None, as_json: bool,
-              run_id: int | None, trigger: str, overrides: tuple[str, ...], verbose: int, db: str | None) -> None:
+              run_id: int | None, trigger: str, overrides: tuple[str, ...], verbose: int, redis_url: str | None,
+              db: str | None) -> None:
     """Crawl the named sources (default: every enabled one) and print what each run did.
 
     Exit code 0 when every run is ok, 1 when one failed, 128+N after signal N (SIGTERM: 143).
+    With --redis the fetching is the workers' (`akhbar worker --redis URL`); this command queues the
+    start requests and records each run from what the workers count.
     """
     from crawler.crawl import REPORT_FIELDS, crawl  # here: Scrapy and the extractor load slowly
 
@@ -60,9 +66,17 @@ def crawl_cmd(ctx: click.Context, names: tuple[str, ...], sources_file: str, war
         raise SourcesError(f"{sources_file}: no enabled source to crawl")
     url = archive_url(ctx, db)
     level = ("WARNING", "INFO", "DEBUG")[min(verbose, 2)]
-    report = crawl(sources, db_url=url, warc_dir=warc_dir, settings=_overrides(overrides),
-                   run_ids={sources[0].name: run_id} if run_id is not None else None,
-                   trigger=trigger, log_level=level)
+    settings = _overrides(overrides)
+    run_ids = {sources[0].name: run_id} if run_id is not None else None
+    if redis_url:
+        from crawler.dispatch import crawl_shared
+        from storage.runs import HEARTBEAT_SECONDS
+
+        interval = float(settings.get("AKHBAR_HEARTBEAT_SECONDS", HEARTBEAT_SECONDS))
+        report = crawl_shared(sources, redis_url, db_url=url, trigger=trigger, run_ids=run_ids, interval=interval)
+    else:
+        report = crawl(sources, db_url=url, warc_dir=warc_dir, settings=settings, run_ids=run_ids,
+                       trigger=trigger, log_level=level)
     if as_json:
         echo_json([{key: run[key] for key in REPORT_FIELDS} for run in report.runs])
     else:

@@ -34,18 +34,25 @@ def _duration(_ctx: click.Context, param: click.Parameter, value: str) -> timede
               help="On stop or time limit, how long a crawl has to finish after SIGTERM before SIGKILL.")
 @click.option("--set", "crawl_settings", multiple=True, metavar="KEY=VALUE",
               help="A Scrapy or akhbar setting for every crawl (as `akhbar crawl --set`); repeatable.")
+@click.option("--redis", "redis_url", default=None, metavar="URL",
+              help="Hand each due crawl to `akhbar worker`s through this redis instead of running it here.")
 @db_option
 @click.pass_context
 def schedule_cmd(ctx: click.Context, sources_file: Path, time_limit: timedelta, workers: int, lease: timedelta,
-                 stop_grace: timedelta, crawl_settings: tuple[str, ...], db: str | None) -> None:
+                 stop_grace: timedelta, crawl_settings: tuple[str, ...], redis_url: str | None, db: str | None) -> None:
     """Run the scheduler in the foreground: crawl every enabled source on its own adaptive schedule.
 
     Each run is one log line.  Ctrl-C or SIGTERM stops it cleanly (crawls in flight keep what
     they fetched).  Run one per archive; a second one on the same archive never crawls a source
-    the first is crawling (leases in the database)."""
+    the first is crawling (leases in the database).  With --redis the crawls are the workers'
+    (`akhbar worker --redis URL`); each run is recorded here from what they count."""
     from scheduler import Settings, run_daemon  # here: APScheduler loads slowly
 
     load_sources(sources_file)  # a broken file is one line before anything starts
+    if redis_url:
+        from crawler.distributed import connect
+
+        connect(redis_url).close()  # an unreachable redis is one line too
     for pair in crawl_settings:
         if "=" not in pair:
             raise click.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint="--set")
@@ -53,7 +60,8 @@ def schedule_cmd(ctx: click.Context, sources_file: Path, time_limit: timedelta, 
                         datefmt="%Y-%m-%d %H:%M:%S")
     logging.getLogger("akhbar.scheduler").setLevel(logging.INFO)
     settings = Settings(sources_file=sources_file.resolve(), db_url=archive_url(ctx, db), time_limit=time_limit,
-                        lease=lease, stop_grace=stop_grace, workers=workers, crawl_settings=crawl_settings)
+                        lease=lease, stop_grace=stop_grace, workers=workers, crawl_settings=crawl_settings,
+                        redis_url=redis_url or "")
     run_daemon(settings)
 
 

@@ -19,6 +19,7 @@ the traceback only under ``--debug`` or ``AKHBAR_DEBUG=1``.
     |   +-- NotFound                 no such article, run or source in the archive
     |   +-- SearchUnavailable        the archive has no search index for this dialect
     +-- CaptureError                 a WARC file that cannot be written or read
+    +-- QueueError                   the shared crawl queue (redis): no driver, cannot be reached
 
 The classes that used to derive from ``ValueError`` still do (through :class:`InputError` or
 directly), so ``except ValueError`` in older callers keeps working.
@@ -97,3 +98,7 @@ def os_reason(exc: OSError) -> str:
         return "no such file or folder"
     text = exc.strerror or str(exc) or type(exc).__name__
     return text[:1].lower() + text[1:]
+
+
+class QueueError(AkhbarError):
+    """The shared crawl queue (redis) of a distributed crawl: its driver is missing or it cannot be reached."""
