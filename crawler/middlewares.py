@@ -56,7 +56,7 @@ from crawler.core.extract import MAX_PAGE_BYTES  # the default of AKHBAR_MAX_PAG
 from crawler.counters import count, lose
 from crawler.extensions import archive_engine, crawl_now, require_archive
 from crawler.ingest import unexpected_reason
-from crawler.core.refetch import parse_announced, refetch_reason
+from crawler.core.refetch import announced_newer, announcements_credible, parse_announced, refetch_reason
 from crawler.items import ANNOUNCED_KEY, ARTICLE_KEY, CONDITIONAL_KEY, LASTMOD_KEY, PAGING_KEY, REFETCH_KEY, WARC_KEY
 from storage.archive import seen_urls
 from storage.models import UrlState
@@ -332,10 +332,11 @@ class SeenUrlMiddleware:
             session.expunge_all()
         nothing_new = all(r.url in seen for r in articles)
         now = crawl_now(self.crawler)
+        announced = self.announcements(articles, states)
         kept = []
         for entry in out:
             if isinstance(entry, Request) and entry.meta.get(ARTICLE_KEY) and entry.url in seen:
-                if self.again(entry, states.get(entry.url), now):
+                if self.again(entry, states.get(entry.url), announced.get(entry.url), now):
                     kept.append(entry)
                 else:
                     count(self.crawler, "skipped_seen")
@@ -343,12 +344,23 @@ class SeenUrlMiddleware:
                 kept.append(entry)
         return kept
 
-    def again(self, request: Request, state: UrlState | None, now: datetime) -> bool:
+    def announcements(self, articles: list[Request], states: dict[str, UrlState]) -> dict[str, datetime]:
+        """The announcement dates of the seen URLs among ``articles``, when they are believed
+        (:func:`crawler.core.refetch.announcements_credible`; if not, counted ``refetch/stamped``)."""
+        dates = {r.url: parse_announced(r.meta.get(ANNOUNCED_KEY)) for r in articles if r.url in states}
+        known = {url: when for url, when in dates.items() if when is not None}
+        newer = sum(announced_newer(when, fetch_state(states[url])) for url, when in known.items())
+        if not announcements_credible(len(dates), newer):
+            count(self.crawler, "refetch/stamped")
+            return {}
+        return known
+
+    def again(self, request: Request, state: UrlState | None, announced: datetime | None, now: datetime) -> bool:
         """Whether the seen URL of ``request`` is fetched again now; if so, the request is marked
         (``meta[REFETCH_KEY]``), made conditional, and told to pass a 304 on to the spider."""
         if state is None:
             return False
-        reason = refetch_reason(fetch_state(state), parse_announced(request.meta.get(ANNOUNCED_KEY)), now)
+        reason = refetch_reason(fetch_state(state), announced, now)
         if reason is None:
             return False
         count(self.crawler, f"refetch/{reason}")

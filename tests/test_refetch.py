@@ -18,6 +18,7 @@ from crawler.core.refetch import (
     after_fetch,
     after_rejection,
     announced_newer,
+    announcements_credible,
     parse_announced,
     refetch_reason,
     retry_gap,
@@ -92,6 +93,13 @@ def test_why_a_seen_url_is_fetched_again():
     assert refetch_reason(gone, T0 + 100 * H, T0 + 100 * H) is None
     unannounced = FetchState(first_seen=T0, last_fetched=T0)  # no lastmod recorded: the last fetch counts
     assert not announced_newer(T0 - H, unannounced) and announced_newer(T0 + H, unannounced)
+
+
+def test_a_page_announcing_every_seen_url_as_changed_is_not_believed():
+    assert announcements_credible(seen=3, newer=3)  # a few: believed
+    assert announcements_credible(seen=40, newer=39)
+    assert not announcements_credible(seen=40, newer=40)  # a sitemap whose lastmod is always "now"
+    assert announcements_credible(seen=0, newer=0)
 
 
 def test_announcements_are_read_as_naive_utc():
@@ -235,6 +243,26 @@ def test_the_seen_url_middleware_lets_through_what_is_due_conditionally(tmp_path
     _, later = _middleware(db, T0 + timedelta(minutes=5))  # the same lastmod again: nothing to do
     assert [r.url for r in later.unseen([Request(f"{base}1", meta={ARTICLE_KEY: True,
                                                                   ANNOUNCED_KEY: "2026-11-30T11:00:00Z"})])] == []
+
+
+def test_a_sitemap_stamping_every_entry_now_does_not_make_every_article_fetched_again(tmp_path):
+    db = f"sqlite:///{tmp_path / 'archive.db'}"
+    engine = open_engine(db)
+    urls = [f"https://s.example/news/{n}" for n in range(12)]
+    with Session(engine) as s:
+        for url in urls:
+            _seen(s, url, "stored")
+            record_fetch(s, url, source="s", event="article", at=T0, policy=POLICY, announced=T0 - H)
+        s.commit()
+    engine.dispose()
+    stamp = "2026-11-30T12:10:00Z"  # the time the sitemap was made, on every entry
+    crawler, middleware = _middleware(db, T0 + timedelta(minutes=10))
+    assert middleware.unseen([Request(u, meta={ARTICLE_KEY: True, ANNOUNCED_KEY: stamp}) for u in urls]) == []
+    assert crawler.stats.get_value("akhbar/refetch/stamped") == 1
+    crawler, middleware = _middleware(db, T0 + timedelta(minutes=10))  # one of them really changed
+    dates = [stamp if n == 3 else "2026-11-30T11:00:00Z" for n in range(12)]
+    out = middleware.unseen([Request(u, meta={ARTICLE_KEY: True, ANNOUNCED_KEY: d}) for u, d in zip(urls, dates)])
+    assert [r.url for r in out] == [urls[3]]
 
 
 def test_the_clock_of_a_crawl_is_akhbar_now_when_set():

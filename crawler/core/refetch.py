@@ -5,7 +5,8 @@ archive keeps one :class:`FetchState` per URL, :mod:`storage.refetch`):
 
 * its announcement is newer: the sitemap ``lastmod`` / feed ``updated`` the crawl read for it is
   later than the newest one recorded (or, with none recorded, than its last fetch)
-  (:func:`announced_newer`);
+  (:func:`announced_newer`), unless the page that announced it says every seen URL changed
+  (:func:`announcements_credible`: a sitemap stamping each entry with the time it was made);
 * it is due on the source's decaying schedule: offsets after the URL's first sight, e.g. 1h, 6h,
   1d, 3d (:data:`DEFAULT_SCHEDULE`); after each fetch the next due time is the first offset not yet
   passed (:func:`scheduled_after`), so a source crawled rarely skips the offsets it missed;
@@ -25,7 +26,7 @@ from crawler.core.discovery import parse_date_loose
 
 __all__ = [
     "DEFAULT_RETRIES", "DEFAULT_SCHEDULE", "EVENTS", "MAX_RETRIES", "MAX_SCHEDULE", "FetchState", "RefetchPolicy",
-    "after_fetch", "after_rejection", "announced_newer", "naive_utc", "parse_announced", "refetch_reason",
+    "after_fetch", "after_rejection", "announced_newer", "announcements_credible", "naive_utc", "parse_announced", "refetch_reason",
     "retry_gap", "scheduled_after",
 ]
 
@@ -121,9 +122,22 @@ def announced_newer(announced: datetime | None, state: FetchState) -> bool:
     return announced > known
 
 
+#: A feed or sitemap page with at least this many seen URLs, every one of them announced as changed,
+#: is taken to stamp its entries with the time it was made: its announcements are not believed.
+STAMPED_AT_LEAST = 10
+
+
+def announcements_credible(seen: int, newer: int) -> bool:
+    """Whether the announcements of one feed/sitemap page are believed: not when all of its ``seen``
+    URLs (at least :data:`STAMPED_AT_LEAST`) are ``newer`` than the archive knows (a sitemap whose
+    lastmod is always "now" would otherwise have every article fetched again on every crawl)."""
+    return seen < STAMPED_AT_LEAST or newer < seen
+
+
 def refetch_reason(state: FetchState, announced: datetime | None, now: datetime) -> str | None:
     """Why a seen URL is fetched again now: ``"announced"``, ``"due"`` (schedule) or ``"retry"``
-    (a rejected page); ``None`` when it is not.  A given-up URL is never fetched again."""
+    (a rejected page); ``None`` when it is not.  A given-up URL is never fetched again.  Pass
+    ``announced=None`` when the announcements are not believed (:func:`announcements_credible`)."""
     if state.given_up:
         return None
     if announced_newer(announced, state):
