@@ -53,16 +53,16 @@ from crawler.capture.warc import WarcWriter
 from crawler.core.decode import header_value
 from crawler.core.discovery import entries_since
 from crawler.core.extract import MAX_PAGE_BYTES  # the default of AKHBAR_MAX_PAGE_BYTES: the extractor's own bound
+from crawler.core.refetch import announced_newer, announcements_credible, parse_announced, refetch_reason
 from crawler.counters import count, lose
 from crawler.extensions import archive_engine, crawl_now, require_archive
 from crawler.ingest import unexpected_reason
-from crawler.core.refetch import announced_newer, announcements_credible, parse_announced, refetch_reason
 from crawler.items import ANNOUNCED_KEY, ARTICLE_KEY, CONDITIONAL_KEY, LASTMOD_KEY, PAGING_KEY, REFETCH_KEY, WARC_KEY
 from storage.archive import seen_urls
+from storage.db import resolve_url
 from storage.models import UrlState
 from storage.refetch import conditional_headers as refetch_headers
 from storage.refetch import fetch_state, url_states
-from storage.db import resolve_url
 from storage.runs import last_ok_start
 from storage.validators import conditional_headers, get_validator
 
