@@ -269,3 +269,23 @@ def test_the_clock_of_a_crawl_is_akhbar_now_when_set():
     crawler = get_crawler(settings_dict={"AKHBAR_NOW": "2026-11-30T14:00:00+02:00"})
     assert crawl_now(crawler) == T0
     assert abs(crawl_now(get_crawler()) - datetime.utcnow()) < timedelta(minutes=1)  # noqa: DTZ003 - naive UTC wanted
+
+
+def test_sources_health_shows_the_schedule_and_what_waits(tmp_path):
+    from crawler.cli.schedule import _line
+    from storage.scheduling import sources_health
+
+    engine = open_engine(f"sqlite:///{tmp_path / 'archive.db'}")
+    source = _source('refetch = ["1h", "1d"]\nretry_rejected = 2')
+    with Session(engine) as s:
+        record_fetch(s, "https://s.example/1", source="s", event="article", at=T0, policy=source.refetch_policy)
+        record_fetch(s, "https://s.example/2", source="s", event="rejected", at=T0, policy=source.refetch_policy)
+        s.commit()
+        (entry,) = sources_health(s, [source])
+    engine.dispose()
+    assert entry["refetch"] == {"schedule_seconds": [3600.0, 86400.0], "retry_rejected": 2, "waiting_refetch": 1,
+                                "waiting_retry": 1, "given_up": 0}
+    assert "    re-fetch after 1h 24h, rejected pages retried 2x: waiting re-fetch 1, waiting retry 1, given up 0" in _line(entry)
+    (fresh,) = sources_health(None, [_source("refetch = false")])
+    assert fresh["refetch"]["schedule_seconds"] == [] and fresh["refetch"]["waiting_refetch"] == 0
+    assert "    no scheduled re-fetch, rejected pages retried 4x" in " ".join(_line(fresh))

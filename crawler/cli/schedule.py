@@ -93,8 +93,9 @@ def _line(entry: dict[str, Any]) -> list[str]:
                      f"other language {quality['other_language']:.0%}")
     refetch = entry.get("refetch")
     if refetch:
-        schedule = " ".join(_ago(seconds) for seconds in refetch["schedule_seconds"]) or "off"
-        lines.append(f"    re-fetch after {schedule}, rejected pages retried {refetch['retry_rejected']}x: "
+        offsets = " ".join(_ago(seconds) for seconds in refetch["schedule_seconds"])
+        schedule = f"re-fetch after {offsets}" if offsets else "no scheduled re-fetch"
+        lines.append(f"    {schedule}, rejected pages retried {refetch['retry_rejected']}x: "
                      f"waiting re-fetch {refetch['waiting_refetch']}, waiting retry {refetch['waiting_retry']}, "
                      f"given up {refetch['given_up']}")
     lines += [f"    warning: {warning}" for warning in entry.get("warnings", [])]
