@@ -53,16 +53,21 @@ from crawler.capture.warc import WarcWriter
 from crawler.core.decode import header_value
 from crawler.core.discovery import entries_since
 from crawler.core.extract import MAX_PAGE_BYTES  # the default of AKHBAR_MAX_PAGE_BYTES: the extractor's own bound
-from crawler.core.refetch import announced_newer, announcements_credible, parse_announced, refetch_reason
+from crawler.core.refetch import (
+    FetchState,
+    announced_newer,
+    announcements_credible,
+    parse_announced,
+    refetch_reason,
+)
 from crawler.counters import count, lose
 from crawler.extensions import archive_engine, crawl_now, require_archive
 from crawler.ingest import unexpected_reason
 from crawler.items import ANNOUNCED_KEY, ARTICLE_KEY, CONDITIONAL_KEY, LASTMOD_KEY, PAGING_KEY, REFETCH_KEY, WARC_KEY
 from storage.archive import seen_urls
 from storage.db import resolve_url
-from storage.models import UrlState
 from storage.refetch import conditional_headers as refetch_headers
-from storage.refetch import fetch_state, url_states
+from storage.refetch import UrlRow, fetch_state, url_states
 from storage.runs import last_ok_start
 from storage.validators import conditional_headers, get_validator
 
@@ -328,8 +333,8 @@ class SeenUrlMiddleware:
             return out
         with Session(archive_engine(self.crawler)) as session:
             seen = seen_urls(session, (r.url for r in articles))
-            states = url_states(session, seen)
-            session.expunge_all()
+            rows = url_states(session, seen)
+        states = {url: (row, fetch_state(row)) for url, row in rows.items()}
         nothing_new = all(r.url in seen for r in articles)
         now = crawl_now(self.crawler)
         announced = self.announcements(articles, states)
@@ -344,28 +349,30 @@ class SeenUrlMiddleware:
                 kept.append(entry)
         return kept
 
-    def announcements(self, articles: list[Request], states: dict[str, UrlState]) -> dict[str, datetime]:
+    def announcements(self, articles: list[Request], states: dict[str, tuple[UrlRow, FetchState]]) -> dict[str, datetime]:
         """The announcement dates of the seen URLs among ``articles``, when they are believed
         (:func:`crawler.core.refetch.announcements_credible`; if not, counted ``refetch/stamped``)."""
         dates = {r.url: parse_announced(r.meta.get(ANNOUNCED_KEY)) for r in articles if r.url in states}
         known = {url: when for url, when in dates.items() if when is not None}
-        newer = sum(announced_newer(when, fetch_state(states[url])) for url, when in known.items())
+        newer = sum(announced_newer(when, states[url][1]) for url, when in known.items())
         if not announcements_credible(len(dates), newer):
             count(self.crawler, "refetch/stamped")
             return {}
         return known
 
-    def again(self, request: Request, state: UrlState | None, announced: datetime | None, now: datetime) -> bool:
+    def again(self, request: Request, state: tuple[UrlRow, FetchState] | None, announced: datetime | None,
+              now: datetime) -> bool:
         """Whether the seen URL of ``request`` is fetched again now; if so, the request is marked
         (``meta[REFETCH_KEY]``), made conditional, and told to pass a 304 on to the spider."""
         if state is None:
             return False
-        reason = refetch_reason(fetch_state(state), announced, now)
+        row, facts = state
+        reason = refetch_reason(facts, announced, now)
         if reason is None:
             return False
         count(self.crawler, f"refetch/{reason}")
         request.meta[REFETCH_KEY] = reason
-        headers = refetch_headers(state)
+        headers = refetch_headers(row)
         if headers:
             for name, value in headers.items():
                 request.headers.setdefault(name, value)

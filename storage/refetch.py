@@ -16,19 +16,25 @@ from crawler.core.refetch import FetchState, RefetchPolicy, after_fetch, naive_u
 from storage.archive import SEEN_CHUNK, _chunks
 from storage.models import UrlState
 
-__all__ = ["conditional_headers", "fetch_state", "record_fetch", "refetch_counts", "url_states"]
+__all__ = ["UrlRow", "conditional_headers", "fetch_state", "record_fetch", "refetch_counts", "url_states"]
 
 
-def url_states(session: Session, urls: Iterable[str]) -> dict[str, UrlState]:
-    """The stored state of those of ``urls`` that have one, by URL (one query per chunk of URLs)."""
-    found: dict[str, UrlState] = {}
+#: A ``url_state`` row as read by :func:`url_states`: plain values, attribute access (no ORM object).
+UrlRow = Any
+
+
+def url_states(session: Session, urls: Iterable[str]) -> dict[str, UrlRow]:
+    """The stored state of those of ``urls`` that have one, by URL (one query per chunk of URLs),
+    as read-only rows (a crawl asks for thousands per sitemap: no ORM objects are built)."""
+    found: dict[str, UrlRow] = {}
+    columns = UrlState.__table__.columns
     for chunk in _chunks(dict.fromkeys(urls), SEEN_CHUNK):
-        for row in session.execute(select(UrlState).where(UrlState.url.in_(chunk))).scalars():
+        for row in session.execute(select(*columns).where(UrlState.url.in_(chunk))):
             found[row.url] = row
     return found
 
 
-def fetch_state(row: UrlState) -> FetchState:
+def fetch_state(row: UrlRow) -> FetchState:
     """The policy's view of a stored row."""
     return FetchState(first_seen=row.first_seen, last_fetched=row.last_fetched, fetches=row.fetches,
                       next_due=row.next_due, rejected_tries=row.rejected_tries, given_up=row.given_up,
@@ -68,7 +74,7 @@ def record_fetch(
     return row
 
 
-def conditional_headers(row: UrlState | None) -> dict[str, str]:
+def conditional_headers(row: UrlRow | None) -> dict[str, str]:
     """The request headers that make a re-fetch of ``row``'s URL conditional on its stored validators."""
     if row is None:
         return {}

@@ -80,6 +80,10 @@ def parse_announced(text: str | None) -> datetime | None:
     """A sitemap ``lastmod`` / feed ``updated`` value as naive UTC; ``None`` when absent or unreadable."""
     if not text:
         return None
+    try:  # the common case, quickly: a W3C / ISO 8601 date-time
+        return naive_utc(datetime.fromisoformat(text.strip()))
+    except ValueError:
+        pass
     parsed = parse_date_loose(text)
     return naive_utc(parsed) if parsed is not None else None
 
