@@ -7,21 +7,24 @@
 * :class:`RunRecorder` - the ``crawl_runs`` row: heartbeat with the counters every few seconds,
   and the outcome at the end.
 * :class:`ContactCheck` - warns, once, when no ``AKHBAR_CONTACT`` was given.
+* :func:`crawl_now` - the clock of the crawl's re-fetch decisions (``AKHBAR_NOW``, or the real time).
 """
 from __future__ import annotations
 
 import logging
 import os
+from datetime import datetime, timezone
 from typing import Any
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import NotConfigured, UsageError
 from scrapy.settings import BaseSettings
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from twisted.internet import task
 
+from crawler.core.refetch import naive_utc
 from crawler.counters import LOST, STAT_PREFIX, counted, first_loss
 from crawler.settings import PLACEHOLDER_CONTACT
 from storage.db import BUSY_TIMEOUT_MS, open_engine, resolve_url
@@ -212,3 +215,23 @@ class ContactCheck:
             _warned_contact = True
             log.warning("AKHBAR_CONTACT is not set: sites are sent the placeholder contact %s; "
                         "set it to a mailto: or https: URL where you can be reached", PLACEHOLDER_CONTACT)
+
+
+# --- the re-fetch clock ----------------------------------------------------------------------
+
+
+def crawl_now(crawler: Crawler) -> datetime:
+    """Now (naive UTC) for the crawl's re-fetch decisions (:mod:`crawler.core.refetch`).
+
+    The ``AKHBAR_NOW`` setting (an ISO 8601 date-time; UTC when it names no zone) makes a crawl
+    decide what is due, and record its fetches, as if it ran then: the decaying schedule (hours,
+    days) can be tried without waiting.  Unset, it is the real time, read at each call."""
+    given = crawler.settings.get("AKHBAR_NOW")
+    if not given:
+        return naive_utc(datetime.now(timezone.utc))
+    if isinstance(given, datetime):
+        return naive_utc(given)
+    try:
+        return naive_utc(datetime.fromisoformat(str(given)))
+    except ValueError:
+        raise UsageError(f"AKHBAR_NOW: {given!r} is not an ISO 8601 date-time") from None

@@ -2,7 +2,7 @@
 
 Spiders import nothing of the archive: they mark their requests (:data:`ARTICLE_KEY`,
 :data:`PAGING_KEY`, :data:`LASTMOD_KEY`, :data:`CONDITIONAL_KEY`) and yield items
-(:class:`PageItem`, :class:`ValidatorItem`); the crawl's components (crawler/middlewares.py,
+(:class:`PageItem`, :class:`NotModifiedItem`, :class:`ValidatorItem`); the crawl's components (crawler/middlewares.py,
 crawler/pipelines.py, crawler/extensions.py) act on those marks.
 """
 from __future__ import annotations
@@ -26,6 +26,11 @@ LASTMOD_KEY = "akhbar_lastmod"
 CONDITIONAL_KEY = "akhbar_conditional"
 #: Where the WARC capture middleware leaves the WARC pointer of the response.
 WARC_KEY = "akhbar_warc"
+#: What an article was announced with: its sitemap ``lastmod`` / feed ``updated`` (newest known
+#: date of the entry); a seen URL announced later than the archive knows is fetched again.
+ANNOUNCED_KEY = "akhbar_announced"
+#: Set on an article request that fetches a seen URL again (why: announced, due, retry).
+REFETCH_KEY = "akhbar_refetch"
 
 
 @dataclass
@@ -40,6 +45,17 @@ class PageItem:
 
     doc: RawDocument
     link: str | None = None
+    announced: str | None = None
+
+
+@dataclass
+class NotModifiedItem:
+    """A seen article URL fetched again conditionally that answered 304: nothing to extract, its
+    re-fetch schedule moves on."""
+
+    url: str
+    source: str
+    announced: str | None = None
 
 
 @dataclass

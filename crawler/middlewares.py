@@ -13,8 +13,10 @@
 * :class:`WarcCaptureMiddleware` - writes every response (and its request) to WARC as it came
   over the wire, counts pages and bytes, and tells the spider where the record lies.
 * :class:`SeenUrlMiddleware` (spider middleware) - drops the article requests (``meta[ARTICLE_KEY]``)
-  whose URL the archive has already, a few queries per page read, and a listing's next page when
-  every article of its page was archived already.
+  whose URL the archive has already, unless it is to be fetched again (:mod:`crawler.core.refetch`:
+  announced newer, due on the source's schedule, a rejected page's retry; such a request is made
+  conditional on the page's stored validators), a few queries per page read; and a listing's next
+  page when every article of its page was archived already.
 * :class:`LastRunMiddleware` (spider middleware) - drops child sitemaps (``meta[LASTMOD_KEY]``)
   not modified since the source's last good run.
 * :class:`ErrorLogMiddleware` (spider middleware) - an unexpected exception in a spider callback
@@ -51,12 +53,21 @@ from crawler.capture.warc import WarcWriter
 from crawler.core.decode import header_value
 from crawler.core.discovery import entries_since
 from crawler.core.extract import MAX_PAGE_BYTES  # the default of AKHBAR_MAX_PAGE_BYTES: the extractor's own bound
+from crawler.core.refetch import (
+    FetchState,
+    announced_newer,
+    announcements_credible,
+    parse_announced,
+    refetch_reason,
+)
 from crawler.counters import count, lose
-from crawler.extensions import archive_engine, require_archive
+from crawler.extensions import archive_engine, crawl_now, require_archive
 from crawler.ingest import unexpected_reason
-from crawler.items import ARTICLE_KEY, CONDITIONAL_KEY, LASTMOD_KEY, PAGING_KEY, WARC_KEY
+from crawler.items import ANNOUNCED_KEY, ARTICLE_KEY, CONDITIONAL_KEY, LASTMOD_KEY, PAGING_KEY, REFETCH_KEY, WARC_KEY
 from storage.archive import seen_urls
 from storage.db import resolve_url
+from storage.refetch import conditional_headers as refetch_headers
+from storage.refetch import UrlRow, fetch_state, url_states
 from storage.runs import last_ok_start
 from storage.validators import conditional_headers, get_validator
 
@@ -289,7 +300,11 @@ class WarcCaptureMiddleware:
 
 class SeenUrlMiddleware:
     """Drops the article requests a callback yields whose URL the archive has already
-    (:func:`storage.archive.seen_urls`: one batch per page read), counted ``skipped_seen``.
+    (:func:`storage.archive.seen_urls`: one batch per page read), counted ``skipped_seen``,
+    unless its fetch state (:mod:`storage.refetch`) says it is to be fetched again
+    (:func:`crawler.core.refetch.refetch_reason`, counted ``refetch/<reason>``): then it goes out
+    conditional on the validators of its last article answer, and a 304 is passed to the spider.
+    A URL seen before the archive kept fetch states has none and is not fetched again.
 
     A listing's next page (``meta[PAGING_KEY]``) is dropped too when its page had article links
     and all of them were archived already: the pages after it are older still.  Repeats within
@@ -318,14 +333,51 @@ class SeenUrlMiddleware:
             return out
         with Session(archive_engine(self.crawler)) as session:
             seen = seen_urls(session, (r.url for r in articles))
+            rows = url_states(session, seen)
+        states = {url: (row, fetch_state(row)) for url, row in rows.items()}
         nothing_new = all(r.url in seen for r in articles)
+        now = crawl_now(self.crawler)
+        announced = self.announcements(articles, states)
         kept = []
         for entry in out:
             if isinstance(entry, Request) and entry.meta.get(ARTICLE_KEY) and entry.url in seen:
-                count(self.crawler, "skipped_seen")
+                if self.again(entry, states.get(entry.url), announced.get(entry.url), now):
+                    kept.append(entry)
+                else:
+                    count(self.crawler, "skipped_seen")
             elif not (isinstance(entry, Request) and entry.meta.get(PAGING_KEY) and nothing_new):
                 kept.append(entry)
         return kept
+
+    def announcements(self, articles: list[Request], states: dict[str, tuple[UrlRow, FetchState]]) -> dict[str, datetime]:
+        """The announcement dates of the seen URLs among ``articles``, when they are believed
+        (:func:`crawler.core.refetch.announcements_credible`; if not, counted ``refetch/stamped``)."""
+        dates = {r.url: parse_announced(r.meta.get(ANNOUNCED_KEY)) for r in articles if r.url in states}
+        known = {url: when for url, when in dates.items() if when is not None}
+        newer = sum(announced_newer(when, states[url][1]) for url, when in known.items())
+        if not announcements_credible(len(dates), newer):
+            count(self.crawler, "refetch/stamped")
+            return {}
+        return known
+
+    def again(self, request: Request, state: tuple[UrlRow, FetchState] | None, announced: datetime | None,
+              now: datetime) -> bool:
+        """Whether the seen URL of ``request`` is fetched again now; if so, the request is marked
+        (``meta[REFETCH_KEY]``), made conditional, and told to pass a 304 on to the spider."""
+        if state is None:
+            return False
+        row, facts = state
+        reason = refetch_reason(facts, announced, now)
+        if reason is None:
+            return False
+        count(self.crawler, f"refetch/{reason}")
+        request.meta[REFETCH_KEY] = reason
+        headers = refetch_headers(row)
+        if headers:
+            for name, value in headers.items():
+                request.headers.setdefault(name, value)
+            request.meta["handle_httpstatus_list"] = [*request.meta.get("handle_httpstatus_list", []), 304]
+        return True
 
 
 #: Sitemap entries last modified this long before the last good run started are still read

@@ -34,12 +34,15 @@ from twisted.internet.defer import Deferred, DeferredSemaphore
 from crawler.archivewriter import ArchiveWriter
 from crawler.core.decode import header_value
 from crawler.counters import LOST, UNFETCHED, count, counted, lose
-from crawler.extensions import archive_engine, require_archive
+from crawler.extensions import archive_engine, crawl_now, require_archive
 from crawler.extraction import Extraction, job_of
 from crawler.extractpool import ExtractPool, default_workers
 from crawler.ingest import IngestResult, fetched_url, ingest, unexpected_reason
-from crawler.items import PageItem, ValidatorItem
+from crawler.core.refetch import RefetchPolicy, parse_announced
+from crawler.items import NotModifiedItem, PageItem, ValidatorItem
 from storage import archive
+from storage.archive import utcnow
+from storage.refetch import record_fetch
 from storage.validators import save_validator
 
 log = logging.getLogger(__name__)
@@ -65,11 +68,38 @@ def record_redirect(session: Session, item: PageItem, result: IngestResult) -> N
                                  reason=f"redirected to {fetched}")
 
 
-def take_in(session: Session, item: PageItem, extraction: Extraction | None = None) -> IngestResult:
-    """Everything a fetched page adds to the archive (the caller commits)."""
+#: Outcome of :func:`crawler.ingest.ingest` -> fetch event of :func:`storage.refetch.record_fetch`
+#: (an ``error`` is none: the URL is fetched again on the next crawl, as before).
+OUTCOME_EVENTS = {"stored": "article", "duplicate": "article", "rejected": "rejected"}
+
+
+def take_in(
+    session: Session,
+    item: PageItem,
+    extraction: Extraction | None = None,
+    *,
+    policy: RefetchPolicy | None = None,
+    now: datetime | None = None,
+) -> IngestResult:
+    """Everything a fetched page adds to the archive (the caller commits); with a ``policy``, the
+    fetch state of the URL it was announced under too (when it is due again), as of ``now``."""
     result = ingest(session, item.doc, extraction)
     record_redirect(session, item, result)
+    event = OUTCOME_EVENTS.get(result.outcome)
+    url = fetched_url(item.link) or fetched_url(item.doc.url)
+    if policy is not None and event is not None and url:
+        doc = item.doc
+        record_fetch(session, url, source=doc.source, event=event, at=now or doc.fetched_at or utcnow(),
+                     policy=policy, announced=parse_announced(item.announced),
+                     etag=header_value(doc.headers, "ETag"), last_modified=header_value(doc.headers, "Last-Modified"))
     return result
+
+
+def take_not_modified(session: Session, item: NotModifiedItem, *, policy: RefetchPolicy, now: datetime) -> None:
+    """A conditional re-fetch answered 304: the URL's schedule moves on (the caller commits)."""
+    url = fetched_url(item.url) or item.url
+    record_fetch(session, url, source=item.source, event="not_modified", at=now, policy=policy,
+                 announced=parse_announced(item.announced))
 
 
 T = TypeVar("T")
@@ -127,7 +157,15 @@ class IngestPipeline:
             self.writer.close()
         self.pool = self.writer = self.places = None
 
+    def policy(self) -> RefetchPolicy | None:
+        """The crawled source's re-fetch policy (``None`` for a spider without a source)."""
+        source = getattr(self.crawler.spider, "source", None)
+        return source.refetch_policy if source is not None else None
+
     async def process_item(self, item: Any) -> Any:
+        if isinstance(item, NotModifiedItem):
+            await self.not_modified(item)
+            return item
         if not isinstance(item, PageItem):
             return item
         if self.pool is None or self.writer is None or self.places is None:
@@ -141,7 +179,8 @@ class IngestPipeline:
         finally:
             self.places.release()
         try:
-            result = await settled(self.writer.submit(partial(take_in, item=item, extraction=extraction)))
+            result = await settled(self.writer.submit(partial(take_in, item=item, extraction=extraction,
+                                                              policy=self.policy(), now=self.now())))
         except Exception as exc:  # noqa: BLE001 - one bad page never stops the crawl
             self.store_failed(item, exc)
         else:
@@ -152,13 +191,34 @@ class IngestPipeline:
         """Extract and store one page here, with a commit of its own."""
         with Session(archive_engine(self.crawler)) as session:
             try:
-                result = take_in(session, item)
+                result = take_in(session, item, policy=self.policy(), now=self.now())
                 session.commit()
             except Exception as exc:  # noqa: BLE001 - one bad page never stops the crawl
                 session.rollback()
                 self.store_failed(item, exc)
                 return
         self.tell(item, result)
+
+    def now(self) -> datetime | None:
+        """The re-fetch clock when ``AKHBAR_NOW`` sets it; ``None``: each page's fetch time."""
+        return crawl_now(self.crawler) if self.crawler.settings.get("AKHBAR_NOW") else None
+
+    async def not_modified(self, item: NotModifiedItem) -> None:
+        """Record a 304 of a re-fetch (no document, no extraction)."""
+        policy = self.policy()
+        if policy is None:
+            return
+        work = partial(take_not_modified, item=item, policy=policy, now=crawl_now(self.crawler))
+        try:
+            if self.writer is not None:
+                await settled(self.writer.submit(work))
+            else:
+                with Session(archive_engine(self.crawler)) as session:
+                    work(session)
+                    session.commit()
+        except Exception as exc:  # noqa: BLE001 - the schedule does not move: it is asked again, no loss
+            log.warning("could not record the 304 of %s: %s", item.url, unexpected_reason(exc))
+            count(self.crawler, "errors/store")
 
     def store_failed(self, item: PageItem, exc: BaseException) -> None:
         log.warning("could not store %s: %s", item.doc.url, unexpected_reason(exc))

@@ -80,7 +80,7 @@ DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
 }
 SPIDER_MIDDLEWARES: dict[str, int] = {
     "crawler.middlewares.ErrorLogMiddleware": 550,  # a callback's unexpected exception: one line, counted
-    "crawler.middlewares.SeenUrlMiddleware": 600,  # article URLs the archive has: not fetched again
+    "crawler.middlewares.SeenUrlMiddleware": 600,  # article URLs the archive has: not fetched again unless due
     "crawler.middlewares.LastRunMiddleware": 610,  # child sitemaps unchanged since the last good run
 }
 ITEM_PIPELINES: dict[str, int] = {"crawler.pipelines.IngestPipeline": 300, "crawler.pipelines.ValidatorPipeline": 310}
@@ -114,3 +114,4 @@ AKHBAR_LISTING_STOP_WHEN_SEEN = True  # stop paging at a page whose articles are
 AKHBAR_EXTRACT_TIMEOUT = 30.0  # seconds one page may take to extract: past it, rejected "extraction timed out"
 AKHBAR_WRITE_BATCH = 50  # archive writes committed together, at most...
 AKHBAR_WRITE_WAIT = 0.25  # ...or what arrived within this many seconds of the first
+# AKHBAR_NOW: an ISO date-time the re-fetch schedule takes for now (crawler.extensions.crawl_now); unset: the real time

@@ -43,7 +43,17 @@ from crawler.core.discovery import DiscoveryError
 from crawler.core.errors import AkhbarError
 from crawler.core.sources import Source, SourcesError, load_sources
 from crawler.counters import UNFETCHED, count
-from crawler.items import ARTICLE_KEY, CONDITIONAL_KEY, FEED_DATE_KEY, START_KEY, WARC_KEY, PageItem, ValidatorItem
+from crawler.items import (
+    ANNOUNCED_KEY,
+    ARTICLE_KEY,
+    CONDITIONAL_KEY,
+    FEED_DATE_KEY,
+    START_KEY,
+    WARC_KEY,
+    NotModifiedItem,
+    PageItem,
+    ValidatorItem,
+)
 
 log = logging.getLogger(__name__)
 
@@ -204,21 +214,28 @@ class AkhbarSpider(scrapy.Spider):
         return response.replace(cls=HtmlResponse, encoding=found.encoding)
 
     # -- articles -----------------------------------------------------------------------------
-    def article_requests(self, links: Iterable[tuple[str, str | None]]) -> Iterator[scrapy.Request]:
-        """Requests for the announced (link, feed date) pairs that are allowed, marked as article
-        requests (``meta[ARTICLE_KEY]``: the seen-URL middleware drops those already archived).
+    def article_requests(self, links: Iterable[tuple[str, str | None, str | None]]) -> Iterator[scrapy.Request]:
+        """Requests for the announced (link, feed date, announcement date) triples that are allowed,
+        marked as article requests (``meta[ARTICLE_KEY]``: the seen-URL middleware drops those already
+        archived unless they are due again) with the date the entry was last changed
+        (``meta[ANNOUNCED_KEY]``: sitemap lastmod, feed updated; it makes a seen URL be fetched again
+        when it is newer than the archive knows).
 
         Each link is canonicalised first (:meth:`Source.allowed_url`).
         """
-        for link, feed_date in links:
+        for link, feed_date, announced in links:
             url = self.source.allowed_url(link)
             if url is None:
                 count(self.crawler, "skipped_offsite")
                 continue
             yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error,
-                                 meta={ARTICLE_KEY: True, FEED_DATE_KEY: feed_date})
+                                 meta={ARTICLE_KEY: True, FEED_DATE_KEY: feed_date, ANNOUNCED_KEY: announced})
 
-    def parse_article(self, response: Response) -> Iterator[PageItem]:
+    def parse_article(self, response: Response) -> Iterator[PageItem | NotModifiedItem]:
+        first = response.meta.get("redirect_urls") or [response.request.url if response.request else None]
+        if response.status == 304:  # a conditional re-fetch: the page did not change
+            yield NotModifiedItem(first[0] or response.url, self.source.name, response.meta.get(ANNOUNCED_KEY))
+            return
         pointer = response.meta.get(WARC_KEY)
         doc = RawDocument(
             data=response.body,
@@ -234,8 +251,7 @@ class AkhbarSpider(scrapy.Spider):
             warc_offset=pointer.offset if pointer else None,
             warc_length=pointer.length if pointer else None,
         )
-        first = response.meta.get("redirect_urls") or [response.request.url if response.request else None]
-        yield PageItem(doc, link=first[0])
+        yield PageItem(doc, link=first[0], announced=response.meta.get(ANNOUNCED_KEY))
 
     def read_document(self, response: Response, parse: Any, what: str) -> Any:
         """Parse a feed or sitemap answer with ``parse``; ``None`` for a 304 (nothing changed) or an

@@ -18,7 +18,7 @@ class FeedMixin:
         if entries is None:
             return
         yield from self.validators(response)
-        yield from self.article_requests((e.url, e.published or e.updated) for e in entries)
+        yield from self.article_requests((e.url, e.published or e.updated, e.updated or e.published) for e in entries)
 
 
 class FeedSpider(FeedMixin, AkhbarSpider):

@@ -98,7 +98,7 @@ class ListingMixin:
         pages = next_pages(response, listing)
         exclude = {c for c in (_canonical(u) for u in [*pages, listing.url, response.url]) if c}
         links = article_links(response, listing, exclude)
-        requests = list(self.article_requests((u, None) for u in links))
+        requests = list(self.article_requests((u, None, None) for u in links))
         yield from requests
         limit = self.crawler.settings.getint("AKHBAR_LISTING_MAX_PAGES", 50)
         if links and not requests and self.crawler.settings.getbool("AKHBAR_LISTING_STOP_WHEN_SEEN", True):

@@ -51,7 +51,8 @@ class SitemapMixin:
         entries = sitemap.entries
         if self.since is not None:  # an explicit ``since`` also filters the pages themselves
             entries = entries_since(entries, self.since)
-        yield from self.article_requests((e.url, e.news_publication_date) for e in entries)
+        yield from self.article_requests(
+            (e.url, e.news_publication_date, e.lastmod or e.news_publication_date) for e in entries)
 
 
 class SitemapSpider(SitemapMixin, AkhbarSpider):

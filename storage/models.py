@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     Float,
@@ -320,3 +321,23 @@ class SourceState(Base):
     last_error_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     recent_new: Mapped[list[int] | None] = mapped_column(JSON)
+
+
+class UrlState(Base):
+    """One article URL's fetches, for fetching it again (:mod:`crawler.core.refetch`,
+    :mod:`storage.refetch`): the validators of its last article answer, the newest announcement
+    (sitemap lastmod / feed updated) seen for it, when it is due next, and its rejections in a row."""
+
+    __tablename__ = "url_state"
+
+    url: Mapped[str] = mapped_column(Text, primary_key=True)
+    source: Mapped[str | None] = mapped_column(String(200), index=True)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    announced: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    first_seen: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_fetched: Mapped[datetime] = mapped_column(UtcDateTime)
+    fetches: Mapped[int] = mapped_column(Integer, default=0)
+    next_due: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    rejected_tries: Mapped[int] = mapped_column(Integer, default=0)
+    given_up: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -414,14 +414,19 @@ def sources_health(session: Session | None, sources: Iterable[Source]) -> list[d
     (:func:`storage.shapes.source_health_json`).  Without a session (no archive yet) every source
     is shown as never run."""
     from storage.quality import source_quality
+    from storage.refetch import empty_counts, refetch_counts
 
     now = utcnow()
     out = []
+    sources = list(sources)
+    waiting = refetch_counts(session, (s.name for s in sources)) if session else {}
     for s in sources:
         entry = source_health_json(s, get_state(session, s.name) if session else None,
                                    run_history(session, s.name, now=now) if session else RunHistory())
         quality = source_quality(session, s.name) if session else None
         entry["warnings"] = quality.pop("warnings") if quality else []
         entry["quality"] = quality
+        entry["refetch"] = {"schedule_seconds": [offset.total_seconds() for offset in s.refetch],
+                            "retry_rejected": s.retry_rejected, **(waiting.get(s.name) or empty_counts())}
         out.append(entry)
     return out

@@ -14,8 +14,10 @@ from sqlalchemy.orm import Session
 from crawler.cli import main
 from crawler.core.arabic import content_hash
 from crawler.core.article import Article
+from crawler.core.refetch import RefetchPolicy
 from storage import add_article, add_document, open_engine, search
 from storage.archive import utcnow
+from storage.refetch import record_fetch
 from storage.runs import finish_run, start_run
 from storage.scheduling import Outcome, claim_lease, ensure_states, record_outcome
 from storage.transfer import copy_archive, tables
@@ -33,7 +35,8 @@ def run(*args):
 
 def _fill(url: str) -> None:
     """An archive with every kind of row: replayed seeds (articles, URLs, raw documents), one more
-    URL of an article, a document kept as a WARC pointer, runs, validators and source state."""
+    URL of an article, a document kept as a WARC pointer, runs, validators, source state and a URL's
+    fetch state."""
     assert run("--db", url, "replay", SEEDS, "--json").exit_code == 0
     engine = open_engine(url)
     with Session(engine) as s:
@@ -47,6 +50,8 @@ def _fill(url: str) -> None:
         finish_run(s, ok, "ok", pages_fetched=7, articles_new=1, errors={"timeout": 1})
         start_run(s, "other")
         save_validator(s, "https://news.example/feed.xml", etag='"v1"', last_modified="Mon, 13 May 2024 06:00:00 GMT")
+        record_fetch(s, "https://news.example/x", source="example", event="article", at=utcnow(), policy=RefetchPolicy(),
+                     announced=utcnow() - timedelta(hours=1), etag='"x1"')
         ensure_states(s, ["example", "other"])
         claim_lease(s, "other", "box:1", lease=timedelta(minutes=5))
         record_outcome(s, "example", ok, Outcome("ok", 1, None, timedelta(minutes=10), utcnow()), failed=False)

@@ -99,6 +99,13 @@ def _line(entry: dict[str, Any]) -> list[str]:
                      f"no date {quality['no_date']:.0%}, no title {quality['no_title']:.0%}, "
                      f"short {quality['short_body']:.0%}, repeated lines {quality['repeated_lines']:.0%}, "
                      f"other language {quality['other_language']:.0%}")
+    refetch = entry.get("refetch")
+    if refetch:
+        offsets = " ".join(_ago(seconds) for seconds in refetch["schedule_seconds"])
+        schedule = f"re-fetch after {offsets}" if offsets else "no scheduled re-fetch"
+        lines.append(f"    {schedule}, rejected pages retried {refetch['retry_rejected']}x: "
+                     f"waiting re-fetch {refetch['waiting_refetch']}, waiting retry {refetch['waiting_retry']}, "
+                     f"given up {refetch['given_up']}")
     lines += [f"    warning: {warning}" for warning in entry.get("warnings", [])]
     return lines
 

@@ -16,6 +16,9 @@ Example (every field but ``name`` and one of feeds/sitemaps/listings is optional
     min_interval = "10m"                                 # default interval / 4
     max_interval = "4h"                                  # default interval * 8
     enabled = true
+    refetch = ["1h", "6h", "1d", "3d"]                   # re-fetch articles this long after first sight
+                                                         # (the default); false: never on a schedule
+    retry_rejected = 4                                   # retries of a rejected page (default 4; 0: none)
 
 Every problem raises :class:`SourcesError` with one line naming the file, the source and the field;
 so do a file over 10 MB, nesting too deep for the parser and strings over 4096 characters.
@@ -39,6 +42,7 @@ from cssselect import GenericTranslator, SelectorError
 
 from crawler.core.canonical import canonicalize_url
 from crawler.core.errors import SourcesError, os_reason
+from crawler.core.refetch import DEFAULT_RETRIES, DEFAULT_SCHEDULE, MAX_RETRIES, MAX_SCHEDULE, RefetchPolicy
 
 __all__ = ["Listing", "Source", "SourcesError", "load_sources", "parse_sources", "parse_interval"]
 
@@ -98,6 +102,13 @@ class Source:
     min_interval: timedelta = field(default=timedelta(minutes=15))
     max_interval: timedelta = field(default=timedelta(hours=8))
     enabled: bool = True
+    refetch: tuple[timedelta, ...] = DEFAULT_SCHEDULE
+    retry_rejected: int = DEFAULT_RETRIES
+
+    @property
+    def refetch_policy(self) -> RefetchPolicy:
+        """When this source's seen articles are fetched again (:mod:`crawler.core.refetch`)."""
+        return RefetchPolicy(self.refetch, self.retry_rejected)
 
     @property
     def start_urls(self) -> tuple[str, ...]:
@@ -134,7 +145,7 @@ class Source:
 
 _FIELDS = frozenset(
     {"name", "feeds", "sitemaps", "listings", "allowed_domains", "allow", "deny", "locale", "timezone",
-     "interval", "min_interval", "max_interval", "enabled"}
+     "interval", "min_interval", "max_interval", "enabled", "refetch", "retry_rejected"}
 )
 _LISTING_FIELDS = frozenset({"url", "follow", "next"})
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -305,6 +316,37 @@ def _timezone(check: _Checker, table: Mapping[str, Any]) -> str:
     return tz
 
 
+def _refetch(check: _Checker, table: Mapping[str, Any]) -> tuple[timedelta, ...]:
+    """``refetch``: a list of increasing durations after first sight; ``false`` (or ``[]``) for none;
+    ``true`` or absent for :data:`crawler.core.refetch.DEFAULT_SCHEDULE`."""
+    value = table.get("refetch", True)
+    if isinstance(value, bool):
+        return DEFAULT_SCHEDULE if value else ()
+    if not isinstance(value, list):
+        raise check.fail("refetch", f'must be false or a list of durations like ["1h", "6h", "1d"], not {_show(value)}')
+    if len(value) > MAX_SCHEDULE:
+        raise check.fail("refetch", f"has {len(value)} durations; at most {MAX_SCHEDULE}")
+    offsets: list[timedelta] = []
+    for item in value:
+        if not isinstance(item, str):
+            raise check.fail("refetch", f"{_show(item)} is not a duration like 30s, 5m, 2h, 1d (write it in quotes)")
+        try:
+            offset = parse_interval(item)
+        except ValueError as exc:
+            raise check.fail("refetch", str(exc)) from None
+        if offsets and offset <= offsets[-1]:
+            raise check.fail("refetch", f"{_show(item)} is not later than the duration before it (list them in increasing order)")
+        offsets.append(offset)
+    return tuple(offsets)
+
+
+def _retries(check: _Checker, table: Mapping[str, Any]) -> int:
+    value = table.get("retry_rejected", DEFAULT_RETRIES)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_RETRIES:
+        raise check.fail("retry_rejected", f"must be a whole number from 0 to {MAX_RETRIES}, not {_show(value)}")
+    return value
+
+
 def _source(path: str, index: int, table: object) -> Source:
     """Validate one ``[[sources]]`` table (``index`` counts from 1)."""
     check = _Checker(path, f"source #{index}")
@@ -349,6 +391,8 @@ def _source(path: str, index: int, table: object) -> Source:
         min_interval=low,
         max_interval=high,
         enabled=enabled,
+        refetch=_refetch(check, table),
+        retry_rejected=_retries(check, table),
     )
 
 
