@@ -8,13 +8,16 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from crawler.core.arabic import content_hash
 from crawler.core.article import Article
 from crawler.core.neardup import (
-    BANDS, NUM_PERM, ROWS, THRESHOLD, MemoryIndex, Signature, band_keys, lsh_params, shingles, signature, similarity,
+    BANDS, NUM_PERM, ROWS, THRESHOLD, MemoryIndex, Signature, band_keys, lsh_params, shingle_hashes, shingles, signature,
+    similarity,
 )
 from storage import add_article, open_engine
 from storage.models import ArticleRecord, NeardupBand, NeardupSignature
@@ -111,3 +114,27 @@ def test_a_third_telling_joins_the_first_articles_cluster(db_url):
         assert again.cluster_id == ids[0]
         assert s.scalar(select(func.count()).select_from(NeardupBand)) == 3 * BANDS
     engine.dispose()
+
+
+def _datasketch_signature(text: str):
+    """The signature as datasketch computes it: the straightforward way, one call per shingle."""
+    from datasketch import MinHash
+
+    mh = MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32", hashfunc=int)
+    hashes = shingle_hashes(text)
+    if len(hashes):
+        mh.update_batch(hashes.tolist())
+    return mh.hashvalues
+
+
+@pytest.mark.parametrize("pair", PAIRS[::7])
+def test_the_numpy_signature_is_datasketchs_minhash_value_for_value(pair):
+    """Signatures already in archives stay comparable: the same 128 values datasketch gives."""
+    for text in (pair["a"], pair["b"]):
+        assert signature(text).values.tolist() == _datasketch_signature(text).tolist()
+
+
+@given(st.lists(st.sampled_from(STORY.split() + ["x", "،", "1", "ABC"]), max_size=40).map(" ".join))
+@settings(max_examples=60, deadline=None)
+def test_the_numpy_signature_matches_datasketch_on_any_text(text):
+    assert signature(text).values.tolist() == _datasketch_signature(text).tolist()
