@@ -91,13 +91,33 @@ def _earlier(column: Any, moment: datetime) -> ColumnElement[Any]:
 
 
 def get_or_create_source(session: Session, name: str) -> int:
-    """Id of the source called ``name``, created if missing (safe against concurrent writers)."""
+    """Id of the source called ``name``, created if missing (safe against concurrent writers).
+
+    Remembered for the rest of the session's transaction (a crawl's writer asks for every page of
+    a batch): a row seen or made in a transaction stays until it ends, and a rollback ends it."""
+    known = _transaction_memo(session, "source_ids")
+    found = known.get(name)
+    if found is not None:
+        return found
     session.execute(
         _insert(session, Source)
         .values(name=name, created_at=utcnow())
         .on_conflict_do_nothing(index_elements=["name"])
     )
-    return session.execute(select(Source.id).where(Source.name == name)).scalar_one()
+    source_id: int = session.execute(select(Source.id).where(Source.name == name)).scalar_one()
+    _transaction_memo(session, "source_ids")[name] = source_id  # the transaction begun by the statements
+    return source_id
+
+
+def _transaction_memo(session: Session, key: str) -> dict[Any, Any]:
+    """A dict kept in ``session.info`` for the session's current transaction only: a new
+    transaction (after a commit or a rollback) gets an empty one."""
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    held = session.info.get(key)
+    if held is None or held[0] is not transaction or transaction is None:
+        held = session.info[key] = (transaction, {})
+    memo: dict[Any, Any] = held[1]
+    return memo
 
 
 RECENT_TITLES = 20

@@ -467,3 +467,26 @@ def test_two_processes_adding_the_same_articles_end_with_one_row_each(db_url):
         assert stats(s)["articles"] == len(texts)
         assert set(s.execute(select(ArticleRecord.times_seen)).scalars()) == {2}
     eng.dispose()
+
+
+def test_a_source_id_is_looked_up_once_per_transaction_and_forgotten_with_a_rollback(tmp_path):
+    """The writer asks for the source of every page of a batch: one lookup per transaction; but a
+    rolled-back transaction took the new source row with it, and its id must not be handed out."""
+    from storage.archive import get_or_create_source
+    from storage.models import Source
+
+    engine = open_engine(f"sqlite:///{tmp_path / 'a.db'}")
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    with Session(engine) as session:
+        first = get_or_create_source(session, "wire")
+        before = len(statements)
+        assert get_or_create_source(session, "wire") == first and len(statements) == before
+        session.rollback()
+        again = get_or_create_source(session, "wire")
+        assert session.get(Source, again) is not None and len(statements) > before
+        session.commit()
+        assert get_or_create_source(session, "wire") == again
+    with Session(engine) as session:
+        assert session.scalars(select(Source.name)).all() == ["wire"]
+    engine.dispose()
