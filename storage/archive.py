@@ -154,6 +154,7 @@ def add_article(
     seen_at: datetime | None = None,
     document_id: int | None = None,
     extractor_version: str | None = None,
+    signature: bytes | None = None,
 ) -> AddResult:
     """Store ``article``: a sighting when its text is known, a new version when its URL is, else new.
 
@@ -168,7 +169,8 @@ def add_article(
     * Otherwise a new article, version 1.  The search index row is written in the same transaction.
 
     ``document_id`` (the document it was extracted from) and ``extractor_version`` (default
-    :data:`crawler.core.extract.EXTRACTOR_VERSION`) are recorded on the version.
+    :data:`crawler.core.extract.EXTRACTOR_VERSION`) are recorded on the version.  ``signature`` is
+    the text's near-duplicate signature when it was made already (:class:`crawler.extraction.Extraction`).
     """
     seen = as_utc(seen_at)
     reached = url or article.url
@@ -187,7 +189,7 @@ def add_article(
             new_url = _record_urls(session, earlier, (reached, canonical), seen)
             return AddResult(status="stored", article_id=earlier, new_url=new_url, version=version)
     if known is None:
-        known = _insert_article(session, article, canonical, fields, origin)
+        known = _insert_article(session, article, canonical, fields, origin, signature)
         if known is not None:
             new_url = _record_urls(session, known, (reached, canonical), seen)
             return AddResult(status="stored", article_id=known, new_url=new_url)
@@ -259,7 +261,8 @@ def _article_at_urls(session: Session, urls: Iterable[str | None]) -> int | None
 
 
 def _insert_article(
-    session: Session, article: Article, canonical: str | None, fields: Mapping[str, Any], origin: _Origin
+    session: Session, article: Article, canonical: str | None, fields: Mapping[str, Any], origin: _Origin,
+    signature: bytes | None = None,
 ) -> int | None:
     """Insert a new article and its version 1; ``None`` when its hash was taken meanwhile."""
     new_id = session.execute(
@@ -283,9 +286,9 @@ def _insert_article(
         return None
     _insert_version(session, new_id, 1, article, origin)
     index_article(session, new_id, article.title, article.text)
-    from storage.neardup import cluster_article  # numpy and datasketch: only for a command that stores
+    from storage.neardup import Signature, cluster_article  # numpy: only for a command that stores
 
-    cluster_article(session, new_id, article.text)
+    cluster_article(session, new_id, article.text, None if signature is None else Signature.from_bytes(signature))
     return int(new_id)
 
 

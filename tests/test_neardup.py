@@ -138,3 +138,22 @@ def test_the_numpy_signature_is_datasketchs_minhash_value_for_value(pair):
 @settings(max_examples=60, deadline=None)
 def test_the_numpy_signature_matches_datasketch_on_any_text(text):
     assert signature(text).values.tolist() == _datasketch_signature(text).tolist()
+
+
+def test_the_extract_step_makes_the_signature_and_the_archive_stores_the_one_it_is_given(tmp_path):
+    """A crawl's worker process makes the signature with the article (the archive writer then
+    only reads it): it is the text's own, and the archive indexes what it is handed."""
+    from crawler.extraction import extract_document
+    from crawler.ingest import RawDocument, ingest
+
+    page = f"<html><head><title>خبر</title></head><body><article><h1>خبر</h1><p>{STORY}</p><p>{STORY[::-1]}</p></article></body></html>"
+    doc = RawDocument(data=page.encode(), url="https://news.example/a/1.html", kind="html")
+    done = extract_document(doc, datetime(2024, 5, 1))
+    assert done.article is not None and done.signature == signature(done.article.text).to_bytes()
+    engine = open_engine(f"sqlite:///{tmp_path / 'a.db'}")
+    with Session(engine) as s:
+        handed = signature(STORY).to_bytes()  # not the article's: shows which one is stored
+        result = ingest(s, doc, done.__class__("article", article=done.article, signature=handed))
+        s.commit()
+        assert s.get(NeardupSignature, result.article_id).signature == handed
+    engine.dispose()
