@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Table, case, func, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
@@ -82,11 +82,33 @@ def _insert(session: Session, model: type[Any] | Table) -> Any:
     raise NotImplementedError(f"the archive needs INSERT ... ON CONFLICT; {name!r} is not supported")
 
 
-def _later(column: Any, moment: datetime) -> ColumnElement[Any]:
+_STATEMENTS: dict[tuple[str, str], Any] = {}
+
+
+def _statement(session: Session, name: str) -> Any:
+    """The archive's statement ``name`` for the session's dialect, built once.  The hot verbs run
+    prepared statements on the tables with bound parameters: building a statement per call (its
+    columns coerced, its cache key worked out) costs more than SQLite takes to run it."""
+    dialect = session.get_bind().dialect.name
+    found = _STATEMENTS.get((dialect, name))
+    if found is None:
+        found = _STATEMENTS[(dialect, name)] = _BUILDERS[name](lambda table: _insert_into(dialect, table))
+    return found
+
+
+def _insert_into(dialect: str, table: Table) -> Any:
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    raise NotImplementedError(f"the archive needs INSERT ... ON CONFLICT; {dialect!r} is not supported")
+
+
+def _later(column: Any, moment: Any) -> ColumnElement[Any]:
     return case((column < moment, moment), else_=column)
 
 
-def _earlier(column: Any, moment: datetime) -> ColumnElement[Any]:
+def _earlier(column: Any, moment: Any) -> ColumnElement[Any]:
     return case((column > moment, moment), else_=column)
 
 
@@ -243,20 +265,19 @@ def _metadata_fields(article: Article, source_id: int | None) -> dict[str, Any]:
 
 def _article_with_text(session: Session, text_hash: str) -> int | None:
     """The article one of whose versions has this content hash (the current one first)."""
-    current = session.execute(select(ArticleRecord.id).where(ArticleRecord.content_hash == text_hash)).scalar()
+    current = session.execute(_statement(session, "article_with_hash"), {"h": text_hash}).scalar()
     if current is not None:
-        return current
-    return session.execute(
-        select(ArticleVersion.article_id).where(ArticleVersion.content_hash == text_hash).limit(1)
-    ).scalar()
+        return int(current)
+    earlier = session.execute(_statement(session, "version_with_hash"), {"h": text_hash}).scalar()
+    return None if earlier is None else int(earlier)
 
 
 def _article_at_urls(session: Session, urls: Iterable[str | None]) -> int | None:
     """The article seen at the first of ``urls`` an article was seen at."""
     for u in dict.fromkeys(u for u in urls if u):
-        found = session.execute(select(ArticleUrl.article_id).where(ArticleUrl.url == u)).scalar()
+        found = session.execute(_statement(session, "article_at_url"), {"u": u}).scalar()
         if found is not None:
-            return found
+            return int(found)
     return None
 
 
@@ -265,23 +286,18 @@ def _insert_article(
     signature: bytes | None = None,
 ) -> int | None:
     """Insert a new article and its version 1; ``None`` when its hash was taken meanwhile."""
-    new_id = session.execute(
-        _insert(session, ArticleRecord)
-        .values(
-            content_hash=article.content_hash,
-            url=canonical,
-            title=article.title,
-            text=article.text,
-            tags=list(article.tags),
-            captions=list(article.captions),
-            first_seen=origin.seen,
-            last_seen=origin.seen,
-            times_seen=1,
-            **fields,
-        )
-        .on_conflict_do_nothing(index_elements=["content_hash"])
-        .returning(ArticleRecord.id)
-    ).scalar_one_or_none()
+    new_id = session.execute(_statement(session, "insert_article"), {
+        "content_hash": article.content_hash,
+        "url": canonical,
+        "title": article.title,
+        "text": article.text,
+        "tags": list(article.tags),
+        "captions": list(article.captions),
+        "first_seen": origin.seen,
+        "last_seen": origin.seen,
+        "times_seen": 1,
+        **fields,
+    }).scalar_one_or_none()
     if new_id is None:
         return None
     _insert_version(session, new_id, 1, article, origin)
@@ -293,12 +309,11 @@ def _insert_article(
 
 
 def _insert_version(session: Session, article_id: int, number: int, article: Article, origin: _Origin) -> None:
-    session.add(ArticleVersion(
-        article_id=article_id, version=number, content_hash=article.content_hash, modified=article.modified,
-        fetched_at=origin.seen, document_id=origin.document_id, extractor_version=origin.extractor_version,
-        extracted_at=utcnow(), reextractions=0,
-    ))
-    session.flush()
+    session.execute(_statement(session, "insert_version"), {
+        "article_id": article_id, "version": number, "content_hash": article.content_hash,
+        "modified": article.modified, "fetched_at": origin.seen, "document_id": origin.document_id,
+        "extractor_version": origin.extractor_version, "extracted_at": utcnow(), "reextractions": 0,
+    })
 
 
 def current_version(session: Session, article_id: int) -> int:
@@ -381,24 +396,22 @@ def _record_urls(session: Session, article_id: int, urls: Iterable[str | None], 
     new = False
     for u in dict.fromkeys(u for u in urls if u):
         inserted = session.execute(
-            _insert(session, ArticleUrl)
-            .values(url=u, article_id=article_id, first_seen=seen, last_seen=seen)
-            .on_conflict_do_nothing(index_elements=["url"])
-            .returning(ArticleUrl.id)
+            _statement(session, "insert_url"), {"url": u, "article_id": article_id, "first_seen": seen, "last_seen": seen}
         ).scalar_one_or_none()
         if inserted is not None:
             new = True
             _expire_urls(session, article_id)
             continue
-        session.execute(
-            update(ArticleUrl)
-            .where(ArticleUrl.url == u, ArticleUrl.article_id == article_id)
-            .values(
-                first_seen=_earlier(ArticleUrl.first_seen, seen),
-                last_seen=_later(ArticleUrl.last_seen, seen),
-            )
-        )
+        session.execute(_statement(session, "widen_url"), {"u": u, "article": article_id, "seen": seen})
+        _expire_loaded(session, ArticleUrl, lambda row, u=u: row.__dict__.get("url") == u)  # loaded, not reloaded
     return new
+
+
+def _expire_loaded(session: Session, model: type[Any], test: Any) -> None:
+    """Expire the loaded ``model`` objects for which ``test(obj)`` holds, after an UPDATE in SQL."""
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, model) and test(obj):
+            session.expire(obj)
 
 
 def _expire_urls(session: Session, article_id: int) -> None:
@@ -438,32 +451,25 @@ def add_document(
         raise ValueError("warc_path needs warc_offset and warc_length")
     digest = hashlib.sha256(raw).hexdigest()
     in_warc = warc_path is not None
-    new_id = session.execute(
-        _insert(session, Document)
-        .values(
-            url=url,
-            source_id=get_or_create_source(session, source) if source else None,
-            fetched_at=as_utc(fetched_at),
-            sha256=digest,
-            size=len(raw),
-            content_type=content_type,
-            encoding=encoding,
-            http_status=http_status,
-            headers=headers_json(headers),
-            raw=None if in_warc else zlib.compress(raw, RAW_COMPRESSION_LEVEL),
-            warc_path=warc_path,
-            warc_offset=warc_offset,
-            warc_length=warc_length,
-        )
-        .on_conflict_do_nothing(index_elements=["sha256", "url"])
-        .returning(Document.id)
-    ).scalar_one_or_none()
+    new_id = session.execute(_statement(session, "insert_document"), {
+        "url": url,
+        "source_id": get_or_create_source(session, source) if source else None,
+        "fetched_at": as_utc(fetched_at),
+        "sha256": digest,
+        "size": len(raw),
+        "content_type": content_type,
+        "encoding": encoding,
+        "http_status": http_status,
+        "headers": headers_json(headers),
+        "raw": None if in_warc else zlib.compress(raw, RAW_COMPRESSION_LEVEL),
+        "warc_path": warc_path,
+        "warc_offset": warc_offset,
+        "warc_length": warc_length,
+    }).scalar_one_or_none()
     if new_id is not None:
-        return new_id, True
-    existing = session.execute(
-        select(Document.id).where(Document.sha256 == digest, Document.url == url)
-    ).scalar_one()
-    return existing, False
+        return int(new_id), True
+    existing = session.execute(_statement(session, "document_at"), {"digest": digest, "at": url}).scalar_one()
+    return int(existing), False
 
 
 def set_document_outcome(
@@ -478,12 +484,13 @@ def set_document_outcome(
     if outcome not in OUTCOMES:
         raise ValueError(f"outcome must be one of {OUTCOMES}, not {outcome!r}")
     result = session.execute(
-        update(Document)
-        .where(Document.id == doc_id)
-        .values(outcome=outcome, article_id=article_id, reason=reason)
+        _statement(session, "set_outcome"), {"doc_id": doc_id, "outcome": outcome, "article": article_id, "why": reason}
     )
     if result.rowcount == 0:  # type: ignore[attr-defined]
         raise NotFound(f"no document {doc_id}")
+    loaded = session.identity_map.get(identity_key(Document, doc_id))
+    if loaded is not None:  # a Document read earlier in the session shows the new outcome
+        session.expire(loaded)
 
 
 #: The largest id a database integer column holds (SQLite and PostgreSQL BIGINT: signed 64-bit).
@@ -613,3 +620,32 @@ def stats(session: Session) -> dict[str, Any]:
         "by_lang": {lang or "und": n for lang, n in by_lang},
         "documents_by_outcome": {outcome or "pending": n for outcome, n in by_outcome},
     }
+
+
+# -- the prepared statements of the hot verbs (see _statement) ------------------------------
+
+_ARTICLES: Table = ArticleRecord.__table__  # type: ignore[assignment]
+_DOCUMENTS: Table = Document.__table__  # type: ignore[assignment]
+_URLS: Table = ArticleUrl.__table__  # type: ignore[assignment]
+_VERSIONS: Table = ArticleVersion.__table__  # type: ignore[assignment]
+
+_BUILDERS: dict[str, Any] = {
+    "insert_document": lambda ins: ins(_DOCUMENTS).on_conflict_do_nothing(index_elements=["sha256", "url"])
+    .returning(_DOCUMENTS.c.id),
+    "document_at": lambda ins: select(_DOCUMENTS.c.id).where(
+        _DOCUMENTS.c.sha256 == bindparam("digest"), _DOCUMENTS.c.url == bindparam("at")),
+    "set_outcome": lambda ins: update(_DOCUMENTS).where(_DOCUMENTS.c.id == bindparam("doc_id")).values(
+        outcome=bindparam("outcome"), article_id=bindparam("article"), reason=bindparam("why")),
+    "insert_article": lambda ins: ins(_ARTICLES).on_conflict_do_nothing(index_elements=["content_hash"])
+    .returning(_ARTICLES.c.id),
+    "insert_version": lambda ins: ins(_VERSIONS),
+    "article_with_hash": lambda ins: select(_ARTICLES.c.id).where(_ARTICLES.c.content_hash == bindparam("h")),
+    "version_with_hash": lambda ins: select(_VERSIONS.c.article_id).where(
+        _VERSIONS.c.content_hash == bindparam("h")).limit(1),
+    "article_at_url": lambda ins: select(_URLS.c.article_id).where(_URLS.c.url == bindparam("u")),
+    "insert_url": lambda ins: ins(_URLS).on_conflict_do_nothing(index_elements=["url"]).returning(_URLS.c.id),
+    "widen_url": lambda ins: update(_URLS).where(
+        _URLS.c.url == bindparam("u"), _URLS.c.article_id == bindparam("article")).values(
+        first_seen=_earlier(_URLS.c.first_seen, bindparam("seen", type_=_URLS.c.first_seen.type)),
+        last_seen=_later(_URLS.c.last_seen, bindparam("seen", type_=_URLS.c.last_seen.type))),
+}
