@@ -151,19 +151,17 @@ def source_title_affix(session: Session, name: str, title: str | None) -> tuple[
     ``(side, loose key)``: remembered once found over its recent titles (``title`` among them)."""
     from crawler.core.anatomy import source_title_affix as find_affix
 
-    row = session.execute(select(Source).where(Source.name == name)).scalar_one_or_none()
+    row = session.execute(_statement(session, "source_affix"), {"name": name}).one_or_none()
     if row is not None and row.title_affix:
         side, _, key = row.title_affix.partition(":")
         return side, key
     if row is None or not title:
         return None
-    recent = session.execute(
-        select(ArticleRecord.title).where(ArticleRecord.source_id == row.id)
-        .order_by(ArticleRecord.id.desc()).limit(RECENT_TITLES)
-    ).scalars().all()
+    recent = session.execute(_statement(session, "recent_titles"), {"source": row.id}).scalars().all()
     affix = find_affix([t for t in recent if t] + [title])
     if affix is not None:
-        row.title_affix = f"{affix[0]}:{affix[1]}"
+        session.execute(_statement(session, "set_affix"), {"source": row.id, "affix": f"{affix[0]}:{affix[1]}"})
+        _expire_loaded(session, Source, lambda loaded: loaded.__dict__.get("id") == row.id)
     return affix
 
 
@@ -629,7 +627,14 @@ _DOCUMENTS: Table = Document.__table__  # type: ignore[assignment]
 _URLS: Table = ArticleUrl.__table__  # type: ignore[assignment]
 _VERSIONS: Table = ArticleVersion.__table__  # type: ignore[assignment]
 
+_SOURCES: Table = Source.__table__  # type: ignore[assignment]
+
 _BUILDERS: dict[str, Any] = {
+    "source_affix": lambda ins: select(_SOURCES.c.id, _SOURCES.c.title_affix).where(_SOURCES.c.name == bindparam("name")),
+    "recent_titles": lambda ins: select(_ARTICLES.c.title).where(_ARTICLES.c.source_id == bindparam("source"))
+    .order_by(_ARTICLES.c.id.desc()).limit(RECENT_TITLES),
+    "set_affix": lambda ins: update(_SOURCES).where(_SOURCES.c.id == bindparam("source"))
+    .values(title_affix=bindparam("affix")),
     "insert_document": lambda ins: ins(_DOCUMENTS).on_conflict_do_nothing(index_elements=["sha256", "url"])
     .returning(_DOCUMENTS.c.id),
     "document_at": lambda ins: select(_DOCUMENTS.c.id).where(

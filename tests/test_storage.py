@@ -490,3 +490,25 @@ def test_a_source_id_is_looked_up_once_per_transaction_and_forgotten_with_a_roll
     with Session(engine) as session:
         assert session.scalars(select(Source.name)).all() == ["wire"]
     engine.dispose()
+
+
+def test_a_sources_title_affix_is_found_over_its_recent_titles_and_remembered(tmp_path):
+    from storage.archive import source_title_affix
+    from storage.models import Source
+
+    engine = open_engine(f"sqlite:///{tmp_path / 'a.db'}")
+    titles = ["الشروق | خبر أول عن الطقس", "الشروق | خبر ثان عن الاقتصاد"]
+    with Session(engine) as session:
+        assert source_title_affix(session, "shorouk", titles[0]) is None  # no such source yet
+        for n, title in enumerate(titles):
+            body = f"نص الخبر رقم {n}"
+            add_article(session, Article(url=None, title=title, text=body, content_hash=content_hash(body)),
+                        url=f"https://shorouk.example/{n}", source="shorouk")
+        loaded = session.scalars(select(Source)).one()
+        assert loaded.title_affix is None
+        assert source_title_affix(session, "shorouk", "الشروق | خبر ثالث") == ("prefix", "الشروق")
+        assert loaded.title_affix == "prefix:الشروق"  # a loaded row shows what was written in SQL
+        session.commit()
+    with Session(engine) as session:  # remembered: no titles needed any more
+        assert source_title_affix(session, "shorouk", None) == ("prefix", "الشروق")
+    engine.dispose()
