@@ -3,7 +3,8 @@
 #                then run the scheduler on the shipped sources.toml (Ctrl-C stops it)
 #   make test  - install akhbar with its test tools and run the whole test suite
 #   make bench - extraction quality and speed; crawl speed, CPU, memory and duplicates against a plain
-#                Scrapy + trafilatura spider (1,000 pages); a 20,000-page memory soak (all on 127.0.0.1)
+#                Scrapy + trafilatura spider (1,000 pages); a 20,000-page memory soak (all on 127.0.0.1);
+#                the archive writer's CPU per page
 # Every step runs through $(PYTHON) (`make run PYTHON=.venv/bin/python` needs no activated venv
 # and no `akhbar` on PATH). Dependencies come pinned from requirements.lock (see `make lock`).
 PYTHON ?= python3
@@ -37,6 +38,7 @@ bench: install-test
 	$(PYTHON) bench/extraction.py
 	$(PYTHON) bench/crawl.py
 	$(PYTHON) bench/soak.py
+	$(PYTHON) bench/writer.py
 
 # Re-resolve requirements.lock from pyproject.toml (needs pip-tools: pip install pip-tools).
 # Versions already in the lock are kept where they still fit; add --upgrade to move them.
