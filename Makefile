@@ -4,7 +4,8 @@
 #   make test  - install akhbar with its test tools and run the whole test suite
 #   make bench - extraction quality and speed; crawl speed, CPU, memory and duplicates against a plain
 #                Scrapy + trafilatura spider (1,000 pages); a 20,000-page memory soak; 1, 2 and 4
-#                distributed workers on redis and PostgreSQL (all on 127.0.0.1)
+#                distributed workers on redis and PostgreSQL (all on 127.0.0.1); the archive writer's CPU
+#                per page
 # Every step runs through $(PYTHON) (`make run PYTHON=.venv/bin/python` needs no activated venv
 # and no `akhbar` on PATH). Dependencies come pinned from requirements.lock (see `make lock`).
 PYTHON ?= python3
@@ -39,6 +40,7 @@ bench: install-test
 	$(PYTHON) bench/crawl.py
 	$(PYTHON) bench/soak.py
 	$(PYTHON) bench/scale.py
+	$(PYTHON) bench/writer.py
 
 # Re-resolve requirements.lock from pyproject.toml (needs pip-tools: pip install pip-tools).
 # Versions already in the lock are kept where they still fit; add --upgrade to move them.

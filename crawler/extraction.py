@@ -15,6 +15,7 @@ from typing import Any
 from crawler.capture.document import RawDocument
 from crawler.core.article import Article
 from crawler.core.extract import ExtractionError, extract
+from crawler.core.neardup import signature
 
 __all__ = ["Extraction", "TIMED_OUT", "extract_document", "extract_job", "job_of", "unexpected_reason"]
 
@@ -31,6 +32,9 @@ class Extraction:
     article: Article | None = None
     reason: str | None = None
     detail: str | None = None
+    #: The article text's near-duplicate signature (:func:`crawler.core.neardup.signature`, as
+    #: bytes), made here so that a crawl's worker, not its archive writer, pays for it.
+    signature: bytes | None = None
 
 
 def unexpected_reason(exc: BaseException) -> str:
@@ -56,7 +60,7 @@ def extract_job(data: bytes, url: str | None, headers: Mapping[str, str], kind: 
         return Extraction("rejected", reason=str(exc))
     except Exception as exc:  # noqa: BLE001 - a defect of the extractor: the caller keeps the raw document
         return Extraction("error", reason=unexpected_reason(exc), detail=traceback.format_exc())
-    return Extraction("article", article=article)
+    return Extraction("article", article=article, signature=signature(article.text).to_bytes())
 
 
 def extract_document(doc: RawDocument, fetched_at: datetime) -> Extraction:

@@ -98,6 +98,6 @@ def ingest(session: Session, doc: RawDocument, extraction: Extraction | None = N
     # names one, else the file.  The archive records the canonical URL beside it.
     url = fetched or article.canonical_url or where
     result = archive.add_article(session, article, url=url, source=doc.source, seen_at=fetched_at,
-                                 document_id=document_id)
+                                 document_id=document_id, signature=extraction.signature)
     archive.set_document_outcome(session, document_id, result.status, article_id=result.article_id)
     return IngestResult(result.status, article_id=result.article_id, document_id=document_id, article=article, url=url)

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Table, case, func, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
@@ -82,22 +82,64 @@ def _insert(session: Session, model: type[Any] | Table) -> Any:
     raise NotImplementedError(f"the archive needs INSERT ... ON CONFLICT; {name!r} is not supported")
 
 
-def _later(column: Any, moment: datetime) -> ColumnElement[Any]:
+_STATEMENTS: dict[tuple[str, str], Any] = {}
+
+
+def _statement(session: Session, name: str) -> Any:
+    """The archive's statement ``name`` for the session's dialect, built once.  The hot verbs run
+    prepared statements on the tables with bound parameters: building a statement per call (its
+    columns coerced, its cache key worked out) costs more than SQLite takes to run it."""
+    dialect = session.get_bind().dialect.name
+    found = _STATEMENTS.get((dialect, name))
+    if found is None:
+        found = _STATEMENTS[(dialect, name)] = _BUILDERS[name](lambda table: _insert_into(dialect, table))
+    return found
+
+
+def _insert_into(dialect: str, table: Table) -> Any:
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    raise NotImplementedError(f"the archive needs INSERT ... ON CONFLICT; {dialect!r} is not supported")
+
+
+def _later(column: Any, moment: Any) -> ColumnElement[Any]:
     return case((column < moment, moment), else_=column)
 
 
-def _earlier(column: Any, moment: datetime) -> ColumnElement[Any]:
+def _earlier(column: Any, moment: Any) -> ColumnElement[Any]:
     return case((column > moment, moment), else_=column)
 
 
 def get_or_create_source(session: Session, name: str) -> int:
-    """Id of the source called ``name``, created if missing (safe against concurrent writers)."""
+    """Id of the source called ``name``, created if missing (safe against concurrent writers).
+
+    Remembered for the rest of the session's transaction (a crawl's writer asks for every page of
+    a batch): a row seen or made in a transaction stays until it ends, and a rollback ends it."""
+    known = _transaction_memo(session, "source_ids")
+    found = known.get(name)
+    if found is not None:
+        return found
     session.execute(
         _insert(session, Source)
         .values(name=name, created_at=utcnow())
         .on_conflict_do_nothing(index_elements=["name"])
     )
-    return session.execute(select(Source.id).where(Source.name == name)).scalar_one()
+    source_id: int = session.execute(select(Source.id).where(Source.name == name)).scalar_one()
+    _transaction_memo(session, "source_ids")[name] = source_id  # the transaction begun by the statements
+    return source_id
+
+
+def _transaction_memo(session: Session, key: str) -> dict[Any, Any]:
+    """A dict kept in ``session.info`` for the session's current transaction only: a new
+    transaction (after a commit or a rollback) gets an empty one."""
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    held = session.info.get(key)
+    if held is None or held[0] is not transaction or transaction is None:
+        held = session.info[key] = (transaction, {})
+    memo: dict[Any, Any] = held[1]
+    return memo
 
 
 RECENT_TITLES = 20
@@ -109,19 +151,17 @@ def source_title_affix(session: Session, name: str, title: str | None) -> tuple[
     ``(side, loose key)``: remembered once found over its recent titles (``title`` among them)."""
     from crawler.core.anatomy import source_title_affix as find_affix
 
-    row = session.execute(select(Source).where(Source.name == name)).scalar_one_or_none()
+    row = session.execute(_statement(session, "source_affix"), {"name": name}).one_or_none()
     if row is not None and row.title_affix:
         side, _, key = row.title_affix.partition(":")
         return side, key
     if row is None or not title:
         return None
-    recent = session.execute(
-        select(ArticleRecord.title).where(ArticleRecord.source_id == row.id)
-        .order_by(ArticleRecord.id.desc()).limit(RECENT_TITLES)
-    ).scalars().all()
+    recent = session.execute(_statement(session, "recent_titles"), {"source": row.id}).scalars().all()
     affix = find_affix([t for t in recent if t] + [title])
     if affix is not None:
-        row.title_affix = f"{affix[0]}:{affix[1]}"
+        session.execute(_statement(session, "set_affix"), {"source": row.id, "affix": f"{affix[0]}:{affix[1]}"})
+        _expire_loaded(session, Source, lambda loaded: loaded.__dict__.get("id") == row.id)
     return affix
 
 
@@ -134,6 +174,7 @@ def add_article(
     seen_at: datetime | None = None,
     document_id: int | None = None,
     extractor_version: str | None = None,
+    signature: bytes | None = None,
 ) -> AddResult:
     """Store ``article``: a sighting when its text is known, a new version when its URL is, else new.
 
@@ -148,7 +189,8 @@ def add_article(
     * Otherwise a new article, version 1.  The search index row is written in the same transaction.
 
     ``document_id`` (the document it was extracted from) and ``extractor_version`` (default
-    :data:`crawler.core.extract.EXTRACTOR_VERSION`) are recorded on the version.
+    :data:`crawler.core.extract.EXTRACTOR_VERSION`) are recorded on the version.  ``signature`` is
+    the text's near-duplicate signature when it was made already (:class:`crawler.extraction.Extraction`).
     """
     seen = as_utc(seen_at)
     reached = url or article.url
@@ -167,7 +209,7 @@ def add_article(
             new_url = _record_urls(session, earlier, (reached, canonical), seen)
             return AddResult(status="stored", article_id=earlier, new_url=new_url, version=version)
     if known is None:
-        known = _insert_article(session, article, canonical, fields, origin)
+        known = _insert_article(session, article, canonical, fields, origin, signature)
         if known is not None:
             new_url = _record_urls(session, known, (reached, canonical), seen)
             return AddResult(status="stored", article_id=known, new_url=new_url)
@@ -221,61 +263,55 @@ def _metadata_fields(article: Article, source_id: int | None) -> dict[str, Any]:
 
 def _article_with_text(session: Session, text_hash: str) -> int | None:
     """The article one of whose versions has this content hash (the current one first)."""
-    current = session.execute(select(ArticleRecord.id).where(ArticleRecord.content_hash == text_hash)).scalar()
+    current = session.execute(_statement(session, "article_with_hash"), {"h": text_hash}).scalar()
     if current is not None:
-        return current
-    return session.execute(
-        select(ArticleVersion.article_id).where(ArticleVersion.content_hash == text_hash).limit(1)
-    ).scalar()
+        return int(current)
+    earlier = session.execute(_statement(session, "version_with_hash"), {"h": text_hash}).scalar()
+    return None if earlier is None else int(earlier)
 
 
 def _article_at_urls(session: Session, urls: Iterable[str | None]) -> int | None:
     """The article seen at the first of ``urls`` an article was seen at."""
     for u in dict.fromkeys(u for u in urls if u):
-        found = session.execute(select(ArticleUrl.article_id).where(ArticleUrl.url == u)).scalar()
+        found = session.execute(_statement(session, "article_at_url"), {"u": u}).scalar()
         if found is not None:
-            return found
+            return int(found)
     return None
 
 
 def _insert_article(
-    session: Session, article: Article, canonical: str | None, fields: Mapping[str, Any], origin: _Origin
+    session: Session, article: Article, canonical: str | None, fields: Mapping[str, Any], origin: _Origin,
+    signature: bytes | None = None,
 ) -> int | None:
     """Insert a new article and its version 1; ``None`` when its hash was taken meanwhile."""
-    new_id = session.execute(
-        _insert(session, ArticleRecord)
-        .values(
-            content_hash=article.content_hash,
-            url=canonical,
-            title=article.title,
-            text=article.text,
-            tags=list(article.tags),
-            captions=list(article.captions),
-            first_seen=origin.seen,
-            last_seen=origin.seen,
-            times_seen=1,
-            **fields,
-        )
-        .on_conflict_do_nothing(index_elements=["content_hash"])
-        .returning(ArticleRecord.id)
-    ).scalar_one_or_none()
+    new_id = session.execute(_statement(session, "insert_article"), {
+        "content_hash": article.content_hash,
+        "url": canonical,
+        "title": article.title,
+        "text": article.text,
+        "tags": list(article.tags),
+        "captions": list(article.captions),
+        "first_seen": origin.seen,
+        "last_seen": origin.seen,
+        "times_seen": 1,
+        **fields,
+    }).scalar_one_or_none()
     if new_id is None:
         return None
     _insert_version(session, new_id, 1, article, origin)
     index_article(session, new_id, article.title, article.text)
-    from storage.neardup import cluster_article  # numpy and datasketch: only for a command that stores
+    from storage.neardup import Signature, cluster_article  # numpy: only for a command that stores
 
-    cluster_article(session, new_id, article.text)
+    cluster_article(session, new_id, article.text, None if signature is None else Signature.from_bytes(signature))
     return int(new_id)
 
 
 def _insert_version(session: Session, article_id: int, number: int, article: Article, origin: _Origin) -> None:
-    session.add(ArticleVersion(
-        article_id=article_id, version=number, content_hash=article.content_hash, modified=article.modified,
-        fetched_at=origin.seen, document_id=origin.document_id, extractor_version=origin.extractor_version,
-        extracted_at=utcnow(), reextractions=0,
-    ))
-    session.flush()
+    session.execute(_statement(session, "insert_version"), {
+        "article_id": article_id, "version": number, "content_hash": article.content_hash,
+        "modified": article.modified, "fetched_at": origin.seen, "document_id": origin.document_id,
+        "extractor_version": origin.extractor_version, "extracted_at": utcnow(), "reextractions": 0,
+    })
 
 
 def current_version(session: Session, article_id: int) -> int:
@@ -359,24 +395,22 @@ def _record_urls(session: Session, article_id: int, urls: Iterable[str | None], 
     new = False
     for u in dict.fromkeys(u for u in urls if u):
         inserted = session.execute(
-            _insert(session, ArticleUrl)
-            .values(url=u, article_id=article_id, first_seen=seen, last_seen=seen)
-            .on_conflict_do_nothing(index_elements=["url"])
-            .returning(ArticleUrl.id)
+            _statement(session, "insert_url"), {"url": u, "article_id": article_id, "first_seen": seen, "last_seen": seen}
         ).scalar_one_or_none()
         if inserted is not None:
             new = True
             _expire_urls(session, article_id)
             continue
-        session.execute(
-            update(ArticleUrl)
-            .where(ArticleUrl.url == u, ArticleUrl.article_id == article_id)
-            .values(
-                first_seen=_earlier(ArticleUrl.first_seen, seen),
-                last_seen=_later(ArticleUrl.last_seen, seen),
-            )
-        )
+        session.execute(_statement(session, "widen_url"), {"u": u, "article": article_id, "seen": seen})
+        _expire_loaded(session, ArticleUrl, lambda row, u=u: row.__dict__.get("url") == u)  # loaded, not reloaded
     return new
+
+
+def _expire_loaded(session: Session, model: type[Any], test: Any) -> None:
+    """Expire the loaded ``model`` objects for which ``test(obj)`` holds, after an UPDATE in SQL."""
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, model) and test(obj):
+            session.expire(obj)
 
 
 def _expire_urls(session: Session, article_id: int) -> None:
@@ -416,32 +450,25 @@ def add_document(
         raise ValueError("warc_path needs warc_offset and warc_length")
     digest = hashlib.sha256(raw).hexdigest()
     in_warc = warc_path is not None
-    new_id = session.execute(
-        _insert(session, Document)
-        .values(
-            url=url,
-            source_id=get_or_create_source(session, source) if source else None,
-            fetched_at=as_utc(fetched_at),
-            sha256=digest,
-            size=len(raw),
-            content_type=content_type,
-            encoding=encoding,
-            http_status=http_status,
-            headers=headers_json(headers),
-            raw=None if in_warc else zlib.compress(raw, RAW_COMPRESSION_LEVEL),
-            warc_path=warc_path,
-            warc_offset=warc_offset,
-            warc_length=warc_length,
-        )
-        .on_conflict_do_nothing(index_elements=["sha256", "url"])
-        .returning(Document.id)
-    ).scalar_one_or_none()
+    new_id = session.execute(_statement(session, "insert_document"), {
+        "url": url,
+        "source_id": get_or_create_source(session, source) if source else None,
+        "fetched_at": as_utc(fetched_at),
+        "sha256": digest,
+        "size": len(raw),
+        "content_type": content_type,
+        "encoding": encoding,
+        "http_status": http_status,
+        "headers": headers_json(headers),
+        "raw": None if in_warc else zlib.compress(raw, RAW_COMPRESSION_LEVEL),
+        "warc_path": warc_path,
+        "warc_offset": warc_offset,
+        "warc_length": warc_length,
+    }).scalar_one_or_none()
     if new_id is not None:
-        return new_id, True
-    existing = session.execute(
-        select(Document.id).where(Document.sha256 == digest, Document.url == url)
-    ).scalar_one()
-    return existing, False
+        return int(new_id), True
+    existing = session.execute(_statement(session, "document_at"), {"digest": digest, "at": url}).scalar_one()
+    return int(existing), False
 
 
 def set_document_outcome(
@@ -456,12 +483,13 @@ def set_document_outcome(
     if outcome not in OUTCOMES:
         raise ValueError(f"outcome must be one of {OUTCOMES}, not {outcome!r}")
     result = session.execute(
-        update(Document)
-        .where(Document.id == doc_id)
-        .values(outcome=outcome, article_id=article_id, reason=reason)
+        _statement(session, "set_outcome"), {"doc_id": doc_id, "outcome": outcome, "article": article_id, "why": reason}
     )
     if result.rowcount == 0:  # type: ignore[attr-defined]
         raise NotFound(f"no document {doc_id}")
+    loaded = session.identity_map.get(identity_key(Document, doc_id))
+    if loaded is not None:  # a Document read earlier in the session shows the new outcome
+        session.expire(loaded)
 
 
 #: The largest id a database integer column holds (SQLite and PostgreSQL BIGINT: signed 64-bit).
@@ -591,3 +619,39 @@ def stats(session: Session) -> dict[str, Any]:
         "by_lang": {lang or "und": n for lang, n in by_lang},
         "documents_by_outcome": {outcome or "pending": n for outcome, n in by_outcome},
     }
+
+
+# -- the prepared statements of the hot verbs (see _statement) ------------------------------
+
+_ARTICLES: Table = ArticleRecord.__table__  # type: ignore[assignment]
+_DOCUMENTS: Table = Document.__table__  # type: ignore[assignment]
+_URLS: Table = ArticleUrl.__table__  # type: ignore[assignment]
+_VERSIONS: Table = ArticleVersion.__table__  # type: ignore[assignment]
+
+_SOURCES: Table = Source.__table__  # type: ignore[assignment]
+
+_BUILDERS: dict[str, Any] = {
+    "source_affix": lambda ins: select(_SOURCES.c.id, _SOURCES.c.title_affix).where(_SOURCES.c.name == bindparam("name")),
+    "recent_titles": lambda ins: select(_ARTICLES.c.title).where(_ARTICLES.c.source_id == bindparam("source"))
+    .order_by(_ARTICLES.c.id.desc()).limit(RECENT_TITLES),
+    "set_affix": lambda ins: update(_SOURCES).where(_SOURCES.c.id == bindparam("source"))
+    .values(title_affix=bindparam("affix")),
+    "insert_document": lambda ins: ins(_DOCUMENTS).on_conflict_do_nothing(index_elements=["sha256", "url"])
+    .returning(_DOCUMENTS.c.id),
+    "document_at": lambda ins: select(_DOCUMENTS.c.id).where(
+        _DOCUMENTS.c.sha256 == bindparam("digest"), _DOCUMENTS.c.url == bindparam("at")),
+    "set_outcome": lambda ins: update(_DOCUMENTS).where(_DOCUMENTS.c.id == bindparam("doc_id")).values(
+        outcome=bindparam("outcome"), article_id=bindparam("article"), reason=bindparam("why")),
+    "insert_article": lambda ins: ins(_ARTICLES).on_conflict_do_nothing(index_elements=["content_hash"])
+    .returning(_ARTICLES.c.id),
+    "insert_version": lambda ins: ins(_VERSIONS),
+    "article_with_hash": lambda ins: select(_ARTICLES.c.id).where(_ARTICLES.c.content_hash == bindparam("h")),
+    "version_with_hash": lambda ins: select(_VERSIONS.c.article_id).where(
+        _VERSIONS.c.content_hash == bindparam("h")).limit(1),
+    "article_at_url": lambda ins: select(_URLS.c.article_id).where(_URLS.c.url == bindparam("u")),
+    "insert_url": lambda ins: ins(_URLS).on_conflict_do_nothing(index_elements=["url"]).returning(_URLS.c.id),
+    "widen_url": lambda ins: update(_URLS).where(
+        _URLS.c.url == bindparam("u"), _URLS.c.article_id == bindparam("article")).values(
+        first_seen=_earlier(_URLS.c.first_seen, bindparam("seen", type_=_URLS.c.first_seen.type)),
+        last_seen=_later(_URLS.c.last_seen, bindparam("seen", type_=_URLS.c.last_seen.type))),
+}

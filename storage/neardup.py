@@ -18,7 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import text as sql
 from sqlalchemy.orm import Session
 
 from crawler.core.neardup import BANDS, THRESHOLD, Signature, band_keys, signature, similarity
@@ -52,11 +51,18 @@ def _mark(conn) -> str:
     return "?" if conn.dialect.paramstyle == "qmark" else "%s"
 
 
-def _candidates(session: Session, keys: list[int]) -> list[tuple[int, Signature]]:
-    # Straight to the driver: SQLAlchemy's handling of 32 bound parameters costs more than the query.
+def _driver(session: Session) -> tuple[Any, str]:
+    """A cursor of the session's own DBAPI connection (inside the session's transaction) and its
+    parameter mark.  The index's statements go straight to the driver: SQLAlchemy's handling of
+    each statement and its parameters costs more than SQLite takes to run it."""
     conn = session.connection()
-    rows = conn.exec_driver_sql(_CANDIDATES[_mark(conn)], tuple(keys))
-    return [(article_id, Signature.from_bytes(blob)) for article_id, blob in rows]
+    return conn.connection.cursor(), _mark(conn)
+
+
+def _candidates(session: Session, keys: list[int]) -> list[tuple[int, Signature]]:
+    cursor, mark = _driver(session)
+    cursor.execute(_CANDIDATES[mark], keys)
+    return [(article_id, Signature.from_bytes(blob)) for article_id, blob in cursor.fetchall()]
 
 
 def near_duplicates(
@@ -70,25 +76,22 @@ def near_duplicates(
     return sorted(((i, s) for i, s in scored if s >= threshold), key=lambda x: (-x[1], x[0]))
 
 
-_ADD_SIGNATURE = sql(
-    "INSERT INTO neardup_signatures (article_id, signature) VALUES (:a, :s) ON CONFLICT (article_id) DO NOTHING"
-)
+_ADD_SIGNATURE = ("INSERT INTO neardup_signatures (article_id, signature) VALUES ({0}, {0}) "
+                  "ON CONFLICT (article_id) DO NOTHING")
 _ADD_BAND = "INSERT INTO neardup_bands (band, hash, article_id) VALUES ({0}, {0}, {0})"
-_SET_CLUSTER = sql("UPDATE articles SET cluster_id = :c, cluster_similarity = :s WHERE id = :a")
-_CLUSTER_OF = sql("SELECT cluster_id FROM articles WHERE id = :a")
-_SIGNATURE_OF = sql("SELECT signature FROM neardup_signatures WHERE article_id = :a")
+_SET_CLUSTER = "UPDATE articles SET cluster_id = {0}, cluster_similarity = {0} WHERE id = {0}"
+_CLUSTER_OF = "SELECT cluster_id FROM articles WHERE id = {0}"
+_SIGNATURE_OF = "SELECT signature FROM neardup_signatures WHERE article_id = {0}"
 
 
 def index_signature(session: Session, article_id: int, sig: Signature, keys: list[int] | None = None) -> None:
     """Write an article's band rows and signature (once: an indexed article is left as it is)."""
-    added: Any = session.execute(_ADD_SIGNATURE, {"a": article_id, "s": sig.to_bytes()})  # a CursorResult
-    if added.rowcount == 0:
+    cursor, mark = _driver(session)
+    cursor.execute(_ADD_SIGNATURE.format(mark), (article_id, sig.to_bytes()))
+    if cursor.rowcount == 0:
         return  # indexed before
     keys = keys if keys is not None else band_keys(sig)
-    conn = session.connection()
-    # The band rows go straight to the driver (executemany): SQLAlchemy's per-row parameter
-    # handling would cost more than the inserts.
-    conn.exec_driver_sql(_ADD_BAND.format(_mark(conn)), [(band, key, article_id) for band, key in enumerate(keys)])
+    cursor.executemany(_ADD_BAND.format(mark), [(band, key, article_id) for band, key in enumerate(keys)])
 
 
 def cluster_article(session: Session, article_id: int, text: str | None = None,
@@ -99,22 +102,26 @@ def cluster_article(session: Session, article_id: int, text: str | None = None,
         sig = signature(text or "")
     keys = band_keys(sig)
     found = near_duplicates(session, sig, exclude=article_id, keys=keys)
+    cursor, mark = _driver(session)
     if not found:
         cluster = Cluster(article_id, 1.0)
     else:
         nearest, score = found[0]
-        head = session.execute(_CLUSTER_OF, {"a": nearest}).scalar() or nearest
-        cluster = Cluster(head, _similarity_to(session, sig, head, found), nearest)
-    session.execute(_SET_CLUSTER, {"c": cluster.cluster_id, "s": cluster.similarity, "a": article_id})
+        cursor.execute(_CLUSTER_OF.format(mark), (nearest,))
+        row = cursor.fetchone()
+        head = (row[0] if row else None) or nearest
+        cluster = Cluster(head, _similarity_to(cursor, mark, sig, head, found), nearest)
+    cursor.execute(_SET_CLUSTER.format(mark), (cluster.cluster_id, cluster.similarity, article_id))
     index_signature(session, article_id, sig, keys)
     return cluster
 
 
-def _similarity_to(session: Session, sig: Signature, head: int, found: list[tuple[int, float]]) -> float:
+def _similarity_to(cursor: Any, mark: str, sig: Signature, head: int, found: list[tuple[int, float]]) -> float:
     """The similarity to the cluster's first article: from the candidates when it is one of
     them, else from its stored signature."""
     for i, score in found:
         if i == head:
             return score
-    blob = session.execute(_SIGNATURE_OF, {"a": head}).scalar()
-    return similarity(sig, Signature.from_bytes(blob)) if blob is not None else found[0][1]
+    cursor.execute(_SIGNATURE_OF.format(mark), (head,))
+    row = cursor.fetchone()
+    return similarity(sig, Signature.from_bytes(row[0])) if row is not None else found[0][1]

@@ -8,13 +8,16 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from crawler.core.arabic import content_hash
 from crawler.core.article import Article
 from crawler.core.neardup import (
-    BANDS, NUM_PERM, ROWS, THRESHOLD, MemoryIndex, Signature, band_keys, lsh_params, shingles, signature, similarity,
+    BANDS, NUM_PERM, ROWS, THRESHOLD, MemoryIndex, Signature, band_keys, lsh_params, shingle_hashes, shingles, signature,
+    similarity,
 )
 from storage import add_article, open_engine
 from storage.models import ArticleRecord, NeardupBand, NeardupSignature
@@ -110,4 +113,47 @@ def test_a_third_telling_joins_the_first_articles_cluster(db_url):
         again = cluster_article(s, ids[2], third)  # indexing twice writes no second set of rows
         assert again.cluster_id == ids[0]
         assert s.scalar(select(func.count()).select_from(NeardupBand)) == 3 * BANDS
+    engine.dispose()
+
+
+def _datasketch_signature(text: str):
+    """The signature as datasketch computes it: the straightforward way, one call per shingle."""
+    from datasketch import MinHash
+
+    mh = MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32", hashfunc=int)
+    hashes = shingle_hashes(text)
+    if len(hashes):
+        mh.update_batch(hashes.tolist())
+    return mh.hashvalues
+
+
+@pytest.mark.parametrize("pair", PAIRS[::7])
+def test_the_numpy_signature_is_datasketchs_minhash_value_for_value(pair):
+    """Signatures already in archives stay comparable: the same 128 values datasketch gives."""
+    for text in (pair["a"], pair["b"]):
+        assert signature(text).values.tolist() == _datasketch_signature(text).tolist()
+
+
+@given(st.lists(st.sampled_from(STORY.split() + ["x", "،", "1", "ABC"]), max_size=40).map(" ".join))
+@settings(max_examples=60, deadline=None)
+def test_the_numpy_signature_matches_datasketch_on_any_text(text):
+    assert signature(text).values.tolist() == _datasketch_signature(text).tolist()
+
+
+def test_the_extract_step_makes_the_signature_and_the_archive_stores_the_one_it_is_given(tmp_path):
+    """A crawl's worker process makes the signature with the article (the archive writer then
+    only reads it): it is the text's own, and the archive indexes what it is handed."""
+    from crawler.extraction import extract_document
+    from crawler.ingest import RawDocument, ingest
+
+    page = f"<html><head><title>خبر</title></head><body><article><h1>خبر</h1><p>{STORY}</p><p>{STORY[::-1]}</p></article></body></html>"
+    doc = RawDocument(data=page.encode(), url="https://news.example/a/1.html", kind="html")
+    done = extract_document(doc, datetime(2024, 5, 1))
+    assert done.article is not None and done.signature == signature(done.article.text).to_bytes()
+    engine = open_engine(f"sqlite:///{tmp_path / 'a.db'}")
+    with Session(engine) as s:
+        handed = signature(STORY).to_bytes()  # not the article's: shows which one is stored
+        result = ingest(s, doc, done.__class__("article", article=done.article, signature=handed))
+        s.commit()
+        assert s.get(NeardupSignature, result.article_id).signature == handed
     engine.dispose()

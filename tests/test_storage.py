@@ -467,3 +467,48 @@ def test_two_processes_adding_the_same_articles_end_with_one_row_each(db_url):
         assert stats(s)["articles"] == len(texts)
         assert set(s.execute(select(ArticleRecord.times_seen)).scalars()) == {2}
     eng.dispose()
+
+
+def test_a_source_id_is_looked_up_once_per_transaction_and_forgotten_with_a_rollback(tmp_path):
+    """The writer asks for the source of every page of a batch: one lookup per transaction; but a
+    rolled-back transaction took the new source row with it, and its id must not be handed out."""
+    from storage.archive import get_or_create_source
+    from storage.models import Source
+
+    engine = open_engine(f"sqlite:///{tmp_path / 'a.db'}")
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    with Session(engine) as session:
+        first = get_or_create_source(session, "wire")
+        before = len(statements)
+        assert get_or_create_source(session, "wire") == first and len(statements) == before
+        session.rollback()
+        again = get_or_create_source(session, "wire")
+        assert session.get(Source, again) is not None and len(statements) > before
+        session.commit()
+        assert get_or_create_source(session, "wire") == again
+    with Session(engine) as session:
+        assert session.scalars(select(Source.name)).all() == ["wire"]
+    engine.dispose()
+
+
+def test_a_sources_title_affix_is_found_over_its_recent_titles_and_remembered(tmp_path):
+    from storage.archive import source_title_affix
+    from storage.models import Source
+
+    engine = open_engine(f"sqlite:///{tmp_path / 'a.db'}")
+    titles = ["الشروق | خبر أول عن الطقس", "الشروق | خبر ثان عن الاقتصاد"]
+    with Session(engine) as session:
+        assert source_title_affix(session, "shorouk", titles[0]) is None  # no such source yet
+        for n, title in enumerate(titles):
+            body = f"نص الخبر رقم {n}"
+            add_article(session, Article(url=None, title=title, text=body, content_hash=content_hash(body)),
+                        url=f"https://shorouk.example/{n}", source="shorouk")
+        loaded = session.scalars(select(Source)).one()
+        assert loaded.title_affix is None
+        assert source_title_affix(session, "shorouk", "الشروق | خبر ثالث") == ("prefix", "الشروق")
+        assert loaded.title_affix == "prefix:الشروق"  # a loaded row shows what was written in SQL
+        session.commit()
+    with Session(engine) as session:  # remembered: no titles needed any more
+        assert source_title_affix(session, "shorouk", None) == ("prefix", "الشروق")
+    engine.dispose()

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import lxml.html
@@ -283,6 +284,7 @@ _MIN_TITLES = 3
 _AFFIX_SHARE = 0.6
 
 
+@lru_cache(maxsize=256)  # a source's recent titles are read again for each new article of it
 def _ends(title: str) -> tuple[str | None, str | None]:
     """The loose keys of the first and last title segments, when the title has more than one."""
     spans = segments(clean_text(title))
@@ -298,10 +300,11 @@ def source_title_affix(titles: Sequence[str]) -> tuple[str, str] | None:
     usable = [t for t in titles if t]
     if len(usable) < _MIN_TITLES:
         return None
+    ends = [_ends(title) for title in usable]
     for side, index in (("prefix", 0), ("suffix", 1)):
         counts: dict[str, int] = {}
-        for title in usable:
-            key = _ends(title)[index]
+        for pair in ends:
+            key = pair[index]
             if key:
                 counts[key] = counts.get(key, 0) + 1
         if counts:

@@ -21,6 +21,7 @@ that serves both redirects one to the other anyway.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
 
 import lxml.html
@@ -80,6 +81,7 @@ def _netloc(scheme: str, netloc: str) -> str:
     return f"{userinfo}@{hostport}" if userinfo else hostport
 
 
+@lru_cache(maxsize=4096)  # a page's URL is asked for several times (fetched, announced, seen-URL check)
 def canonicalize_url(url: str) -> str:
     """The canonical form of an http(s) URL (idempotent); raises ``ValueError`` for anything else."""
     parts = urlsplit(url.strip())

@@ -2,7 +2,13 @@
 other spelling of alef and hamza, other punctuation, a rewritten lead).
 
 Text -> word shingles of the Arabic-normalised text (:func:`crawler.core.arabic.normalize`, with
-Arabic and Latin punctuation folded away) -> a MinHash signature (datasketch) -> LSH band keys.
+Arabic and Latin punctuation folded away) -> a MinHash signature -> LSH band keys.
+
+The signature is datasketch's ``MinHash(num_perm=128, seed=1, scheme="affine32")`` fed the
+shingle hashes, computed here with numpy in one pass (the same permutations, drawn the way
+datasketch draws them; tests/test_neardup.py checks every value against datasketch), so a
+signature costs no Python call per shingle and storing an article does not import datasketch
+(and, through it, scipy).
 Two texts whose signatures share a band key are candidates; their estimated Jaccard similarity
 decides.  The bands and rows are chosen for the threshold (:func:`lsh_params`).
 
@@ -12,17 +18,15 @@ Pure: the band keys are plain integers, so an index of them can live anywhere.
 from __future__ import annotations
 
 import re
-import threading
 import zlib
 from dataclasses import dataclass
 
 import numpy as np
-from datasketch import MinHash
-
 from crawler.core.arabic import normalize
 
 __all__ = [
-    "SHINGLE", "NUM_PERM", "THRESHOLD", "Signature", "words", "shingles", "shingle_hashes", "signature", "similarity", "band_keys",
+    "SHINGLE", "NUM_PERM", "THRESHOLD", "Signature", "words", "shingles", "shingle_hashes", "minhash", "signature",
+    "similarity", "band_keys",
     "lsh_params", "MemoryIndex",
 ]
 
@@ -67,15 +71,19 @@ _WORD_CACHE_MAX = 500_000
 
 
 def _word_hashes(tokens: list[str]) -> np.ndarray:
-    """CRC-32 of each word, from a cache of the words met before (looked up in C, by ``map``)."""
+    """CRC-32 of each word (uint32), from a cache of the words met before (looked up in C, by ``map``)."""
     cache = _WORD_HASHES
+    try:  # the usual case once the cache is warm: every word met before
+        return np.fromiter(map(cache.__getitem__, tokens), dtype=np.uint32, count=len(tokens))
+    except KeyError:
+        pass
     new = [w for w in set(tokens) if w not in cache]
     if len(cache) + len(new) > _WORD_CACHE_MAX:
         cache.clear()
         new = list(set(tokens))
     for w in new:
         cache[w] = zlib.crc32(w.encode("utf-8"))
-    return np.fromiter(map(cache.__getitem__, tokens), dtype=np.uint64, count=len(tokens))
+    return np.fromiter(map(cache.__getitem__, tokens), dtype=np.uint32, count=len(tokens))
 
 
 _MIX = np.uint64(0x9E3779B1)  # an odd multiplier: the position of each word in the shingle counts
@@ -90,7 +98,7 @@ def shingle_hashes(text: str, size: int = SHINGLE) -> np.ndarray:
     tokens = words(text)
     if not tokens:
         return np.zeros(0, dtype=np.uint64)
-    hashed = _word_hashes(tokens)
+    hashed = _word_hashes(tokens).astype(np.uint64)
     size = min(size, len(hashed))
     count = len(hashed) - size + 1
     mixed = np.zeros(count, dtype=np.uint64)
@@ -99,28 +107,58 @@ def shingle_hashes(text: str, size: int = SHINGLE) -> np.ndarray:
     return np.unique(mixed)
 
 
-_TEMPLATE = MinHash(num_perm=NUM_PERM, seed=SEED, scheme="affine32")  # the permutations, made once
+def _permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The affine permutations ``h -> a * h + b mod 2**32`` of datasketch's affine32 scheme:
+    ``a`` odd, both drawn from numpy's ``RandomState(seed)`` in datasketch's order."""
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return a, b
 
 
-_LOCAL = threading.local()  # one MinHash per thread, cleared between texts (its set-up costs as much as a text)
+_PERM_A, _PERM_B = _permutations(NUM_PERM, SEED)  # made once: fixed by the seed
+_EMPTY = np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32)  # the signature of no shingle at all
 
 
-def _minhash() -> MinHash:
-    mh = getattr(_LOCAL, "minhash", None)
-    if mh is None:
-        mh = _LOCAL.minhash = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=int,
-                                      permutations=_TEMPLATE.permutations, scheme="affine32")
-    mh.clear()
-    return mh
+def _fmix32(hv: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finalizer (wrapping uint32 arithmetic), datasketch's pre-mix."""
+    hv = hv ^ (hv >> np.uint32(16))
+    hv = hv * np.uint32(0x85EBCA6B)
+    hv = hv ^ (hv >> np.uint32(13))
+    hv = hv * np.uint32(0xC2B2AE35)
+    mixed: np.ndarray = hv ^ (hv >> np.uint32(16))
+    return mixed
+
+
+def minhash(hashes: np.ndarray) -> np.ndarray:
+    """The ``NUM_PERM`` MinHash values (uint32) of a set of 32-bit hashes (repeats change nothing)."""
+    if not len(hashes):
+        return _EMPTY.copy()
+    mixed = _fmix32(np.asarray(hashes, dtype=np.uint32))
+    values: np.ndarray = (mixed[:, None] * _PERM_A + _PERM_B).min(axis=0)
+    return values
+
+
+def _shingle_hashes(text: str, size: int) -> np.ndarray:
+    """The 32-bit hashes of the text's shingles, repeats kept (uint32; the same mix as
+    :func:`shingle_hashes`, in wrapping 32-bit arithmetic)."""
+    tokens = words(text)
+    if not tokens:
+        return np.zeros(0, dtype=np.uint32)
+    hashed = _word_hashes(tokens)
+    size = min(size, len(hashed))
+    count = len(hashed) - size + 1
+    mixed = hashed[:count].copy()  # (0 * mix) ^ h, the first word
+    mix = np.uint32(int(_MIX))
+    for offset in range(1, size):
+        mixed *= mix
+        mixed ^= hashed[offset:offset + count]
+    return mixed
 
 
 def signature(text: str, size: int = SHINGLE) -> Signature:
-    """The MinHash signature (datasketch) of the text's shingle hashes."""
-    mh = _minhash()
-    hashes = shingle_hashes(text, size)
-    if len(hashes):
-        mh.update_batch(hashes.tolist())
-    return Signature(mh.hashvalues.copy())
+    """The MinHash signature of the text's shingle hashes (datasketch's affine32 values)."""
+    return Signature(minhash(_shingle_hashes(text, size)))
 
 
 def similarity(a: Signature, b: Signature) -> float:
@@ -163,7 +201,8 @@ def band_keys(sig: Signature, bands: int = BANDS, rows: int = ROWS) -> list[int]
     with np.errstate(over="ignore"):
         for row in range(rows):
             keys = (keys ^ table[:, row]) * _BAND_MIX
-    return [int(k) for k in keys.view(np.int64)]
+    keys_list: list[int] = keys.view(np.int64).tolist()
+    return keys_list
 
 
 class MemoryIndex:
