@@ -22,6 +22,7 @@ wrapped in square brackets ``[word]`` (:data:`MARKS`; « » are Arabic quotation
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -204,7 +205,6 @@ class Marker:
     seen: dict[str, tuple[bool, bool]] = field(default_factory=dict, repr=False, compare=False)
     checked: set[str] = field(default_factory=set, repr=False, compare=False)
     word_hits: set[str] = field(default_factory=set, repr=False, compare=False)
-    stem_hits: set[str] = field(default_factory=set, repr=False, compare=False)
 
     def test(self, word: str) -> tuple[bool, bool]:
         """(matches by word key or prefix, matches by stem), remembered per stored spelling."""
@@ -218,16 +218,58 @@ class Marker:
         return known
 
     def matching(self, spellings: set[str], by_stem: bool = False) -> set[str]:
-        """The stored spellings among ``spellings`` that match by word key or prefix (or by stem)."""
-        fresh = spellings - self.checked
-        for word in fresh:
-            found = self.test(word)
-            if found[0]:
-                self.word_hits.add(word)
-            if found[1]:
-                self.stem_hits.add(word)
-        self.checked |= fresh
-        return spellings & (self.stem_hits if by_stem else self.word_hits)
+        """The stored spellings among ``spellings`` that match by word key or prefix (or by stem).
+
+        Words and stems are looked up in :class:`_Spellings` (set operations, no loop over the
+        text's words); only a prefix query tests each spelling it has not seen yet."""
+        _SPELLINGS.learn(spellings)
+        if by_stem:
+            return spellings & _SPELLINGS.with_stems(self.stems)
+        found = spellings & _SPELLINGS.with_keys(self.words)
+        if self.prefixes:
+            fresh = spellings - self.checked - found
+            self.word_hits.update(w for w in fresh if self.test(w)[0])
+            self.checked |= fresh
+            found |= spellings & self.word_hits
+        return found
+
+
+class _Spellings:
+    """Stored spellings seen in snippets, by word key and by stem (a process-wide cache of
+    :func:`_word_keys`, inverted; emptied when it holds :data:`LIMIT` spellings)."""
+
+    LIMIT = 1_000_000
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.known: set[str] = set()
+        self.by_key: dict[str, set[str]] = {}
+        self.by_stem: dict[str, set[str]] = {}
+
+    def learn(self, spellings: set[str]) -> None:
+        fresh = spellings - self.known
+        if not fresh:
+            return
+        with self.lock:
+            if len(self.known) + len(fresh) > self.LIMIT:  # start again with this text's spellings
+                self.known, self.by_key, self.by_stem = set(), {}, {}
+                fresh = set(spellings)
+            for word in fresh:
+                keys, stems = _word_keys(word)
+                for key in keys:
+                    self.by_key.setdefault(key, set()).add(word)
+                for st in stems:
+                    self.by_stem.setdefault(st, set()).add(word)
+            self.known |= fresh
+
+    def with_keys(self, keys: set[str]) -> set[str]:
+        return set().union(*(self.by_key.get(k, ()) for k in keys))
+
+    def with_stems(self, stems: set[str]) -> set[str]:
+        return set().union(*(self.by_stem.get(st, ()) for st in stems))
+
+
+_SPELLINGS = _Spellings()
 
 
 @dataclass(frozen=True)
