@@ -441,6 +441,29 @@ def matching_sql(
     return sql + " ORDER BY " + order, params
 
 
+def window_sql(compiled: Compiled, filters: Filters) -> tuple[str, dict[str, Any]]:
+    """SQL of ``id, rank, source`` of the newest :data:`RANK_WINDOW` matches (filters applied) in
+    relevance order, in one pass: FTS5 hands the matches over newest first, the filters are checked
+    on the covering index, and bm25 (and the exact-form test) runs on the window's rows only.
+    The order is the one :func:`matching_sql` gives those rows with :func:`rank_window`'s bound."""
+    params: dict[str, Any] = {"full": compiled.full, "window": RANK_WINDOW}
+    where = _filter_sql(filters, params)
+    exact = "1"
+    if compiled.word != compiled.full:
+        params["word"] = compiled.word
+        exact = ("id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH :word "
+                 "AND rowid >= (SELECT min(id) FROM w))")
+    sql = (
+        "WITH w AS MATERIALIZED (SELECT a.id AS id, m.rank AS rank, s.name AS source "
+        f"FROM (SELECT rowid AS fid, {_bm25()} AS rank FROM articles_fts WHERE articles_fts MATCH :full) m "
+        "JOIN articles a INDEXED BY ix_articles_search ON a.id = m.fid LEFT JOIN sources s ON s.id = a.source_id"
+        + (" WHERE " + " AND ".join(where) if where else "")
+        + f" ORDER BY m.fid DESC LIMIT :window) SELECT id, rank, source, {exact} AS exact FROM w "
+        "ORDER BY exact DESC, rank, id"
+    )
+    return sql, params
+
+
 def rank_window(session: Session, compiled: Compiled, filters: Filters, window: int | None = None) -> int:
     """The smallest id among the newest ``window`` (:data:`RANK_WINDOW`) articles that match (filters applied), when
     more match: relevance ranks those and puts the older matches after them; else 0 (rank all).
@@ -479,9 +502,12 @@ def search(
     if limit > MAX_LIMIT or offset < 0:
         raise QueryError(f"limit must be 1-{MAX_LIMIT} and offset not negative")
     _require_backend(session)
-    ranked_from = rank_window(session, compiled, filters) if compiled is not None and sort == "relevance" else 0
-    sql, params = matching_sql(compiled, filters, columns="a.id, m.rank, s.name AS source", sort=sort,
-                               ranked_from=ranked_from, window_only=offset + limit <= RANK_WINDOW)
+    if compiled is not None and sort == "relevance" and offset + limit <= RANK_WINDOW:
+        sql, params = window_sql(compiled, filters)  # the page lies in the ranked window: one pass
+    else:
+        ranked_from = rank_window(session, compiled, filters) if compiled is not None and sort == "relevance" else 0
+        sql, params = matching_sql(compiled, filters, columns="a.id, m.rank, s.name AS source", sort=sort,
+                                   ranked_from=ranked_from)
     params.update(limit=limit, offset=offset)
     ranked = [(r.id, r.rank, r.source) for r in session.execute(text(sql + " LIMIT :limit OFFSET :offset"), params)]
     rows = _texts(session, [i for i, _, _ in ranked])
