@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
+
+import pytest
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -68,3 +72,19 @@ def test_add_articles_writes_what_a_loop_of_add_article_writes(tmp_path):
     assert len({row[11] for row in got["articles"]}) < len(got["articles"])  # the near-copy joined a cluster
     one.dispose()
     many.dispose()
+
+
+@pytest.mark.e2e
+def test_add_articles_analysing_in_a_process_pool_writes_the_same_archive(tmp_path):
+    one, pooled = (open_engine(f"sqlite:///{tmp_path / name}") for name in ("one.db", "pool.db"))
+    items = stream()
+    with Session(one) as s:
+        list(add_articles(s, items, chunk=5))
+        s.commit()
+        expected = archive(s)
+    with Session(pooled) as s, ProcessPoolExecutor(2) as pool:
+        list(add_articles(s, items, chunk=5, map=partial(pool.map, chunksize=3)))
+        s.commit()
+        assert archive(s) == expected
+    one.dispose()
+    pooled.dispose()
