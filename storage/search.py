@@ -14,6 +14,8 @@ connection by :mod:`storage.db`), as a contentless table needs.
 only) and the *full* one (word keys or stems).  Hits of the full one that the word one also finds
 come first (exact word forms rank above stem-only matches), each tier by bm25 with the title
 weighted above the body.  Every key is quoted, so nothing the user types is FTS5 syntax.
+Relevance ranks the newest :data:`RANK_WINDOW` matches (after the filters); older matches of a
+broader query follow them, newest first (:func:`window_sql`, :func:`rank_window`).
 
 **Snippets** are cut from the STORED text (as published, diacritics and all), about
 :data:`SNIPPET_WORDS` words around the first matching word; every matching word in the snippet is
@@ -399,13 +401,13 @@ def _bm25() -> str:
 
 def matching_sql(
     compiled: Compiled | None, filters: Filters, *, columns: str, sort: str = "relevance",
-    ranked_from: int = 0, window_only: bool = False,
+    ranked_from: int = 0,
 ) -> tuple[str, dict[str, Any]]:
     """SQL selecting ``columns`` (over ``a`` = articles, ``s`` = sources, ``rank``, ``exact``) of
     the articles matching the query and filters, in ``sort`` order; and its parameters.
 
     ``ranked_from`` (relevance only; :func:`rank_window`): matches with an id below it are not
-    ranked but follow the ranked ones, newest first; ``window_only`` leaves them out altogether."""
+    ranked but follow the ranked ones, newest first."""
     if sort not in SORTS:
         raise QueryError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
     params: dict[str, Any] = {}
@@ -417,13 +419,11 @@ def matching_sql(
         params["full"] = compiled.full
         ranked = sort == "relevance"
         windowed = ranked and ranked_from > 0
-        bound = bounded = ""
+        bound = ""
         if windowed:
             params["ranked_from"] = ranked_from
             bound = " AND rowid >= :ranked_from"
-            bounded = bound if window_only else ""
-        rank = (f"CASE WHEN rowid >= :ranked_from THEN {_bm25()} END" if windowed and not window_only
-                else _bm25() if ranked else "0.0")
+        rank = f"CASE WHEN rowid >= :ranked_from THEN {_bm25()} END" if windowed else _bm25() if ranked else "0.0"
         if ranked and compiled.word != compiled.full:
             params["word"] = compiled.word
             exact = f"m.fid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH :word{bound})"
@@ -432,10 +432,10 @@ def matching_sql(
         # the matches join a covering index, not the (large) article rows, for filters and dates
         sql = (
             f"SELECT {columns}, {exact} AS exact "
-            f"FROM (SELECT rowid AS fid, {rank} AS rank FROM articles_fts WHERE articles_fts MATCH :full{bounded}) m "
+            f"FROM (SELECT rowid AS fid, {rank} AS rank FROM articles_fts WHERE articles_fts MATCH :full) m "
             "JOIN articles a INDEXED BY ix_articles_search ON a.id = m.fid LEFT JOIN sources s ON s.id = a.source_id"
         )
-        order = _WINDOWED if windowed and not window_only else _ORDER[sort]
+        order = _WINDOWED if windowed else _ORDER[sort]
     if where:
         sql += " WHERE " + " AND ".join(where)
     return sql + " ORDER BY " + order, params
