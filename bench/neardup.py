@@ -85,7 +85,7 @@ def rss_mb() -> float:
 
 
 def index_size(engine) -> int | None:
-    names = ("neardup_bands", "ix_neardup_bands_article_id", "neardup_signatures")
+    names = ("neardup_bands", "neardup_signatures")
     with engine.connect() as conn:
         try:
             rows = conn.execute(text("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name")).all()

@@ -1,12 +1,16 @@
 """Search benchmark: latency, export speed, archive size, and recall/precision on the labelled set.
 
     python bench/search.py                 # 200,000 synthetic articles
-    python bench/search.py --n 20000 --db /tmp/bench.db [--keep] [--json]
+    python bench/search.py --n 20000 --keep /tmp/bench20k.db [--json]
+
+``--keep PATH`` builds the archive at PATH once and reuses it on later runs (it must hold --n
+articles); without it the archive is built in a temporary directory and removed afterwards.
 
 The archive is built from the real Arabic texts of tests/fixtures/search/articles.json (copied from
 ../shared): each synthetic article is 8-24 sentences drawn from them, with a title, one of 12
-sources, a day in 2023-2024, a section and an author, stored through storage.archive.add_article
-(so the index is written the way a crawl writes it).  Then it prints:
+sources, a day in 2023-2024, a section and an author, stored through storage.bulk.add_articles
+(the batch form of storage.archive.add_article: the same rows, index rows and near-duplicate
+clusters a crawl writes, a few thousand articles a transaction).  Then it prints:
 
 * median and 95th percentile latency of a fixed query set (search, 20 hits with snippets), without
   filters and with a source + date-range filter, through the library and through the HTTP API
@@ -32,8 +36,10 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,6 +52,7 @@ from crawler.cli.query import write_export  # noqa: E402
 from crawler.core.arabic import content_hash  # noqa: E402
 from crawler.core.article import Article  # noqa: E402
 from storage import add_article, open_engine  # noqa: E402
+from storage.bulk import add_articles  # noqa: E402
 from storage.search import Filters, export_rows, search  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures" / "search"
@@ -93,20 +100,26 @@ def synthetic(rng: random.Random, pool: list[str], i: int) -> tuple[Article, str
     return article, source
 
 
-def build(path: Path, n: int, batch: int = 2000) -> int:
+def build(path: Path, n: int, batch: int = 5000, workers: int = 2) -> int:
     rng = random.Random(14)
     pool = sentences()
     engine = open_engine(f"sqlite:///{path}")
     text_bytes = 0
     started = time.perf_counter()
-    with Session(engine) as s:
+
+    def articles() -> Iterator[tuple[Article, str]]:
+        nonlocal text_bytes
         for i in range(n):
             article, source = synthetic(rng, pool, i)
             text_bytes += len(article.text.encode()) + len((article.title or "").encode())
-            add_article(s, article, source=source)
-            if (i + 1) % batch == 0:
+            yield article, source
+
+    with Session(engine) as s, ProcessPoolExecutor(max(1, workers)) as workers_pool:
+        analyse = partial(workers_pool.map, chunksize=25) if workers > 1 else map
+        for done, _ in enumerate(add_articles(s, articles(), map=analyse), 1):
+            if done % batch == 0:
                 s.commit()
-                print(f"\r  built {i + 1}/{n} ({(i + 1) / (time.perf_counter() - started):.0f}/s)", end="", file=sys.stderr)
+                print(f"\r  built {done}/{n} ({done / (time.perf_counter() - started):.0f}/s)", end="", file=sys.stderr)
         s.commit()
         s.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
     print(file=sys.stderr)
@@ -208,6 +221,15 @@ def index_bytes(engine) -> int | None:
             return None
 
 
+def articles_in(path: Path) -> int:
+    engine = open_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as c:
+            return int(c.execute(text("SELECT count(*) FROM articles")).scalar_one())
+    finally:
+        engine.dispose()
+
+
 def labelled(path: Path) -> dict[str, float]:
     articles = json.loads((FIXTURES / "articles.json").read_text("utf-8"))
     pairs = json.loads((FIXTURES / "labelled.json").read_text("utf-8"))
@@ -235,20 +257,24 @@ def labelled(path: Path) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=200_000, help="synthetic articles (default 200,000)")
-    parser.add_argument("--db", type=Path, default=None, help="archive file (default: a temporary one)")
-    parser.add_argument("--keep", action="store_true", help="reuse --db if it exists, and keep it")
+    parser.add_argument("--keep", type=Path, default=None, metavar="PATH",
+                        help="build the archive at PATH once and reuse it on later runs (default: a temporary one)")
     parser.add_argument("--rounds", type=int, default=5, help="runs of each query")
+    parser.add_argument("--workers", type=int, default=2, help="processes analysing articles while building")
     parser.add_argument("--json", action="store_true", help="the figures as JSON on stdout (the text on stderr)")
     args = parser.parse_args()
     out = sys.stderr if args.json else sys.stdout
     report: dict[str, object] = {}
     tmp = Path(tempfile.mkdtemp(prefix="akhbar-bench-"))
-    path = args.db or tmp / "bench.db"
-    if path.exists() and not args.keep:
-        path.unlink()
-    t = time.perf_counter()
-    text_bytes = build(path, args.n) if not path.exists() or path.stat().st_size == 0 or not args.keep else None
-    if text_bytes is not None:
+    path = args.keep or tmp / "bench.db"
+    if path.exists() and path.stat().st_size > 0:
+        held = articles_in(path)
+        if held != args.n:
+            raise SystemExit(f"{path} holds {held} articles, not --n {args.n}: remove it or give another PATH")
+        print(f"reusing {path}", file=out)
+    else:
+        t = time.perf_counter()
+        build(path, args.n, workers=args.workers)
         report["build_s"] = round(time.perf_counter() - t, 1)
         print(f"built {args.n} articles in {time.perf_counter() - t:.0f} s", file=out)
     engine = open_engine(f"sqlite:///{path}")
@@ -279,7 +305,7 @@ def main() -> None:
     report["labelled"] = shares = labelled(tmp / "labelled.db")
     for key, value in shares.items():
         print(f"labelled set: {key} {value:.3f}", file=out)
-    if not args.keep and args.db is None:
+    if args.keep is None:
         path.unlink()
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=1))

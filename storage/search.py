@@ -18,6 +18,8 @@ connection by :mod:`storage.db`), as a contentless table needs.
 only) and the *full* one (word keys or stems).  Hits of the full one that the word one also finds
 come first (exact word forms rank above stem-only matches), each tier by bm25 with the title
 weighted above the body.  Every key is quoted, so nothing the user types is FTS5 syntax.
+Relevance ranks the newest :data:`RANK_WINDOW` matches (after the filters); older matches of a
+broader query follow them, newest first (:func:`window_sql`, :func:`rank_window`).
 
 **Snippets** are cut from the STORED text (as published, diacritics and all), about
 :data:`SNIPPET_WORDS` words around the first matching word; every matching word in the snippet is
@@ -26,12 +28,14 @@ wrapped in square brackets ``[word]`` (:data:`MARKS`; « » are Arabic quotation
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import select, text
@@ -64,9 +68,11 @@ _STEM_COLUMNS = {None: ("title_stem", "body_stem"), "title": ("title_stem",), "b
 @dataclass(frozen=True)
 class Hit:
     """One search result.  Hits come exact-word matches first, then stem-only ones; ``score``
-    (bm25, higher is better) orders the hits within each of the two.  ``copies`` and ``outlets``:
-    the matching articles the hit stands for and their distinct sources (one article here;
-    a whole story when near-duplicates are folded, :mod:`storage.collapse`)."""
+    (bm25, higher is better) orders the hits within each of the two.  Matches older than the
+    newest :data:`RANK_WINDOW` of a broad query are not ranked (SQLite): they follow, newest first,
+    with ``score`` 0.  ``copies`` and ``outlets``: the matching articles the hit stands for and
+    their distinct sources (one article here; a whole story when near-duplicates are folded,
+    :mod:`storage.collapse`)."""
 
     id: int
     url: str | None
@@ -157,6 +163,25 @@ def reindex_article(session: Session, article_id: int, title: str | None, body: 
         search_pg.index_article(session, article_id, title, body)
 
 
+def index_rows(articles: Sequence[tuple[int, str | None, str]]) -> list[dict[str, Any]]:
+    """The index rows of ``(id, title, text)`` articles (pure: no database)."""
+    return [index_values(*a) for a in articles]
+
+
+def index_analysed(session: Session, rows: Sequence[tuple[int, str, str, str, str]]) -> None:
+    """Index NEW articles, given as ``(id, title words, body words, title stems, body stems)``
+    (:func:`index_rows`' columns), with one statement (SQLite); PostgreSQL indexes each article
+    from its stored text."""
+    if _sqlite(session):
+        if rows:
+            keys = ("id", "title", "body", "title_stem", "body_stem")
+            session.execute(_INSERT, [dict(zip(keys, row)) for row in rows])
+        return
+    for row in rows:
+        stored = session.execute(select(ArticleRecord.title, ArticleRecord.text).where(ArticleRecord.id == row[0])).one()
+        index_article(session, row[0], stored.title, stored.text)
+
+
 def rebuild_index(session: Session, *, batch: int = 500) -> int:
     """Re-index every article from its stored text (after the analysis changed); returns the count."""
     if _postgresql(session):
@@ -208,6 +233,8 @@ class Marker:
     stems: set[str] = field(default_factory=set)
     prefixes: set[str] = field(default_factory=set)
     seen: dict[str, tuple[bool, bool]] = field(default_factory=dict, repr=False, compare=False)
+    checked: set[str] = field(default_factory=set, repr=False, compare=False)
+    word_hits: set[str] = field(default_factory=set, repr=False, compare=False)
 
     def test(self, word: str) -> tuple[bool, bool]:
         """(matches by word key or prefix, matches by stem), remembered per stored spelling."""
@@ -219,6 +246,60 @@ class Marker:
             )
             known = self.seen[word] = (by_word, bool(stems & self.stems))
         return known
+
+    def matching(self, spellings: set[str], by_stem: bool = False) -> set[str]:
+        """The stored spellings among ``spellings`` that match by word key or prefix (or by stem).
+
+        Words and stems are looked up in :class:`_Spellings` (set operations, no loop over the
+        text's words); only a prefix query tests each spelling it has not seen yet."""
+        _SPELLINGS.learn(spellings)
+        if by_stem:
+            return spellings & _SPELLINGS.with_stems(self.stems)
+        found = spellings & _SPELLINGS.with_keys(self.words)
+        if self.prefixes:
+            fresh = spellings - self.checked - found
+            self.word_hits.update(w for w in fresh if self.test(w)[0])
+            self.checked |= fresh
+            found |= spellings & self.word_hits
+        return found
+
+
+class _Spellings:
+    """Stored spellings seen in snippets, by word key and by stem (a process-wide cache of
+    :func:`_word_keys`, inverted; emptied when it holds :data:`LIMIT` spellings)."""
+
+    LIMIT = 1_000_000
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.known: set[str] = set()
+        self.by_key: dict[str, set[str]] = {}
+        self.by_stem: dict[str, set[str]] = {}
+
+    def learn(self, spellings: set[str]) -> None:
+        fresh = spellings - self.known
+        if not fresh:
+            return
+        with self.lock:
+            if len(self.known) + len(fresh) > self.LIMIT:  # start again with this text's spellings
+                self.known, self.by_key, self.by_stem = set(), {}, {}
+                fresh = set(spellings)
+            for word in fresh:
+                keys, stems = _word_keys(word)
+                for key in keys:
+                    self.by_key.setdefault(key, set()).add(word)
+                for st in stems:
+                    self.by_stem.setdefault(st, set()).add(word)
+            self.known |= fresh
+
+    def with_keys(self, keys: set[str]) -> set[str]:
+        return set().union(*(self.by_key.get(k, ()) for k in keys))
+
+    def with_stems(self, stems: set[str]) -> set[str]:
+        return set().union(*(self.by_stem.get(st, ()) for st in stems))
+
+
+_SPELLINGS = _Spellings()
 
 
 @dataclass(frozen=True)
@@ -336,13 +417,25 @@ _ORDER = {
     "newest": "a.published_utc IS NULL, a.published_utc DESC, a.id DESC",
     "oldest": "a.published_utc IS NULL, a.published_utc, a.id",
 }
+#: Relevance ranks the newest this many matches (filters applied) of a query; older matches of a
+#: query that has more follow them, newest first (see :func:`rank_window`).
+RANK_WINDOW = 2000
+_WINDOWED = "m.fid < :ranked_from, exact DESC, rank, CASE WHEN m.fid < :ranked_from THEN -a.id ELSE a.id END"
+
+
+def _bm25() -> str:
+    return f"bm25(articles_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}, {TITLE_WEIGHT * STEM_WEIGHT}, {BODY_WEIGHT * STEM_WEIGHT})"
 
 
 def matching_sql(
-    compiled: Compiled | None, filters: Filters, *, columns: str, sort: str = "relevance"
+    compiled: Compiled | None, filters: Filters, *, columns: str, sort: str = "relevance",
+    ranked_from: int = 0,
 ) -> tuple[str, dict[str, Any]]:
     """SQL selecting ``columns`` (over ``a`` = articles, ``s`` = sources, ``rank``, ``exact``) of
-    the articles matching the query and filters, in ``sort`` order; and its parameters."""
+    the articles matching the query and filters, in ``sort`` order; and its parameters.
+
+    ``ranked_from`` (relevance only; :func:`rank_window`): matches with an id below it are not
+    ranked but follow the ranked ones, newest first."""
     if sort not in SORTS:
         raise QueryError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
     params: dict[str, Any] = {}
@@ -353,10 +446,15 @@ def matching_sql(
     else:
         params["full"] = compiled.full
         ranked = sort == "relevance"
-        rank = f"bm25(articles_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}, {TITLE_WEIGHT * STEM_WEIGHT}, {BODY_WEIGHT * STEM_WEIGHT})" if ranked else "0.0"
+        windowed = ranked and ranked_from > 0
+        bound = ""
+        if windowed:
+            params["ranked_from"] = ranked_from
+            bound = " AND rowid >= :ranked_from"
+        rank = f"CASE WHEN rowid >= :ranked_from THEN {_bm25()} END" if windowed else _bm25() if ranked else "0.0"
         if ranked and compiled.word != compiled.full:
             params["word"] = compiled.word
-            exact = "m.fid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH :word)"
+            exact = f"m.fid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH :word{bound})"
         else:
             exact = "1"
         # the matches join a covering index, not the (large) article rows, for filters and dates
@@ -365,10 +463,50 @@ def matching_sql(
             f"FROM (SELECT rowid AS fid, {rank} AS rank FROM articles_fts WHERE articles_fts MATCH :full) m "
             "JOIN articles a INDEXED BY ix_articles_search ON a.id = m.fid LEFT JOIN sources s ON s.id = a.source_id"
         )
-        order = _ORDER[sort]
+        order = _WINDOWED if windowed else _ORDER[sort]
     if where:
         sql += " WHERE " + " AND ".join(where)
     return sql + " ORDER BY " + order, params
+
+
+def window_sql(compiled: Compiled, filters: Filters) -> tuple[str, dict[str, Any]]:
+    """SQL of ``id, rank, source`` of the newest :data:`RANK_WINDOW` matches (filters applied) in
+    relevance order, in one pass: FTS5 hands the matches over newest first, the filters are checked
+    on the covering index, and bm25 (and the exact-form test) runs on the window's rows only.
+    The order is the one :func:`matching_sql` gives those rows with :func:`rank_window`'s bound."""
+    params: dict[str, Any] = {"full": compiled.full, "window": RANK_WINDOW}
+    where = _filter_sql(filters, params)
+    exact = "1"
+    if compiled.word != compiled.full:
+        params["word"] = compiled.word
+        exact = ("id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH :word "
+                 "AND rowid >= (SELECT min(id) FROM w))")
+    sql = (
+        "WITH w AS MATERIALIZED (SELECT a.id AS id, m.rank AS rank, s.name AS source "
+        f"FROM (SELECT rowid AS fid, {_bm25()} AS rank FROM articles_fts WHERE articles_fts MATCH :full) m "
+        "JOIN articles a INDEXED BY ix_articles_search ON a.id = m.fid LEFT JOIN sources s ON s.id = a.source_id"
+        + (" WHERE " + " AND ".join(where) if where else "")
+        + f" ORDER BY m.fid DESC LIMIT :window) SELECT id, rank, source, {exact} AS exact FROM w "
+        "ORDER BY exact DESC, rank, id"
+    )
+    return sql, params
+
+
+def rank_window(session: Session, compiled: Compiled, filters: Filters, window: int | None = None) -> int:
+    """The smallest id among the newest ``window`` (:data:`RANK_WINDOW`) articles that match (filters applied), when
+    more match: relevance ranks those and puts the older matches after them; else 0 (rank all).
+
+    FTS5 hands its matches over in id order, so this reads ``window`` matches, not all of them;
+    ranking every match of a word that a quarter of the archive holds would cost bm25 on each."""
+    params: dict[str, Any] = {"full": compiled.full, "skip": (window or RANK_WINDOW) - 1}
+    where = _filter_sql(filters, params)
+    sql = ("SELECT m.rowid FROM articles_fts m "
+           + ("JOIN articles a INDEXED BY ix_articles_search ON a.id = m.rowid LEFT JOIN sources s ON s.id = a.source_id "
+              if where else "")
+           + "WHERE articles_fts MATCH :full" + "".join(" AND " + w for w in where)
+           + " ORDER BY m.rowid DESC LIMIT 1 OFFSET :skip")
+    found = session.execute(text(sql), params).scalar()
+    return int(found) if found is not None else 0
 
 
 def search(
@@ -392,16 +530,21 @@ def search(
     if limit > MAX_LIMIT or offset < 0:
         raise QueryError(f"limit must be 1-{MAX_LIMIT} and offset not negative")
     _require_backend(session)
-    columns = "a.id, m.rank, s.name AS source"
     if _postgresql(session):
         tsq = _pg_query(query) if compiled else None
+        columns = "a.id, m.rank, s.name AS source"
         sql, params = search_pg.matching_sql(tsq, filters, columns=columns, sort=_sort(sort), limit=limit, offset=offset)
+        with search_pg.index_plans(session):
+            ranked = [(r.id, r.rank, r.source) for r in session.execute(text(sql), params)]
     else:
-        sql, params = matching_sql(compiled, filters, columns=columns, sort=sort)
+        if compiled is not None and sort == "relevance" and offset + limit <= RANK_WINDOW:
+            sql, params = window_sql(compiled, filters)  # the page lies in the ranked window: one pass
+        else:
+            ranked_from = rank_window(session, compiled, filters) if compiled is not None and sort == "relevance" else 0
+            sql, params = matching_sql(compiled, filters, columns="a.id, m.rank, s.name AS source", sort=sort,
+                                       ranked_from=ranked_from)
         params.update(limit=limit, offset=offset)
-        sql += " LIMIT :limit OFFSET :offset"
-    with search_pg.index_plans(session) if _postgresql(session) else nullcontext():
-        ranked = [(r.id, r.rank, r.source) for r in session.execute(text(sql), params)]
+        ranked = [(r.id, r.rank, r.source) for r in session.execute(text(sql + " LIMIT :limit OFFSET :offset"), params)]
     rows = _texts(session, [i for i, _, _ in ranked])
     marker = compiled.marker if compiled else Marker()
     return [
@@ -411,7 +554,7 @@ def search(
             title=rows[i].title,
             published=rows[i].published,
             snippet=make_snippet(rows[i].text, marker, marks=marks),
-            score=-float(rank),
+            score=-float(rank) if rank is not None else 0.0,
             source=source,
         )
         for i, rank, source in ranked
@@ -472,13 +615,9 @@ def _word_keys(word: str) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(keys), frozenset(stem(k) for k in keys)
 
 
-def _scan(stored: str, matches: Iterator[re.Match[str]], spans: list[tuple[int, int]], test) -> int | None:
-    """Collect word spans into ``spans`` up to the first word that passes ``test``; its index."""
-    for m in matches:
-        spans.append(m.span())
-        if test(stored[m.start() : m.end()]):
-            return len(spans) - 1
-    return None
+def _first(words: list[str], matching: set[str]) -> int | None:
+    """Index of the first of ``words`` in ``matching``."""
+    return next((i for i, w in enumerate(words) if w in matching), None)
 
 
 def make_snippet(
@@ -493,32 +632,32 @@ def make_snippet(
 
     Words match by word key (or prefix); only when none does (a stem-only hit) are words marked
     by stem.  Removing the marks gives back an exact substring of ``stored``.  When no word
-    matches (a title-only hit), the opening words are returned unmarked.
+    matches (a title-only hit), the opening words are returned unmarked.  Each distinct spelling
+    is tested once (a text of 600 words has about 400).
     """
-    spans: list[tuple[int, int]] = []
-    found = _scan(stored, _stored_word().finditer(stored), spans, lambda w: marker.test(w)[0])
-    which = 0
-    if found is None:  # a stem-only hit: mark the words by stem
-        which, found = 1, next((i for i, (a, b) in enumerate(spans) if marker.test(stored[a:b])[1]), None)
-    if not spans:
+    pattern = _stored_word()
+    texts = pattern.findall(stored)
+    if not texts:
         return ""
+    spellings = set(texts)
+    matching = marker.matching(spellings)
+    found = _first(texts, matching)
+    if found is None:  # a stem-only hit: mark the words by stem
+        matching = marker.matching(spellings, by_stem=True)
+        found = _first(texts, matching)
     first = found or 0
-    # the words up to the end of the window (the scan stopped at the first match)
-    rest = _stored_word().finditer(stored, spans[-1][1])
-    while len(spans) < max(first - lead, 0) + words and (m := next(rest, None)) is not None:
-        spans.append(m.span())
-    texts = [stored[a:b] for a, b in spans]
     start = max(0, first - lead)
-    end = min(len(spans), start + words)
+    end = min(len(texts), start + words)
     start = max(0, end - words)
+    spans = [m.span() for m in islice(pattern.finditer(stored), end)][start:]
     opening, closing = marks
     pieces: list[str] = []
-    cursor = spans[start][0]
-    for (a, b), word in zip(spans[start:end], texts[start:end]):
-        if marker.test(word)[which]:
+    cursor = spans[0][0]
+    for (a, b), word in zip(spans, texts[start:end]):
+        if word in matching:
             pieces.append(stored[cursor:a] + opening + stored[a:b] + closing)
             cursor = b
-    pieces.append(stored[cursor : spans[end - 1][1]])
+    pieces.append(stored[cursor : spans[-1][1]])
     return "".join(pieces)
 
 
@@ -584,12 +723,15 @@ def export_rows(
     every article the filters let through."""
     _require_backend(session)
     compiled = compile_query(query)
+    filters = filters or Filters()
     if _postgresql(session):
         tsq = _pg_query(query) if compiled else None
-        sql, params = search_pg.matching_sql(tsq, filters or Filters(), columns=_EXPORT_COLUMNS, sort=_sort(sort))
+        sql, params = search_pg.matching_sql(tsq, filters, columns=_EXPORT_COLUMNS, sort=_sort(sort))
+        with search_pg.index_plans(session):  # the plan is made here
+            result = session.execute(text(sql).execution_options(yield_per=batch), params)
     else:
-        sql, params = matching_sql(compiled, filters or Filters(), columns=_EXPORT_COLUMNS, sort=sort)
-    with search_pg.index_plans(session) if _postgresql(session) else nullcontext():  # the plan is made here
+        ranked_from = rank_window(session, compiled, filters) if compiled is not None and sort == "relevance" else 0
+        sql, params = matching_sql(compiled, filters, columns=_EXPORT_COLUMNS, sort=sort, ranked_from=ranked_from)
         result = session.execute(text(sql).execution_options(yield_per=batch), params)
     yield from _exported(result, batch)
 
