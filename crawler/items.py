@@ -26,6 +26,9 @@ LASTMOD_KEY = "akhbar_lastmod"
 CONDITIONAL_KEY = "akhbar_conditional"
 #: Where the WARC capture middleware leaves the WARC pointer of the response.
 WARC_KEY = "akhbar_warc"
+#: A retry's wall-clock time (``time.time()``) before which it must not go out: the crawl's
+#: scheduler (crawler/retrywait.py) holds it until then, outside the downloader's slots.
+NOT_BEFORE_KEY = "akhbar_not_before"
 
 
 @dataclass
