@@ -12,7 +12,7 @@
   followed, whatever the request (Scrapy's offsite check lets start requests through).
 * :class:`PageSizeMiddleware` - article pages larger than ``AKHBAR_MAX_PAGE_BYTES`` (decompressed)
   are cut off in the download (Scrapy's ``download_maxsize``, which its HttpCompressionMiddleware
-  applies while it decompresses: a gzip bomb stops at the bound).
+  applies while it decompresses: a gzip bomb stops at the bound), and recorded ``rejected``.
 * :class:`WarcCaptureMiddleware` - writes every response (and its request) to WARC as it came
   over the wire, counts pages and bytes, and tells the spider where the record lies.
 * :class:`SeenUrlMiddleware` (spider middleware) - drops the article requests (``meta[ARTICLE_KEY]``)
@@ -241,7 +241,8 @@ class OffsiteRedirectMiddleware:
 class PageSizeMiddleware:
     """Gives article requests (``meta[ARTICLE_KEY]``) the download bound ``AKHBAR_MAX_PAGE_BYTES``; feeds
     and sitemaps keep ``DOWNLOAD_MAXSIZE`` (a sitemap may be tens of MB).  A page over the bound fails
-    its request (on the wire, or while it is decompressed) and is counted ``errors/too_large``."""
+    its request (declared, on the wire, or while it is decompressed); the spider's errback makes it a
+    :class:`crawler.items.RefusedPage`, recorded ``rejected`` without its body by the ingest pipeline."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
