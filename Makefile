@@ -2,8 +2,10 @@
 #   make run   - install akhbar, replay the bundled seeds into archive.db, show a search,
 #                then run the scheduler on the shipped sources.toml (Ctrl-C stops it)
 #   make test  - install akhbar with its test tools and run the whole test suite
-#   make bench - extraction quality and speed; crawl speed, CPU, memory and duplicates against a plain
-#                Scrapy + trafilatura spider (1,000 pages); a 20,000-page memory soak (all on 127.0.0.1)
+#   make bench - every benchmark of bench/: extraction quality and speed, dates, article parts, page
+#                type, near-duplicates and search (20,000 articles each), crawl speed, CPU, memory and
+#                duplicates against a plain Scrapy + trafilatura spider (1,000 pages), and a memory soak
+#                (SOAK_PAGES, 20,000 pages: about 20 minutes on 2 cores; all on 127.0.0.1)
 # Every step runs through $(PYTHON) (`make run PYTHON=.venv/bin/python` needs no activated venv
 # and no `akhbar` on PATH). Dependencies come pinned from requirements.lock (see `make lock`).
 PYTHON ?= python3
@@ -33,10 +35,19 @@ test: install-test
 typecheck: install-test
 	$(PYTHON) -m mypy
 
+# Sizes that finish in minutes; the benchmarks take larger ones by hand (bench/*.py --help).
+BENCH_ARTICLES ?= 20000
+SOAK_PAGES ?= 20000
+
 bench: install-test
 	$(PYTHON) bench/extraction.py
+	$(PYTHON) bench/dates.py
+	$(PYTHON) bench/anatomy.py
+	$(PYTHON) bench/pagetype.py
+	$(PYTHON) bench/neardup.py --n $(BENCH_ARTICLES)
+	$(PYTHON) bench/search.py --n $(BENCH_ARTICLES) --rounds 3
 	$(PYTHON) bench/crawl.py
-	$(PYTHON) bench/soak.py
+	$(PYTHON) bench/soak.py --pages $(SOAK_PAGES)
 
 # Re-resolve requirements.lock from pyproject.toml (needs pip-tools: pip install pip-tools).
 # Versions already in the lock are kept where they still fit; add --upgrade to move them.
