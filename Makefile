@@ -2,10 +2,11 @@
 #   make run   - install akhbar, replay the bundled seeds into archive.db, show a search,
 #                then run the scheduler on the shipped sources.toml (Ctrl-C stops it)
 #   make test  - install akhbar with its test tools and run the whole test suite
-#   make bench - extraction quality and speed; crawl speed, CPU, memory and duplicates against a plain
-#                Scrapy + trafilatura spider (1,000 pages); a 20,000-page memory soak; 1, 2 and 4
-#                distributed workers on redis and PostgreSQL (all on 127.0.0.1); the archive writer's CPU
-#                per page
+#   make bench - every benchmark of bench/: extraction quality and speed, dates, article parts, page
+#                type, near-duplicates and search (20,000 articles each), crawl speed, CPU, memory and
+#                duplicates against a plain Scrapy + trafilatura spider (1,000 pages), a memory soak
+#                (SOAK_PAGES, 20,000 pages: about 20 minutes on 2 cores), 1, 2 and 4 distributed workers
+#                on redis and PostgreSQL, and the archive writer's CPU per page (all on 127.0.0.1)
 # Every step runs through $(PYTHON) (`make run PYTHON=.venv/bin/python` needs no activated venv
 # and no `akhbar` on PATH). Dependencies come pinned from requirements.lock (see `make lock`).
 PYTHON ?= python3
@@ -35,11 +36,21 @@ test: install-test
 typecheck: install-test
 	$(PYTHON) -m mypy
 
+# Sizes that finish in minutes; the benchmarks take larger ones by hand (bench/*.py --help).
+BENCH_ARTICLES ?= 20000
+SOAK_PAGES ?= 20000
+
 bench: install-test
 	$(PYTHON) bench/extraction.py
+	$(PYTHON) bench/dates.py
+	$(PYTHON) bench/anatomy.py
+	$(PYTHON) bench/pagetype.py
+	$(PYTHON) bench/neardup.py --n $(BENCH_ARTICLES)
+	$(PYTHON) bench/search.py --n $(BENCH_ARTICLES) --rounds 3
+	$(PYTHON) bench/collapse.py --n $(BENCH_ARTICLES) --rounds 3
 	$(PYTHON) bench/crawl.py
-	$(PYTHON) bench/soak.py
-	$(PYTHON) bench/scale.py
+	$(PYTHON) bench/soak.py --pages $(SOAK_PAGES)
+	$(PYTHON) bench/scale.py --search-n $(BENCH_ARTICLES)
 	$(PYTHON) bench/writer.py
 
 # Re-resolve requirements.lock from pyproject.toml (needs pip-tools: pip install pip-tools).

@@ -2,12 +2,13 @@
 
 Spiders import nothing of the archive: they mark their requests (:data:`ARTICLE_KEY`,
 :data:`PAGING_KEY`, :data:`LASTMOD_KEY`, :data:`CONDITIONAL_KEY`) and yield items
-(:class:`PageItem`, :class:`NotModifiedItem`, :class:`ValidatorItem`); the crawl's components (crawler/middlewares.py,
+(:class:`PageItem`, :class:`NotModifiedItem`, :class:`RefusedPage`, :class:`ValidatorItem`); the crawl's components (crawler/middlewares.py,
 crawler/pipelines.py, crawler/extensions.py) act on those marks.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from crawler.capture.document import RawDocument
 
@@ -31,6 +32,9 @@ WARC_KEY = "akhbar_warc"
 ANNOUNCED_KEY = "akhbar_announced"
 #: Set on an article request that fetches a seen URL again (why: announced, due, retry).
 REFETCH_KEY = "akhbar_refetch"
+#: A retry's wall-clock time (``time.time()``) before which it must not go out: the crawl's
+#: scheduler (crawler/retrywait.py) holds it until then, outside the downloader's slots.
+NOT_BEFORE_KEY = "akhbar_not_before"
 
 
 @dataclass
@@ -66,3 +70,19 @@ class ValidatorItem:
     url: str
     etag: str | None = None
     last_modified: str | None = None
+
+
+@dataclass
+class RefusedPage:
+    """An article page the crawl would not take whole (over the page-size bound): recorded in the
+    archive as a ``rejected`` document with ``reason`` and without its body, so it is settled
+    (the seen-URL check does not fetch it again) and counted ``articles_rejected``.
+
+    ``url`` is the URL it was fetched from (after redirects), ``link`` the one it was announced under.
+    """
+
+    url: str
+    reason: str
+    source: str | None
+    fetched_at: datetime
+    link: str | None = None

@@ -2,14 +2,17 @@
 
 * :class:`BackoffRetryMiddleware` - Scrapy's RetryMiddleware, but the retried request waits
   first: exponential backoff, and at least as long as the server's ``Retry-After`` says
-  (:func:`retry_delay`, a pure helper).  The wait is a reactor timer, never ``time.sleep``.
+  (:func:`retry_delay`, a pure helper).  The retry is handed back at once, marked with the time
+  it is due (``meta[NOT_BEFORE_KEY]``), and the crawl's scheduler
+  (:class:`crawler.retrywait.RetryWaitScheduler`) holds it until then: the wait holds none of
+  the downloader's request slots.
 * :class:`ConditionalGetMiddleware` - sends the stored ``ETag`` / ``Last-Modified`` of a feed
   or sitemap back as ``If-None-Match`` / ``If-Modified-Since``.
 * :class:`OffsiteRedirectMiddleware` - a redirect that leaves the source's allowed domains is not
   followed, whatever the request (Scrapy's offsite check lets start requests through).
 * :class:`PageSizeMiddleware` - article pages larger than ``AKHBAR_MAX_PAGE_BYTES`` (decompressed)
   are cut off in the download (Scrapy's ``download_maxsize``, which its HttpCompressionMiddleware
-  applies while it decompresses: a gzip bomb stops at the bound).
+  applies while it decompresses: a gzip bomb stops at the bound), and recorded ``rejected``.
 * :class:`WarcCaptureMiddleware` - writes every response (and its request) to WARC as it came
   over the wire, counts pages and bytes, and tells the spider where the record lies.
 * :class:`SeenUrlMiddleware` (spider middleware) - drops the article requests (``meta[ARTICLE_KEY]``)
@@ -42,8 +45,10 @@ from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
+from scrapy.http.request import NO_CALLBACK
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.misc import load_object
 from scrapy.utils.url import url_is_from_any_domain
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -63,7 +68,10 @@ from crawler.core.refetch import (
 from crawler.counters import count, lose
 from crawler.extensions import archive_engine, crawl_now, require_archive
 from crawler.ingest import unexpected_reason
-from crawler.items import ANNOUNCED_KEY, ARTICLE_KEY, CONDITIONAL_KEY, LASTMOD_KEY, PAGING_KEY, REFETCH_KEY, WARC_KEY
+from crawler.items import (
+    ANNOUNCED_KEY, ARTICLE_KEY, CONDITIONAL_KEY, LASTMOD_KEY, NOT_BEFORE_KEY, PAGING_KEY, REFETCH_KEY, WARC_KEY,
+)
+from crawler.retrywait import RetryWaitScheduler
 from storage.archive import seen_urls
 from storage.db import resolve_url
 from storage.refetch import conditional_headers as refetch_headers
@@ -127,13 +135,22 @@ def retry_delay(
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
-    """RetryMiddleware whose retries wait (:func:`retry_delay`) instead of going out at once."""
+    """RetryMiddleware whose retries wait (:func:`retry_delay`) instead of going out at once.
+
+    A retry that goes back through the scheduler is marked ``meta[NOT_BEFORE_KEY]`` and returned
+    at once (the scheduler holds it: :mod:`crawler.retrywait`).  Two kinds wait here instead,
+    on a reactor timer: a request fetched around the scheduler (``callback=NO_CALLBACK``, as
+    robots.txt: ``engine.download_async`` sends a returned request straight out again), and any
+    retry when the crawl's ``SCHEDULER`` is not a :class:`RetryWaitScheduler`.
+    """
 
     def __init__(self, settings: Any) -> None:
         super().__init__(settings)
         self.base = settings.getfloat("AKHBAR_RETRY_BACKOFF_BASE", 2.0)
         self.cap = settings.getfloat("AKHBAR_RETRY_BACKOFF_MAX", 120.0)
         self.retry_after_cap = settings.getfloat("AKHBAR_RETRY_AFTER_MAX", 600.0)
+        scheduler = settings.get("SCHEDULER")
+        self.scheduler_waits = bool(scheduler) and _is_retry_wait_scheduler(scheduler)
 
     async def process_response(self, request: Request, response: Response) -> Request | Response:  # type: ignore[override]
         result = super().process_response(request, response)
@@ -151,6 +168,9 @@ class BackoffRetryMiddleware(RetryMiddleware):
         attempt = int(retry.meta.get("retry_times", 1))
         delay = retry_delay(attempt, retry_after, base=self.base, cap=self.cap, retry_after_cap=self.retry_after_cap)
         count(self.crawler, "retries")
+        if self.scheduler_waits and retry.callback is not NO_CALLBACK:
+            retry.meta[NOT_BEFORE_KEY] = time.time() + delay  # the scheduler holds it; this slot is free now
+            return
         await self._sleep(delay)
         if not self.crawler.crawling:  # stopping: a retry now would only hold up the shutdown
             raise IgnoreRequest(f"crawl stopping: retry of {retry.url} dropped")
@@ -165,6 +185,15 @@ class BackoffRetryMiddleware(RetryMiddleware):
         end = time.monotonic() + delay
         while self.crawler.crawling and (left := end - time.monotonic()) > 0:
             await maybe_deferred_to_future(task.deferLater(reactor, min(left, _STOP_CHECK_SECONDS), lambda: None))
+
+
+def _is_retry_wait_scheduler(path_or_class: Any) -> bool:
+    """Whether the ``SCHEDULER`` setting names :class:`RetryWaitScheduler` or a subclass of it."""
+    try:
+        scheduler = load_object(path_or_class) if isinstance(path_or_class, str) else path_or_class
+    except (ImportError, NameError, ValueError, AttributeError):
+        return False
+    return isinstance(scheduler, type) and issubclass(scheduler, RetryWaitScheduler)
 
 
 # --- conditional GET -----------------------------------------------------------------------
@@ -225,7 +254,8 @@ class OffsiteRedirectMiddleware:
 class PageSizeMiddleware:
     """Gives article requests (``meta[ARTICLE_KEY]``) the download bound ``AKHBAR_MAX_PAGE_BYTES``; feeds
     and sitemaps keep ``DOWNLOAD_MAXSIZE`` (a sitemap may be tens of MB).  A page over the bound fails
-    its request (on the wire, or while it is decompressed) and is counted ``errors/too_large``."""
+    its request (declared, on the wire, or while it is decompressed); the spider's errback makes it a
+    :class:`crawler.items.RefusedPage`, recorded ``rejected`` without its body by the ingest pipeline."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes

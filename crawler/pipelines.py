@@ -10,6 +10,10 @@ Scrapy does not fetch more while its pages are in the pipeline, so a slow extrac
 fetching instead of filling memory.  With ``AKHBAR_EXTRACT_WORKERS = 0`` each page is extracted
 and committed on the reactor, one at a time.
 
+An article page the download refused (over ``AKHBAR_MAX_PAGE_BYTES``: a
+:class:`crawler.items.RefusedPage` from the spider's errback) is recorded as a ``rejected``
+document with its reason and no body (:func:`record_refused`), counted ``articles_rejected``.
+
 A page that could not be stored (disk full, archive locked) is counted ``errors/store`` and
 ``lost`` (:data:`crawler.counters.LOST`): the run then does not end ``ok`` and keeps no validators,
 so the next crawl reads the feeds again and fetches that page (it is not in the archive).
@@ -39,7 +43,7 @@ from crawler.extraction import Extraction, job_of
 from crawler.extractpool import ExtractPool, default_workers
 from crawler.ingest import IngestResult, fetched_url, ingest, unexpected_reason
 from crawler.core.refetch import RefetchPolicy, parse_announced
-from crawler.items import NotModifiedItem, PageItem, ValidatorItem
+from crawler.items import NotModifiedItem, PageItem, RefusedPage, ValidatorItem
 from storage import archive
 from storage.archive import utcnow
 from storage.refetch import record_fetch
@@ -100,6 +104,19 @@ def take_not_modified(session: Session, item: NotModifiedItem, *, policy: Refetc
     url = fetched_url(item.url) or item.url
     record_fetch(session, url, source=item.source, event="not_modified", at=now, policy=policy,
                  announced=parse_announced(item.announced))
+
+
+def record_refused(session: Session, page: RefusedPage) -> list[int]:
+    """Record an article page not taken (over the size bound) as a ``rejected`` document with its
+    reason and no body, under the URL it was fetched from and the one it was announced under:
+    settled, so the seen-URL check does not fetch it again (the caller commits)."""
+    ids = []
+    for url in dict.fromkeys(u for u in (fetched_url(page.url), fetched_url(page.link)) if u):
+        document_id, _ = archive.add_document(session, url=url, raw=b"", source=page.source,
+                                              fetched_at=page.fetched_at)
+        archive.set_document_outcome(session, document_id, "rejected", reason=page.reason)
+        ids.append(document_id)
+    return ids
 
 
 T = TypeVar("T")
@@ -166,6 +183,9 @@ class IngestPipeline:
         if isinstance(item, NotModifiedItem):
             await self.not_modified(item)
             return item
+        if isinstance(item, RefusedPage):
+            await self.refuse(item)
+            return item
         if not isinstance(item, PageItem):
             return item
         if self.pool is None or self.writer is None or self.places is None:
@@ -186,6 +206,22 @@ class IngestPipeline:
         else:
             self.tell(item, result)
         return item
+
+    async def refuse(self, page: RefusedPage) -> None:
+        """Record a page not taken (:func:`record_refused`), counted ``articles_rejected``."""
+        try:
+            if self.writer is not None:
+                await settled(self.writer.submit(partial(record_refused, page=page)))
+            else:
+                with Session(archive_engine(self.crawler)) as session:
+                    record_refused(session, page)
+                    session.commit()
+        except Exception as exc:  # noqa: BLE001 - one bad page never stops the crawl
+            log.warning("could not record %s as rejected: %s", page.url, unexpected_reason(exc))
+            count(self.crawler, "errors/store")
+            lose(self.crawler, f"{page.url}: could not record it as rejected ({unexpected_reason(exc)})")
+            return
+        count(self.crawler, "articles_rejected")
 
     def take_in_now(self, item: PageItem) -> None:
         """Extract and store one page here, with a commit of its own."""

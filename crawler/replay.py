@@ -103,10 +103,12 @@ def _warc_date(value: str) -> datetime | None:
         return None
 
 
-def iter_documents(path: Path, *, source: str | None = None) -> Iterator[RawDocument]:
-    """The documents in one input file: the file itself, or every HTTP response in a WARC file."""
+def iter_documents(path: Path, *, source: str | None = None,
+                   on_damage: Callable[[str], None] | None = None) -> Iterator[RawDocument]:
+    """The documents in one input file: the file itself, or every HTTP response in a WARC file
+    (up to a damaged record, told to ``on_damage``)."""
     if is_warc(path):
-        for response in iter_warc_responses(path):
+        for response in iter_warc_responses(path, on_damage):
             if not is_page_response(response.url, response.status, response.headers):
                 continue
             yield RawDocument(
@@ -148,12 +150,15 @@ def replay_files(
         if problem:
             report.fail(str(path), problem)
             continue
+        damage: list[str] = []
         try:
-            for doc in iter_documents(path, source=source):
+            for doc in iter_documents(path, source=source, on_damage=damage.append):
                 label = doc.url if doc.url else str(path)
                 result = ingest(session, doc)
                 session.commit()
                 report.add(label, result)
+            for problem in damage:  # what came before it is in; the rest of the file could not be read
+                report.fail(str(path), problem)
         except ReplayInputError as exc:
             session.rollback()
             report.fail(str(path), str(exc))

@@ -10,7 +10,7 @@ Scrapy setting must also set ``USER_AGENT = user_agent(contact)``.
 
 Scrapy 2.19's RetryMiddleware retries RETRY_HTTP_CODES and network errors at once, with a
 lower priority, and ignores ``Retry-After``; waiting and backoff are left to akhbar's own
-middleware (registered below by the crawl code).
+middleware and scheduler (registered below).
 """
 from __future__ import annotations
 
@@ -47,7 +47,9 @@ AUTOTHROTTLE_START_DELAY = 2.0
 AUTOTHROTTLE_MAX_DELAY = 60.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 
-# Failures: retry timeouts, rate limiting and server errors.
+# Failures: retry timeouts, rate limiting and server errors.  A retry waits (backoff, Retry-After)
+# in the scheduler, not in the downloader: crawler.retrywait holds it until it is due.
+SCHEDULER = "crawler.retrywait.RetryWaitScheduler"
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]

@@ -52,6 +52,7 @@ from crawler.items import (
     WARC_KEY,
     NotModifiedItem,
     PageItem,
+    RefusedPage,
     ValidatorItem,
 )
 
@@ -78,6 +79,16 @@ def _over_max_size(exc: BaseException) -> bool:
     text = str(exc).lower()
     return isinstance(exc, (DownloadCancelledError, CancelledError, IgnoreRequest)) and (
         "max size" in text or "download_maxsize" in text)
+
+
+def too_large_reason(limit: object) -> str:
+    """The reason recorded for a page over the size bound ``limit`` (bytes): ``too large: over 5 MB``."""
+    try:
+        size = int(limit)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return "too large"
+    mib = 1024 * 1024
+    return f"too large: over {size // mib} MB" if size >= mib and size % mib == 0 else f"too large: over {size} bytes"
 
 
 def error_kind(failure: Failure) -> str:
@@ -268,11 +279,15 @@ class AkhbarSpider(scrapy.Spider):
         return parsed
 
     # -- failures and the end -----------------------------------------------------------------
-    def on_error(self, failure: Failure) -> None:
-        """Count a failed request by kind; a failed start URL also counts towards a failed run."""
+    def on_error(self, failure: Failure) -> list[RefusedPage] | None:
+        """Count a failed request by kind; a failed start URL also counts towards a failed run.
+        An article page over the size bound is no error but a verdict: a :class:`RefusedPage`
+        (recorded ``rejected``, counted ``articles_rejected`` by the ingest pipeline)."""
         kind = error_kind(failure)
-        count(self.crawler, f"errors/{kind}")
         request = getattr(failure, "request", None)
+        if kind == "too_large" and request is not None and request.meta.get(ARTICLE_KEY):
+            return [self.refused(request, too_large_reason(request.meta.get("download_maxsize")))]
+        count(self.crawler, f"errors/{kind}")
         url = request.url if request is not None else "?"
         if request is not None and request.meta.get(ARTICLE_KEY) and kind not in FINAL_KINDS:
             count(self.crawler, UNFETCHED)  # worth asking again next time
@@ -281,6 +296,13 @@ class AkhbarSpider(scrapy.Spider):
             if self.first_error is None:
                 self.first_error = f"{url}: {kind} ({str(failure.value).splitlines()[0] if str(failure.value) else ''})"
         log.info("failed: %s (%s)", url, kind)
+        return None
+
+    def refused(self, request: scrapy.Request, reason: str) -> RefusedPage:
+        """The record of an article page not taken (``reason``), fetched from ``request``."""
+        log.info("not taken: %s (%s)", request.url, reason)
+        first = request.meta.get("redirect_urls") or [request.url]
+        return RefusedPage(request.url, reason, self.source.name, datetime.now(timezone.utc), link=first[0])
 
     def bad_document(self, response: Response, problem: str) -> None:
         """A feed/sitemap/listing that answered but could not be read."""

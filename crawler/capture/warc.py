@@ -11,6 +11,7 @@ No Scrapy here: the capture middleware hands plain URLs, headers and bytes to th
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import os
@@ -21,7 +22,7 @@ from datetime import datetime, timezone
 from http import HTTPStatus
 from importlib import metadata
 from pathlib import Path
-from typing import BinaryIO, Iterable, Iterator, Mapping, Union
+from typing import BinaryIO, Callable, Iterable, Iterator, Mapping, Union
 from urllib.parse import quote, urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
@@ -425,31 +426,53 @@ def _complete(record: ArcWarcRecord) -> bool:
     return getattr(record.raw_stream, "limit", 0) == 0
 
 
-def iter_warc_responses(path: str | os.PathLike[str]) -> Iterator[WarcResponse]:
+def iter_warc_responses(
+    path: str | os.PathLike[str], on_damage: Callable[[str], None] | None = None
+) -> Iterator[WarcResponse]:
     """Every HTTP response in a WARC file, in order (request/metadata records skipped).
 
-    A damaged or cut-off tail (a crash mid-write) ends the iteration with a warning instead
-    of an error: everything before it is still returned.
+    A damaged or cut-off tail (a crash mid-write, bytes changed in a gzip member) ends the
+    iteration: everything before it is still returned, and the damage is told in one line to
+    ``on_damage`` (logged as a warning without it).  What warcio itself would print on stderr
+    about the damage is taken in instead (the command line prints nothing but its own lines).
     """
     path = str(path)
     with open(path, "rb") as stream:
         records = ArchiveIterator(stream, check_digests=False)
+        offset = 0
         while True:
+            noise = io.StringIO()
             try:
-                record = next(records)
-                if not _is_http_response(record):
-                    continue
-                raw = record.raw_stream.read()
+                with contextlib.redirect_stderr(noise):  # warcio writes decompression errors there
+                    record = next(records)
+                    if not _is_http_response(record):
+                        continue
+                    raw = record.raw_stream.read()
                 offset, length = records.get_record_offset(), records.get_record_length()
             except StopIteration:
                 return
             except _DAMAGED as exc:
-                log.warning("WARC %s: stopped at a damaged or incomplete record: %s", path, exc)
+                _damage(on_damage, f"stopped at a damaged or incomplete record after offset {offset}: "
+                                   f"{_first_line(str(exc))}")
                 return
-            if not _complete(record):
-                log.warning("WARC %s: last record at offset %d is incomplete", path, offset)
+            if noise.getvalue().strip() or not _complete(record):
+                detail = f" ({_first_line(noise.getvalue())})" if noise.getvalue().strip() else ""
+                _damage(on_damage, f"the record at offset {offset} is damaged or incomplete{detail}: "
+                                   "the rest of the file was not read")
                 return
             yield _response(record, raw, WarcPointer(path, offset, length))
+
+
+def _first_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[0][:200] if lines else ""
+
+
+def _damage(on_damage: Callable[[str], None] | None, message: str) -> None:
+    if on_damage is not None:
+        on_damage(message)
+    else:
+        log.warning("WARC: %s", message)
 
 
 def read_record(pointer: WarcPointer) -> WarcResponse:
