@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 
 from crawler.core.errors import NotFound
 from crawler.core.sources import Source
+from crawler.extensions import counters
+from crawler.extraction import unexpected_reason
 from crawler.middlewares import default_warc_dir
 from crawler.settings import user_agent
 from spiders.source import spider_for
@@ -133,25 +135,46 @@ def crawl(
     process.start()
 
     report = CrawlReport(signal=process.received)
-    with Session(engine) as session:
-        for source in sources:
-            if source.name not in crawlers:  # never started (a signal came first): no run
-                continue
-            run_id: int | None = given.get(source.name) or getattr(crawlers[source.name].spider, "run_id", None)
+    for source in sources:
+        if source.name in crawlers:  # else never started (a signal came first): no run
+            spider = crawlers[source.name].spider
+            default = ("interrupted" if process.received is not None else "failed",
+                       problems.get(source.name, "the crawl did not run"))
+            report.runs.append(_settled_run(engine, source.name, given.get(source.name) or getattr(spider, "run_id", None),
+                                            getattr(spider, "run_final", None) or default, trigger,
+                                            counters(crawlers[source.name])))
+    engine.dispose()
+    return report
+
+
+def _settled_run(
+    engine: Any, name: str, run_id: int | None, final: tuple[str, str], trigger: str, counts: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The report of one source's run, its end recorded if the run recorder could not (or the
+    spider never opened).  When the archive cannot take it either (a full disk, a lock held too
+    long), the report says so and the run is ``failed``: its row stays ``running`` until the next
+    command that opens the archive settles it as ``died``, and nothing of it is trusted (its
+    validators were not saved, its pages are fetched again)."""
+    try:
+        with Session(engine) as session:
             if run_id is None:  # the spider never opened: record the run it could not be
-                run_id = start_run(session, source.name, trigger=trigger)
+                run_id = start_run(session, name, trigger=trigger)
             run = get_run(session, run_id)
             assert run is not None
-            if run.outcome == "running":  # the spider never opened (or its end was not recorded)
-                outcome = "interrupted" if process.received is not None else "failed"
-                finish_run(session, run.id, outcome, message=problems.get(source.name, "the crawl did not run"))
+            if run.outcome == "running":
+                finish_run(session, run.id, final[0], message=final[1])
                 session.commit()
                 session.refresh(run)
             data = run_dict(run)
-            report.runs.append({"run_id": run.id, **{k: data[k] for k in REPORT_FIELDS[1:]},
-                                "message": run.message})
-    engine.dispose()
-    return report
+            return {"run_id": run.id, **{k: data[k] for k in REPORT_FIELDS[1:]}, "message": run.message}
+    except Exception as exc:  # noqa: BLE001 - the report must still say what became of the run
+        reason = unexpected_reason(exc)
+        log.warning("%s: could not record the end of run %s: %s", name, run_id, reason)
+        errors = dict(counts.get("errors") or {})
+        errors["store"] = errors.get("store", 0) + 1
+        known = {k: counts.get(k, 0) for k in REPORT_FIELDS}
+        return {**known, "run_id": run_id, "source": name, "outcome": "failed", "errors": errors,
+                "message": f"the end of the run could not be written to the archive ({reason}); {final[1]}"}
 
 
 #: The loggers of the libraries under the crawl: their errors come with tracebacks, one per failed

@@ -26,6 +26,7 @@ from twisted.internet import task
 
 from crawler.core.refetch import naive_utc
 from crawler.counters import LOST, STAT_PREFIX, counted, first_loss
+from crawler.extraction import unexpected_reason
 from crawler.settings import PLACEHOLDER_CONTACT
 from storage.db import BUSY_TIMEOUT_MS, open_engine, resolve_url
 from storage.runs import COUNTERS, HEARTBEAT_SECONDS, finish_run, heartbeat, set_run_pid, start_run
@@ -179,9 +180,15 @@ class RunRecorder:
         if lost and (first is None or counted(self.crawler, "start_ok")):
             first = f"{lost} lost (read again next time); first: {first_loss(self.crawler)}"
         message = run_message(outcome, reason, first)
-        with Session(archive_engine(self.crawler)) as session:
-            finish_run(session, self.run_id, outcome, message=message, **counters(self.crawler))
-            session.commit()
+        # The crawl's report reads this when the run's end cannot be written (a full disk, a
+        # locked archive): it then says so itself rather than lose the run's verdict.
+        spider.run_final = (outcome, message)  # type: ignore[attr-defined]
+        try:
+            with Session(archive_engine(self.crawler)) as session:
+                finish_run(session, self.run_id, outcome, message=message, **counters(self.crawler))
+                session.commit()
+        except Exception as exc:  # noqa: BLE001 - crawler.crawl reports it; the row is settled as died later
+            log.warning("could not record the end of run %s: %s", self.run_id, unexpected_reason(exc))
 
 
 # --- the contact ---------------------------------------------------------------------------

@@ -221,3 +221,36 @@ def test_an_article_that_could_not_be_fetched_is_asked_for_again_next_time(fixtu
     code, (second,) = crawl(sources, db, warc, "--set", "RETRY_TIMES=0")
     assert (code, second["outcome"], second["articles_new"]) == (0, "ok", 1)
     assert _validators(db)
+
+
+def test_a_run_whose_end_cannot_be_written_is_reported_failed_not_a_traceback(tmp_path):
+    """The archive refuses the run's last write (a full disk, a read-only or locked file): the crawl's
+    report still says what became of the run, as ``failed`` with the reason and its counts, and the
+    row is left ``running`` for the next command to settle as ``died``."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from crawler.crawl import _settled_run
+    from storage.db import open_engine
+    from storage.runs import get_run, start_run
+
+    path = tmp_path / "archive.db"
+    engine = open_engine(f"sqlite:///{path}")
+    with Session(engine) as session:
+        run_id = start_run(session, "outlet")
+        session.commit()
+    engine.dispose()
+    read_only = create_engine(f"sqlite:///file:{path}?mode=ro&uri=true")
+    try:
+        report = _settled_run(read_only, "outlet", run_id, ("ok", "3 pages"), "manual",
+                              {"pages_fetched": 3, "articles_new": 2, "errors": {"http_404": 1}})
+    finally:
+        read_only.dispose()
+    assert report["outcome"] == "failed" and report["run_id"] == run_id
+    assert "could not be written to the archive" in report["message"] and "readonly" in report["message"]
+    assert (report["pages_fetched"], report["articles_new"]) == (3, 2)
+    assert report["errors"] == {"http_404": 1, "store": 1}
+    engine = open_engine(f"sqlite:///{path}")
+    with Session(engine) as session:
+        assert get_run(session, run_id).outcome == "running"
+    engine.dispose()
