@@ -400,16 +400,7 @@ def _filter_sql(filters: Filters, params: dict[str, Any]) -> list[str]:
     if filters.until is not None:
         params["until"] = datetime.combine(filters.until + timedelta(days=1), datetime.min.time()).isoformat(" ")
         where.append("a.published_utc < :until")
-    if filters.lang:
-        params["lang"] = filters.lang.strip().lower()
-        where.append("lower(a.lang) = :lang")
-    if filters.section:
-        params["section"] = filters.section.strip()
-        where.append("a.section = :section")
-    if filters.author:
-        params["author"] = "%" + filters.author.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        where.append("a.author LIKE :author ESCAPE '\\'")
-    return where
+    return where + search_pg.field_filters(filters, params)
 
 
 _ORDER = {

@@ -241,6 +241,13 @@ def filter_sql(filters: Filters, params: dict[str, Any]) -> list[str]:
     if filters.until is not None:
         params["until"] = _day(filters.until + timedelta(days=1))
         where.append("a.published_utc < :until")
+    return where + field_filters(filters, params)
+
+
+def field_filters(filters: Filters, params: dict[str, Any]) -> list[str]:
+    """The conditions of the language, section and author filters, the same SQL on both engines
+    (:func:`storage.search.filter_sql` uses them too); fills ``params``."""
+    where: list[str] = []
     if filters.lang:
         params["lang"] = filters.lang.strip().lower()
         where.append("lower(a.lang) = :lang")
