@@ -146,3 +146,16 @@ def test_xml_shaped_junk_never_crashes(pieces, codec):
     data = "".join(pieces).encode(codec, errors="replace")
     _read(parse_feed, data)
     _read(parse_sitemap, data)
+
+
+@pytest.mark.parametrize("broken", ["https://ex[ample.org/a", "https://example.org]/a", "//[::1/a"])
+def test_a_link_with_a_broken_host_is_skipped_not_the_whole_document(broken):
+    """One link whose host urllib cannot split (an unmatched bracket: "Invalid IPv6 URL") costs
+    that entry only: the feed's and the sitemap's other entries are still read."""
+    feed = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>أخبار</title>'
+            f'<item><title>أ</title><link>{broken}</link></item>'
+            '<item><title>ب</title><link>https://example.org/2</link></item></channel></rss>').encode()
+    assert [e.url for e in parse_feed(feed, BASE)] == ["https://example.org/2"]
+    urlset = ('<?xml version="1.0" encoding="utf-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+              f'<url><loc>{broken}</loc></url><url><loc>https://example.org/3</loc></url></urlset>').encode()
+    assert [e.url for e in parse_sitemap(urlset, BASE).entries] == ["https://example.org/3"]

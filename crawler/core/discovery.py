@@ -257,7 +257,10 @@ def _absolute(url: str | None, base: str | None) -> str | None:
     url = url.strip()
     if not url:
         return None
-    resolved = urljoin(base, url) if base else url
+    try:
+        resolved = urljoin(base, url) if base else url
+    except ValueError:  # a broken host ("https://ex[ample.org/"): this link is skipped, not the document
+        return None
     return resolved if resolved.split(":", 1)[0].lower() in ("http", "https") else None
 
 
