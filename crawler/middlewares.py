@@ -74,7 +74,6 @@ from crawler.items import (
 from crawler.retrywait import RetryWaitScheduler
 from storage.archive import seen_urls
 from storage.db import resolve_url
-from storage.refetch import conditional_headers as refetch_headers
 from storage.refetch import UrlRow, fetch_state, url_states
 from storage.runs import last_ok_start
 from storage.validators import conditional_headers, get_validator
@@ -402,7 +401,7 @@ class SeenUrlMiddleware:
             return False
         count(self.crawler, f"refetch/{reason}")
         request.meta[REFETCH_KEY] = reason
-        headers = refetch_headers(row)
+        headers = conditional_headers(row)
         if headers:
             for name, value in headers.items():
                 request.headers.setdefault(name, value)

@@ -16,7 +16,7 @@ from crawler.core.refetch import FetchState, RefetchPolicy, after_fetch, naive_u
 from storage.archive import SEEN_CHUNK, _chunks
 from storage.models import UrlState
 
-__all__ = ["UrlRow", "conditional_headers", "fetch_state", "record_fetch", "refetch_counts", "url_states"]
+__all__ = ["UrlRow", "fetch_state", "record_fetch", "refetch_counts", "url_states"]
 
 
 #: A ``url_state`` row as read by :func:`url_states`: plain values, attribute access (no ORM object).
@@ -72,18 +72,6 @@ def record_fetch(
     elif event == "rejected":
         row.etag = row.last_modified = None
     return row
-
-
-def conditional_headers(row: UrlRow | None) -> dict[str, str]:
-    """The request headers that make a re-fetch of ``row``'s URL conditional on its stored validators."""
-    if row is None:
-        return {}
-    headers: dict[str, str] = {}
-    if row.etag:
-        headers["If-None-Match"] = row.etag
-    if row.last_modified:
-        headers["If-Modified-Since"] = row.last_modified
-    return headers
 
 
 def refetch_counts(session: Session, names: Iterable[str]) -> dict[str, dict[str, Any]]:

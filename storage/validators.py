@@ -6,6 +6,8 @@ Verbs take the caller's session and never commit.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.orm import Session
 
 from storage.archive import utcnow
@@ -37,8 +39,9 @@ def save_validator(session: Session, url: str, *, etag: str | None, last_modifie
     existing.checked_at = utcnow()
 
 
-def conditional_headers(validator: HttpValidator | None) -> dict[str, str]:
-    """The request headers that make a GET conditional on ``validator``."""
+def conditional_headers(validator: Any) -> dict[str, str]:
+    """The request headers that make a GET conditional on ``validator``: anything with ``etag``
+    and ``last_modified`` (a feed's :class:`HttpValidator`, an article URL's ``url_state`` row), or ``None``."""
     if validator is None:
         return {}
     headers: dict[str, str] = {}

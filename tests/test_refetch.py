@@ -30,7 +30,8 @@ from crawler.items import ANNOUNCED_KEY, ARTICLE_KEY, REFETCH_KEY
 from storage import archive
 from storage.db import open_engine
 from storage.models import UrlState
-from storage.refetch import conditional_headers, record_fetch, refetch_counts, url_states
+from storage.refetch import record_fetch, refetch_counts, url_states
+from storage.validators import conditional_headers
 
 T0 = datetime(2026, 11, 30, 12, 0)
 H = timedelta(hours=1)
