@@ -33,8 +33,8 @@ from sqlalchemy.orm import Session
 from crawler.core.errors import QueryError
 from storage import search_pg
 from storage.search import (
-    _BY_SQL, BY, MARKS, MAX_LIMIT, Compiled, Filters, Hit, Marker, _pg_query, _postgresql, _require_backend,
-    _texts, arrange_counts, compile_query, make_snippet, matching_sql,
+    _BY_SQL, BY, MARKS, Compiled, Filters, Hit, Marker, _pg_query, _postgresql, _require_backend,
+    _texts, arrange_counts, compile_query, make_snippet, matching_sql, page_wanted,
 )
 
 __all__ = ["count_stories", "search_stories"]
@@ -117,11 +117,8 @@ def search_stories(
     ``copies`` and ``outlets``; ``limit`` and ``offset`` count stories."""
     filters = filters or Filters()
     compiled = compile_query(query)
-    if (compiled is None and not filters) or limit <= 0:
+    if not page_wanted(session, compiled, filters, limit, offset):
         return []
-    if limit > MAX_LIMIT or offset < 0:
-        raise QueryError(f"limit must be 1-{MAX_LIMIT} and offset not negative")
-    _require_backend(session)
     columns = f"a.id AS id, m.rank AS rank, s.name AS source, {_group(session)} AS grp"
     sql, params = _matching(session, query, compiled, filters, columns, sort)
     with search_pg.index_plans(session) if _postgresql(session) else nullcontext():

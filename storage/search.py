@@ -500,6 +500,18 @@ def rank_window(session: Session, compiled: Compiled, filters: Filters, window: 
     return int(found) if found is not None else 0
 
 
+def page_wanted(session: Session, compiled: Compiled | None, filters: Filters, limit: int, offset: int) -> bool:
+    """Whether a search page has anything to look for (a query or filters, ``limit`` > 0); raises
+    ``QueryError`` for a limit over :data:`MAX_LIMIT` or a negative offset, and when the archive's
+    engine cannot search."""
+    if (compiled is None and not filters) or limit <= 0:
+        return False
+    if limit > MAX_LIMIT or offset < 0:
+        raise QueryError(f"limit must be 1-{MAX_LIMIT} and offset not negative")
+    _require_backend(session)
+    return True
+
+
 def search(
     session: Session,
     query: str,
@@ -516,11 +528,8 @@ def search(
     (and nothing without filters).  A query that cannot be read raises ``QueryError``."""
     filters = filters or Filters()
     compiled = compile_query(query)
-    if (compiled is None and not filters) or limit <= 0:
+    if not page_wanted(session, compiled, filters, limit, offset):
         return []
-    if limit > MAX_LIMIT or offset < 0:
-        raise QueryError(f"limit must be 1-{MAX_LIMIT} and offset not negative")
-    _require_backend(session)
     if _postgresql(session):
         tsq = _pg_query(query) if compiled else None
         columns = "a.id, m.rank, s.name AS source"
