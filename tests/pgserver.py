@@ -40,7 +40,7 @@ def find_bindir() -> Path | None:
     return None
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -51,7 +51,7 @@ class PgServer:
 
     def __init__(self, bindir: Path) -> None:
         self.bindir = bindir
-        self.port = _free_port()
+        self.port = free_port()
         self.root = Path(tempfile.mkdtemp(prefix="akhbar-pg-"))
         self.data = self.root / "data"
         self._as_user = SYSTEM_USER if os.geteuid() == 0 else None

@@ -13,6 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from pgserver import free_port
+
 
 def find_redis() -> str | None:
     """The redis-server binary on $PATH (or Debian's /usr/bin), ``None`` when there is none."""
@@ -22,18 +24,12 @@ def find_redis() -> str | None:
     return "/usr/bin/redis-server" if Path("/usr/bin/redis-server").is_file() else None
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class RedisServer:
     """One redis-server in a temporary folder; use as a context manager."""
 
     def __init__(self, binary: str) -> None:
         self.binary = binary
-        self.port = _free_port()
+        self.port = free_port()
         self.root = Path(tempfile.mkdtemp(prefix="akhbar-redis-"))
         self.process: subprocess.Popen[bytes] | None = None
 
