@@ -210,3 +210,21 @@ def test_pywb_replays_the_export_from_its_cdxj(archive, tmp_path):
     assert [status for status, _ in replies] == [b"200 OK", b"200 OK"]
     assert bytes.fromhex(replies[0][1].decode()) in (docs["x1"][2], docs["x2"][2])
     assert bytes.fromhex(replies[1][1].decode()) == docs["y"][2]
+
+
+def test_cli_export_json_reports_what_was_written(archive, tmp_path):
+    path, _, _ = archive
+    out = tmp_path / "json.warc.gz"
+    runner = CliRunner()
+    result = runner.invoke(main, ["export", "الحكومة", "--format", "warc", "--out", str(out), "--db", str(path),
+                                  "--source", "alpha", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report == {"format": "warc", "out": str(out), "index": str(cdxj_path(out)), "articles": 1, "records": 2,
+                      "unreadable": 0}
+    rows = tmp_path / "rows.jsonl"
+    result = runner.invoke(main, ["export", "--out", str(rows), "--db", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["articles"] == len(rows.read_text(encoding="utf-8").splitlines()) > 0
+    bad = runner.invoke(main, ["export", "--db", str(path), "--json"])
+    assert bad.exit_code != 0 and bad.output.count("\n") == 1 and "--out" in bad.output

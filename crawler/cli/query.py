@@ -177,19 +177,23 @@ def count_table(rows: list[tuple[str | None, int]], *, bars: bool, width: int | 
               help="warc: the raw captures as FILE.warc.gz, with a CDXJ index FILE.cdxj beside it (needs --out).")
 @click.option("--out", "out", default=None, type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
 @click.option("--bom", is_flag=True, help="Start a CSV with a UTF-8 byte order mark (for Excel).")
+@click.option("--json", "as_json", is_flag=True, help="With --out: print the export's summary as JSON on stdout.")
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="oldest", show_default=True)
 @click.option("--warc-root", default=None, type=click.Path(file_okay=False, path_type=Path),
               help="Where relative WARC paths of the archive lie (default: the current folder).")
 @db_option
 @click.pass_context
-def export_cmd(ctx: click.Context, query: str, fmt: str, out: Path | None, bom: bool, sort: str,
+def export_cmd(ctx: click.Context, query: str, fmt: str, out: Path | None, bom: bool, as_json: bool, sort: str,
                warc_root: Path | None, db: str | None, **filters: Any) -> None:
     """Write every matching article (an empty query: every article) as JSONL or CSV, streaming;
     or their raw captures as WARC with a CDXJ index (--format warc)."""
+    from crawler.core.errors import InputError
     from storage.search import export_rows
 
+    if as_json and out is None:
+        raise InputError("--json reports an export written with --out (without it, stdout carries the data)")
     if fmt == "warc":
-        _export_warc(ctx, query, out, sort, warc_root, db, filters)
+        _export_warc(ctx, query, out, sort, warc_root, db, filters, as_json)
         return
     with archive_session(ctx, db, create=False) as session:
         rows = export_rows(session, query, filters=make_filters(**filters), sort=sort)
@@ -203,12 +207,14 @@ def export_cmd(ctx: click.Context, query: str, fmt: str, out: Path | None, bom: 
             with handle:
                 progress = _progress if sys.stderr.isatty() else None
                 written = write_export(rows, handle, fmt, bom=bom, progress=progress)
-    if out is not None:
+    if as_json:
+        click.echo(json.dumps({"format": fmt, "out": str(out), "articles": written}, ensure_ascii=False))
+    elif out is not None:
         click.echo(f"exported {written} articles to {out}", err=True)
 
 
 def _export_warc(ctx: click.Context, query: str, out: Path | None, sort: str, warc_root: Path | None,
-                 db: str | None, filters: dict[str, Any]) -> None:
+                 db: str | None, filters: dict[str, Any], as_json: bool = False) -> None:
     from crawler.core.errors import InputError
     from storage.warcexport import cdxj_path, export_warc
 
@@ -222,6 +228,11 @@ def _export_warc(ctx: click.Context, query: str, out: Path | None, sort: str, wa
             raise InputError(f"{exc.filename or out}: {exc.strerror or exc}") from None
     if sys.stderr.isatty():
         click.echo("", err=True)
+    if as_json:
+        click.echo(json.dumps({"format": "warc", "out": str(out), "index": str(cdxj_path(out)),
+                               "articles": report.articles, "records": report.records,
+                               "unreadable": report.unreadable}, ensure_ascii=False))
+        return
     skipped = f" ({report.unreadable} unreadable, left out)" if report.unreadable else ""
     click.echo(f"exported {report.records} captures of {report.articles} articles to {out} "
                f"(index {cdxj_path(out)}){skipped}", err=True)
