@@ -286,16 +286,23 @@ def _supervise(
         elif now - renewed >= renew_every:
             renewed = now
             _renew(engine, name, owner, lease)
-    outcome, message = _ending(child.returncode, timed_out, _last_line(err), time_limit)
+    outcome, message = _ending(child.returncode, timed_out, _last_line(err), time_limit, stopping=_stopping())
     return _record(engine, run_id, outcome, message, only_if_running=not timed_out)
 
 
-def _ending(code: int, timed_out: bool, stderr_line: str | None, time_limit: timedelta) -> tuple[str, str]:
-    """(outcome, message) of a crawl subprocess that ended with ``code``, unless it recorded its own."""
+def _ending(code: int, timed_out: bool, stderr_line: str | None, time_limit: timedelta, *,
+            stopping: bool = False) -> tuple[str, str]:
+    """(outcome, message) of a crawl subprocess that ended with ``code``, unless it recorded its own.
+
+    ``stopping``: the daemon that ran it is shutting down.  A crawl it had to SIGKILL after the grace
+    period was stopped by the shutdown, not by a fault of its source: ``interrupted``, which neither
+    counts as a failure nor backs the source off (what it stored stays; the rest is fetched next time)."""
     if timed_out:
         return "timeout", f"stopped at the time limit of {_human(time_limit)}"
     if code in (-signal.SIGTERM, -signal.SIGINT):  # stopped (by us, or by hand) before it could record it
         return "interrupted", f"stopped by {signal.Signals(-code).name}"
+    if stopping and code == -signal.SIGKILL:
+        return "interrupted", "stopped with the scheduler: SIGKILL after the grace period"
     if code < 0:
         return "killed", f"the crawl process was killed by {signal.Signals(-code).name}"
     if code != 0:

@@ -2,7 +2,8 @@
 
 The stand-in (written to the test's folder) adopts the run row, heartbeats, and ends as told per
 source: ``ok:N[:SECONDS]`` (N new articles after sleeping), ``fail``, ``hang``, ``selfkill``
-(SIGKILLs itself mid-way), ``crash`` (exits without finishing its row).  It appends
+(SIGKILLs itself mid-way), ``crash`` (exits without finishing its row), ``stubborn`` (hangs and
+ignores SIGTERM).  It appends
 ``start``/``end`` lines with times to a log, so overlaps can be seen.  The real crawl command is
 exercised in tests/test_scheduler_e2e.py.
 """
@@ -73,7 +74,7 @@ FAKE_CRAWL = textwrap.dedent('''
         log("end")
         sys.exit(143)
 
-    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN if mode[0] == "stubborn" else on_term)
     write(pid=os.getpid(), pages_fetched=0)
     log("start")
     if mode[0] == "ok":
@@ -84,7 +85,7 @@ FAKE_CRAWL = textwrap.dedent('''
         write(outcome="failed", message="DNS lookup failed for news.example")
         log("end")
         sys.exit(1)
-    elif mode[0] == "hang":
+    elif mode[0] in ("hang", "stubborn"):
         while True:
             write(pages_fetched=1)
             time.sleep(0.2)
@@ -270,6 +271,20 @@ def test_a_crawl_killed_by_a_signal_is_recorded_killed_and_keeps_its_counts(env)
     assert crasher.outcome == "failed" and crasher.message == "RuntimeError: the spider blew up"
     next_run = env.state("victim").next_run_at
     assert next_run - victim.finished_at > timedelta(seconds=100)  # backed off: 2 x 1 min, +- 10 %
+
+
+def test_a_crawl_the_shutdown_had_to_kill_is_interrupted_not_a_failure_of_its_source(env):
+    env.write_sources({"slow": ("1m", "stubborn")})
+    daemon = Running(env.settings())  # stop_grace 2 s: SIGTERM is ignored, so the stop SIGKILLs it
+    try:
+        env.wait_for(lambda: "start slow" in env.log.read_text(), 10, "the crawl to start (SIGTERM ignored)")
+    finally:
+        daemon.stop()
+    run = env.runs("slow")[0]
+    assert run.outcome == "interrupted" and "SIGKILL" in run.message
+    state = env.state("slow")
+    assert state.consecutive_failures == 0 and state.last_error is None and state.lease_owner is None
+    assert state.next_run_at - run.finished_at > timedelta(seconds=50)  # its usual interval, not a back-off
 
 
 def test_a_restarted_scheduler_keeps_its_jobs_and_reconciles_the_file(env):
