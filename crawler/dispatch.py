@@ -62,15 +62,16 @@ def seed(client: Any, source: Source) -> int:
 
 
 def busy(client: Any, keys: Keys) -> bool:
-    """Whether a source has requests queued or in flight."""
-    return bool(client.zcard(keys.queue) or client.hlen(keys.inflight))
+    """Whether a source has requests queued, in flight, or waiting to be retried."""
+    return bool(client.zcard(keys.queue) or client.hlen(keys.inflight) or client.zcard(keys.delayed))
 
 
 def stop(client: Any, source: str) -> int:
-    """Drop what a source has queued and in flight (a crawl stopped at its time limit); return how many."""
+    """Drop what a source has queued, in flight and waiting to be retried (a crawl stopped at its time
+    limit); return how many."""
     keys = Keys(source)
-    dropped = int(client.zcard(keys.queue)) + int(client.hlen(keys.inflight))
-    client.delete(keys.queue, keys.inflight, keys.leases)
+    dropped = int(client.zcard(keys.queue)) + int(client.hlen(keys.inflight)) + int(client.zcard(keys.delayed))
+    client.delete(keys.queue, keys.inflight, keys.leases, keys.delayed)
     return dropped
 
 

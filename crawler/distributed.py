@@ -14,6 +14,8 @@ Redis keys of a source ``NAME`` (:class:`Keys`)::
     akhbar:NAME:dupefilter  scrapy-redis request fingerprints (reset when a new crawl is seeded)
     akhbar:NAME:inflight    hash token -> serialised request, popped but not finished
     akhbar:NAME:leases      sorted set token -> lease expiry (redis clock, seconds)
+    akhbar:NAME:delayed     sorted set "QUEUE_SCORE|serialised request" -> due time (redis clock): retries
+                            waiting out their backoff
     akhbar:NAME:counts      hash counter -> value: what every worker counted for the current run
     akhbar:NAME:validators  hash URL -> ETag/Last-Modified of feeds and sitemaps read
     akhbar:NAME:first_error the first start URL that failed, for the run's message
@@ -26,6 +28,12 @@ engine keeps a request "in progress" until its items have left the pipelines).  
 outright stops renewing: when the lease runs out, any other worker puts the request back in the
 queue (:data:`REQUEUE`).  A request may so be fetched twice (the dead worker may have stored it just
 before dying); the archive's constraints keep one copy.
+
+**Retries wait in redis, not in a request slot.**  A retry handed back with its due time
+(``meta[NOT_BEFORE_KEY]``, see :mod:`crawler.retrywait`) leaves the worker's slots at once: it goes to the
+source's ``delayed`` set in the same step as its old entry in flight is released (:data:`DELAY`), and
+each worker's tending pass moves the due ones into the queue (:data:`DUE`), where any worker takes them.
+A worker that dies while a retry waits loses nothing: the retry is in redis, not in its memory.
 
 **Politeness holds across workers.**  :class:`SharedPolitenessMiddleware` takes, before each request
 leaves, a place among the host's ``CONCURRENT_REQUESTS_PER_DOMAIN`` (a lease-based semaphore in redis)
@@ -53,7 +61,8 @@ from twisted.internet import task
 
 from crawler.core.errors import QueueError
 from crawler.counters import STAT_PREFIX, count
-from crawler.items import ValidatorItem
+from crawler.items import NOT_BEFORE_KEY, ValidatorItem
+from crawler.retrywait import seconds_until_due
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +99,10 @@ class Keys:
     @property
     def leases(self) -> str:
         return self._key("leases")
+
+    @property
+    def delayed(self) -> str:
+        return self._key("delayed")
 
     @property
     def counts(self) -> str:
@@ -229,6 +242,33 @@ end
 return gone
 """
 
+#: Put a retry aside until it is due, releasing its old entry in flight in the same step.  KEYS: delayed,
+#: inflight, leases.  ARGV: member ("QUEUE_SCORE|serialised request"), seconds to wait, old token or "".
+DELAY = """
+local now = redis.call('TIME')
+local t = tonumber(now[1]) + tonumber(now[2]) / 1e6
+if ARGV[3] ~= '' then
+  redis.call('HDEL', KEYS[2], ARGV[3])
+  redis.call('ZREM', KEYS[3], ARGV[3])
+end
+redis.call('ZADD', KEYS[1], t + tonumber(ARGV[2]), ARGV[1])
+return 1
+"""
+
+#: Move the retries that are due into the queue, at their own priority.  KEYS: delayed, queue.
+#: Returns how many.
+DUE = """
+local now = redis.call('TIME')
+local t = tonumber(now[1]) + tonumber(now[2]) / 1e6
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', t)
+for _, member in ipairs(due) do
+  local bar = string.find(member, '|', 1, true)
+  redis.call('ZADD', KEYS[2], tonumber(string.sub(member, 1, bar - 1)), string.sub(member, bar + 1))
+  redis.call('ZREM', KEYS[1], member)
+end
+return #due
+"""
+
 #: Start now if the host's delay since its last start (by any worker) has passed.  KEYS: next.  ARGV: delay
 #: seconds.  Returns "0" when taken (the next start is then ``delay`` away), else the seconds left to wait
 #: (as a string: Lua numbers are cut to integers on the way back).  Nothing is reserved ahead: a worker
@@ -278,8 +318,12 @@ class SharedScheduler(_scrapy_redis().Scheduler):  # type: ignore[misc]
 
     ``next_request`` pops and records in one step (:data:`POP`); every second (or third of the lease,
     ``AKHBAR_REDIS_LEASE``, if shorter) the requests the engine is done with are released, the others'
-    leases renewed, and requests of dead workers put back (:data:`REQUEUE`).  A request handed back to the
-    scheduler (a retry, a redirect) gives up its old token as it is queued anew."""
+    leases renewed, requests of dead workers put back (:data:`REQUEUE`) and retries that are due queued
+    (:data:`DUE`).  A request handed back to the scheduler (a retry, a redirect) gives up its old token as
+    it is queued anew; a retry that must wait (``meta[NOT_BEFORE_KEY]``) waits in redis (:data:`DELAY`)."""
+
+    #: Holds requests until their ``NOT_BEFORE_KEY`` time (so the retry middleware does not wait itself).
+    waits_for_due = True
 
     crawler: Crawler
     keys: Keys
@@ -312,6 +356,8 @@ class SharedScheduler(_scrapy_redis().Scheduler):  # type: ignore[misc]
         self._pop = self.server.register_script(POP)
         self._requeue = self.server.register_script(REQUEUE)
         self._renew = self.server.register_script(RENEW)
+        self._delay = self.server.register_script(DELAY)
+        self._due = self.server.register_script(DUE)
         self.loop = task.LoopingCall(self.tend)
         self.loop.start(min(1.0, max(0.2, self.lease / 3)), now=True)
 
@@ -329,6 +375,17 @@ class SharedScheduler(_scrapy_redis().Scheduler):  # type: ignore[misc]
 
     def enqueue_request(self, request: Request) -> bool:
         old = request.meta.pop(TOKEN_KEY, None)
+        wait = seconds_until_due(request)
+        if wait > 0:  # a retry waiting out its backoff: aside in redis, its old entry released with it
+            request.meta.pop(NOT_BEFORE_KEY, None)
+            data = self.queue._encode_request(request)
+            member = f"{-request.priority}|".encode() + (data if isinstance(data, bytes) else data.encode())
+            self._delay(keys=[self.keys.delayed, self.keys.inflight, self.keys.leases], args=[member, wait, old or ""])
+            if old is not None:
+                self.held.pop(old, None)
+            if self.stats:
+                self.stats.inc_value("scheduler/delayed/redis")
+            return True
         if old is not None:  # a retry or redirect of a request in flight: its old entry is done
             self.release([old])
         if not request.dont_filter and self.df.request_seen(request):
@@ -392,6 +449,7 @@ class SharedScheduler(_scrapy_redis().Scheduler):  # type: ignore[misc]
                 for token in gone or []:
                     self.held.pop(token.decode() if isinstance(token, bytes) else token, None)
             back = self._requeue(keys=[self.keys.queue, self.keys.inflight, self.keys.leases])
+            self._due(keys=[self.keys.delayed, self.keys.queue])
             self.wake()
             if back:
                 log.info("%s: %d requests of a worker that stopped renewing put back in the queue",

@@ -187,12 +187,16 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
 
 def _is_retry_wait_scheduler(path_or_class: Any) -> bool:
-    """Whether the ``SCHEDULER`` setting names :class:`RetryWaitScheduler` or a subclass of it."""
+    """Whether the ``SCHEDULER`` setting names a scheduler that holds a request until its
+    ``NOT_BEFORE_KEY`` time: :class:`RetryWaitScheduler`, or one that says so with ``waits_for_due``
+    (the distributed crawl's, which keeps waiting retries in redis)."""
     try:
         scheduler = load_object(path_or_class) if isinstance(path_or_class, str) else path_or_class
     except (ImportError, NameError, ValueError, AttributeError):
         return False
-    return isinstance(scheduler, type) and issubclass(scheduler, RetryWaitScheduler)
+    if not isinstance(scheduler, type):
+        return False
+    return issubclass(scheduler, RetryWaitScheduler) or bool(getattr(scheduler, "waits_for_due", False))
 
 
 # --- conditional GET -----------------------------------------------------------------------

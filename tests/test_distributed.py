@@ -274,3 +274,30 @@ def test_scrapy_crawl_with_redis_url_is_a_worker(one_worker, tmp_path, pg_url, r
         assert code == 0, err + (tmp_path / "scrapy.log").read_text(errors="replace")[-3000:]
         assert report[0]["outcome"] == "ok"
         assert relative(site, stored(pg_url)) == one_worker["rows"]
+
+
+def test_a_retry_waits_in_redis_not_in_a_request_slot(tmp_path, pg_url, redis_server):
+    """One worker with one request slot: the page answering 503 + Retry-After waits out its backoff in
+    redis while every other page is fetched, then any worker takes it from the queue and stores it."""
+    from tests.test_retry_wait import ARTICLES, FlakySite, _sources
+
+    site = FlakySite(retry_after=4)
+    redis = _redis_db(redis_server, 6)
+    workers = Workers(tmp_path, redis, _sources(tmp_path, site), pg_url)
+    workers.start("--set", "CONCURRENT_REQUESTS=1", "--set", "AUTOTHROTTLE_ENABLED=false")
+    try:
+        code, report, err = crawl_redis(redis, _sources(tmp_path, site), pg_url)
+    finally:
+        workers.stop()
+        site.close()
+    assert code == 0, err + workers.logs()
+    assert site.flaky is not None
+    (first, failed_at), (second, retried_at) = site.hits(site.flaky)
+    assert (first, second) == (503, 200)
+    assert retried_at - failed_at >= site.retry_after - 0.1, "the retry went out before Retry-After had passed"
+    others = [name for name in ARTICLES if name != site.flaky]
+    during = [name for name in others if any(failed_at < when < failed_at + site.retry_after
+                                            for _, when in site.hits(name))]
+    assert during == others, f"fetched while the retry waited: {during}; {site.log}"
+    assert [run["outcome"] for run in report] == ["ok"] and report[0]["articles_new"] == len(ARTICLES), report
+    assert f"{site.url}/{site.flaky}" in {url for url, _digest in stored(pg_url)}
