@@ -142,3 +142,41 @@ def test_migration_0013_fills_the_rows_already_there(pg_url):
         alpha = [h.id for h in search(s, "طرابلس OR الموازنة", filters=Filters(sources=("alpha",)))]
         assert sorted(alpha) == sorted([ids["budget"], ids["tripoli"]])
     engine.dispose()
+
+
+def _scale_search():
+    import importlib
+    import sys
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parents[1])
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    return importlib.import_module("bench.scale_search")
+
+
+def test_the_scale_benchmark_loads_both_engines_alike_and_reuses_them(pg_url, tmp_path):
+    scale = _scale_search()
+    path = tmp_path / "scale.db"
+    report = scale.run(300, pg_url, rounds=2, keep=path)
+    assert set(report["build_s"]) == {"sqlite", "postgresql"}
+    assert set(report["latency"]["no filters"]) == {"sqlite", "postgresql"}
+    lite, pg = open_engine(f"sqlite:///{path}"), open_engine(pg_url)
+    try:
+        found = 0
+        with Session(lite) as a, Session(pg) as b:
+            for query in scale.search_bench.QUERIES:
+                for filters in (None, scale.search_bench.FILTERS):
+                    on_lite = [h.id for h in search(a, query, limit=300, sort="newest", filters=filters)]
+                    on_pg = [h.id for h in search(b, query, limit=300, sort="newest", filters=filters)]
+                    assert on_pg == on_lite, query
+                    found += len(on_lite)
+            assert b.execute(text("SELECT count(*) FROM article_search_keys WHERE published_utc IS NULL")).scalar_one() == 0
+        assert found > 300
+    finally:
+        lite.dispose()
+        pg.dispose()
+    again = scale.run(300, pg_url, rounds=2, keep=path)
+    assert again["build_s"] == {}  # both reused
+    with pytest.raises(SystemExit, match="holds 300 articles"):
+        scale.run(299, pg_url, rounds=2, keep=path)
