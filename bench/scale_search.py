@@ -1,17 +1,20 @@
 """Search at scale on SQLite and PostgreSQL, side by side.
 
-    python bench/scale_search.py --n 200000 [--json] [--pg-url postgresql+psycopg://...] [--rounds 5]
+    python bench/scale_search.py --n 200000 [--json] [--pg-url postgresql+psycopg://...] [--keep PATH] [--rounds 5]
 
 Builds the same N synthetic Arabic articles (bench/search.py's generator: 8-24 real sentences of
 tests/fixtures/search, one of 12 sources, a day in 2023-2024, a section, an author) into a SQLite
-file and into a PostgreSQL database: a throw-away server it starts on 127.0.0.1 from the Debian
-packages (tests/pgserver.py), or ``--pg-url``.  The build is a bulk load, not a crawl: the rows go
-in batches of :data:`BATCH` per transaction, and the search index rows are written by the same
-library function a bulk load uses (:func:`storage.search.index_articles`); then PostgreSQL is
-``VACUUM ANALYZE``d (which also empties the GIN index's pending list).  Then it runs bench/search.py's
-query set (12 queries, 20 hits with snippets, through :func:`storage.search.search`) ``rounds``
-times each, without filters and with a source + date-range filter, on both, and prints the
-median and p95 latency side by side.
+file (``--keep PATH``, or a temporary one) and into a PostgreSQL database: a throw-away server it
+starts on 127.0.0.1 from the Debian packages (tests/pgserver.py), or ``--pg-url``.  The build is a
+bulk load, not a crawl, each engine filled by a process of its own (:func:`fill`; the generator is
+seeded, so both get the same articles): SQLite by multi-row inserts, :data:`BATCH` per transaction,
+with the index columns of :func:`storage.search.index_rows`; PostgreSQL by ``COPY`` in one
+transaction, with the vectors of :func:`storage.search_pg.index_vector` and the GIN index built
+after the rows; then PostgreSQL is ``VACUUM ANALYZE``d and SQLite's index optimised.  A database
+that already holds the N articles is reused as it is (one holding another number is refused).
+Then it runs bench/search.py's query set (12 queries, 20 hits with snippets, through
+:func:`storage.search.search`) ``rounds`` times each, without filters and with a source +
+date-range filter, on both, and prints the median and p95 latency side by side.
 
 :func:`run` is what other benchmarks call (bench/scale.py): ``run(n, pg_url)`` returns the figures.
 """
@@ -288,11 +291,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=200_000, help="synthetic articles (default 200,000)")
     parser.add_argument("--pg-url", default=None, help="a PostgreSQL database to fill (default: a throw-away server)")
-    parser.add_argument("--rounds", type=int, default=5, help="runs of each query")
+    parser.add_argument("--rounds", type=int, default=5, help="runs of each query (at least 2)")
     parser.add_argument("--keep", type=Path, default=None, metavar="PATH",
                         help="the SQLite file to fill once and reuse on later runs (default: a temporary one)")
     parser.add_argument("--json", action="store_true", help="the figures as JSON on stdout (the table on stderr)")
     args = parser.parse_args()
+    if args.rounds < 2:
+        parser.error("--rounds must be at least 2 (a p95 needs two runs)")
     report = run(args.n, args.pg_url, rounds=args.rounds, keep=args.keep)
     print(table(report), file=sys.stderr if args.json else sys.stdout)
     if args.json:
