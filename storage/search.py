@@ -531,11 +531,7 @@ def search(
     if not page_wanted(session, compiled, filters, limit, offset):
         return []
     if _postgresql(session):
-        tsq = _pg_query(query) if compiled else None
-        columns = "a.id, m.rank, s.name AS source"
-        sql, params = search_pg.matching_sql(tsq, filters, columns=columns, sort=_sort(sort), limit=limit, offset=offset)
-        with search_pg.index_plans(session):
-            ranked = [(r.id, r.rank, r.source) for r in session.execute(text(sql), params)]
+        ranked = search_pg.page(session, _pg_query(query) if compiled else None, filters, _sort(sort), limit, offset)
     else:
         if compiled is not None and sort == "relevance" and offset + limit <= RANK_WINDOW:
             sql, params = window_sql(compiled, filters)  # the page lies in the ranked window: one pass

@@ -22,6 +22,14 @@ that order, newest first, the first :data:`RANK_POOL` matches are ranked by ``ts
 word weighted above a body word, a stem below a word) and any further ones follow newest first.
 Sorted by date nothing is ranked.  Statements run under :func:`index_plans`.
 
+**First pages** (:func:`page`) come from the keys table alone: each row holds a copy of its
+article's publication time and source (revision 0013), so a word's matches are taken from the GIN
+index, filtered and sorted on those small rows (:func:`walk`) without a join, and only the pool's
+vectors are read, for ``ts_rank``.  A phrase, a ``body:`` weight or a negated phrase is checked
+on the sorted candidates of its *loose* form one by one until the page is full, instead of on
+every candidate.  Deeper pages, counts and exports take :func:`matching_sql`; both give the
+same hits in the same order (``tests/test_search_pg_pages.py``).
+
 Pure SQL building here; :mod:`storage.search` keeps the public functions and dispatches.
 """
 from __future__ import annotations
@@ -124,10 +132,16 @@ def index_vector(title: str | None, body: str) -> str:
     return " ".join(_quote(lexeme_) + ":" + ",".join(marks[:MAX_POSITIONS]) for lexeme_, marks in lexemes.items())
 
 
+#: The row takes the article's publication time and source (revision 0013; a trigger on
+#: ``articles`` follows later changes of either).
 _INDEX = text(
-    "INSERT INTO article_search_keys (article_id, keys) VALUES (:id, CAST(:keys AS tsvector)) "
-    "ON CONFLICT (article_id) DO UPDATE SET keys = excluded.keys"
+    "INSERT INTO article_search_keys (article_id, keys, published_utc, source_id) "
+    "SELECT a.id, CAST(:keys AS tsvector), a.published_utc, a.source_id FROM articles a WHERE a.id = :id "
+    "ON CONFLICT (article_id) DO UPDATE SET keys = excluded.keys, published_utc = excluded.published_utc, "
+    "source_id = excluded.source_id"
 )
+#: The GIN index of the keys (revision 0006): a bulk load drops it and builds it after the rows.
+GIN_INDEX = "CREATE INDEX article_search_keys_gin ON article_search_keys USING GIN (keys)"
 
 
 def index_values(article_id: int, title: str | None, body: str) -> dict[str, object]:
@@ -165,7 +179,26 @@ def _any(lexemes: Sequence[str]) -> str:
     return lexemes[0] if len(lexemes) == 1 else "(" + " | ".join(lexemes) + ")"
 
 
-def _leaf(node: q.Term | q.Phrase) -> tuple[str, str] | None:
+@dataclass(frozen=True)
+class TsQuery:
+    """A query as two tsquery literals: ``word`` (exact word keys) and ``full`` (or stems); and
+    each one's *loose* form (``word_loose``, ``full_loose``): the same lexemes without phrase
+    order or weights (a phrase's words ANDed, a negated phrase or weighted term left out), which
+    matches a superset of the articles and which the GIN index answers without reading a vector.
+    When a loose form differs from its query, matches are its candidates checked one by one."""
+
+    word: str
+    full: str
+    word_loose: str = ""
+    full_loose: str = ""
+
+    def loose(self, tier: str) -> str:
+        """The loose form of ``word`` or ``full`` (the query itself when none was given)."""
+        strict, loose = (self.word, self.word_loose) if tier == "word" else (self.full, self.full_loose)
+        return loose or strict
+
+
+def _leaf(node: q.Term | q.Phrase) -> TsQuery | None:
     toks = tokens(node.text)
     if not toks:
         return None
@@ -174,53 +207,54 @@ def _leaf(node: q.Term | q.Phrase) -> tuple[str, str] | None:
     if len(toks) > 1 or prefix:  # a phrase (or a prefix) matches word keys, in order
         keys = [mark + word_key(t) for t in toks]
         parts = [lexeme(k, weights=weights) for k in keys[:-1]] + [lexeme(keys[-1], prefix=prefix, weights=weights)]
+        loose_parts = [lexeme(k) for k in keys[:-1]] + [lexeme(keys[-1], prefix=prefix)]
         expr = parts[0] if len(parts) == 1 else "(" + " <-> ".join(parts) + ")"
-        return expr, expr
+        loose = loose_parts[0] if len(parts) == 1 else "(" + " & ".join(loose_parts) + ")"
+        return TsQuery(expr, expr, loose, loose)
     keys = list(query_word_keys(toks[0]))
     stems = list(dict.fromkeys(stem(k) for k in keys))
     word = _any([lexeme(mark + k, weights=weights) for k in keys])
     # a stem is a stem lexeme, or a word key where it is a word's own key
     full = [lexeme(mark + k, weights=weights) for k in dict.fromkeys(keys + stems)]
     full += [lexeme(mark + STEM_MARK + s, weights=_STEM_WEIGHTS[node.field]) for s in stems]
-    return word, _any(full)
+    full_loose = [lexeme(mark + k) for k in dict.fromkeys(keys + stems)] + [lexeme(mark + STEM_MARK + s) for s in stems]
+    return TsQuery(word, _any(full), _any([lexeme(mark + k) for k in keys]), _any(full_loose))
 
 
-def _compile(node: q.Node) -> tuple[str, str] | None:
-    """(word, full) tsquery texts of a node; ``None`` when it holds no word.  The caller has
-    refused the trees SQLite refuses (a NOT with nothing beside it) through storage.search."""
+def _join(parts: Sequence[TsQuery], operator: str) -> TsQuery:
+    return TsQuery(*("(" + f" {operator} ".join(getattr(p, f) for p in parts) + ")"
+                     for f in ("word", "full", "word_loose", "full_loose")))
+
+
+def _compile(node: q.Node) -> TsQuery | None:
+    """The tsquery texts of a node; ``None`` when it holds no word.  The caller has refused the
+    trees SQLite refuses (a NOT with nothing beside it) through storage.search."""
     if isinstance(node, (q.Term, q.Phrase)):
         return _leaf(node)
     if isinstance(node, q.Not):
         return None
     if isinstance(node, q.Or):
         parts = [p for p in map(_compile, node.items) if p]
-        if not parts:
-            return None
-        return tuple("(" + " | ".join(p[i] for p in parts) + ")" for i in (0, 1))  # type: ignore[return-value]
+        return _join(parts, "|") if parts else None
     positive = [p for p in (_compile(i) for i in node.items if not isinstance(i, q.Not)) if p]
     negative = [p for p in (_compile(i.item) for i in node.items if isinstance(i, q.Not)) if p]
     if not positive:
         return None
-    word = "(" + " & ".join(p[0] for p in positive) + ")"
-    full = "(" + " & ".join(p[1] for p in positive) + ")"
-    if negative:  # a negated word is left out in its exact forms, in both tiers
-        excluded = "!(" + " | ".join(n[0] for n in negative) + ")"
-        word, full = f"({word} & {excluded})", f"({full} & {excluded})"
-    return word, full
-
-
-@dataclass(frozen=True)
-class TsQuery:
-    """A query as two tsquery literals: ``word`` (exact word keys) and ``full`` (or stems)."""
-
-    word: str
-    full: str
+    joined = _join(positive, "&")
+    if not negative:
+        return joined
+    # a negated word is left out in its exact forms, in both tiers; the loose forms leave out
+    # only what the index tells without a check (no phrase, no weight), else they would miss
+    excluded = "!(" + " | ".join(n.word for n in negative) + ")"
+    sure = [n.word for n in negative if n.word == n.word_loose]
+    loose_excluded = " & !(" + " | ".join(sure) + ")" if sure else ""
+    return TsQuery(f"({joined.word} & {excluded})", f"({joined.full} & {excluded})",
+                   f"({joined.word_loose}{loose_excluded})", f"({joined.full_loose}{loose_excluded})")
 
 
 def compile_tree(tree: q.Node | None) -> TsQuery | None:
     """The tsquery literals of a parsed query; ``None`` when it holds no word."""
-    compiled = _compile(tree) if tree is not None else None
-    return TsQuery(*compiled) if compiled else None
+    return _compile(tree) if tree is not None else None
 
 
 # --- selecting articles ------------------------------------------------------------------------
@@ -319,6 +353,130 @@ def _ranked_sql(tsq: TsQuery, where: list[str], params: dict[str, Any], columns:
         f"SELECT {columns} FROM m JOIN articles a ON a.id = m.fid LEFT JOIN sources s ON s.id = a.source_id "
         f"ORDER BY {order}"
     )
+
+
+# --- a page of hits, from the keys table --------------------------------------------------------
+
+#: A date-sorted page is taken by the newest-first walk below while its end is within this many
+#: matches; deeper pages (and exports, counts) use :func:`matching_sql`.
+WALK_LIMIT = 5000
+_NEWEST = "k.published_utc DESC NULLS LAST, k.article_id DESC"
+_OLDEST = "k.published_utc ASC NULLS LAST, k.article_id ASC"
+
+
+def key_filters(filters: Filters, params: dict[str, Any]) -> tuple[list[str], bool]:
+    """WHERE conditions over ``k`` = article_search_keys (its copies of the source and the
+    publication time, revision 0013) and, for the language, section and author, ``a`` = articles;
+    whether they need ``a``.  Fills ``params``."""
+    where: list[str] = []
+    if filters.sources:
+        params["sources"] = list(dict.fromkeys(filters.sources))
+        where.append("k.source_id IN (SELECT id FROM sources WHERE name = ANY(:sources))")
+    if filters.since is not None:
+        params["since"] = _day(filters.since)
+        where.append("k.published_utc >= :since")
+    if filters.until is not None:
+        params["until"] = _day(filters.until + timedelta(days=1))
+        where.append("k.published_utc < :until")
+    fields = field_filters(filters, params)
+    return where + fields, bool(fields)
+
+
+def walk(session: Session, tsq: TsQuery, tier: str, filters: Filters, *, sort: str, limit: int,
+         exclude: Sequence[int] = ()) -> list[int]:
+    """The ids of the first ``limit`` articles matching ``tsq``'s ``tier`` (``word`` or ``full``)
+    and the filters in ``sort`` order (newest, oldest), leaving out ``exclude``.
+
+    The matches of the loose form come from the GIN index with their dates (no vector read) and
+    are sorted; when the loose form is the query, that is all.  Otherwise (a phrase, a ``body:``
+    weight, a negated phrase) the sorted candidates are checked against the query in that order,
+    and the walk stops at ``limit`` matches: a vector is read for each candidate checked, not for
+    every candidate."""
+    query = tsq.word if tier == "word" else tsq.full
+    loose = tsq.loose(tier)
+    params: dict[str, Any] = {"loose": loose, "limit": limit}
+    where, joined = key_filters(filters, params)
+    where.insert(0, "k.keys @@ CAST(:loose AS tsquery)")
+    if exclude:
+        params["exclude"] = list(exclude)
+        where.append("k.article_id <> ALL(:exclude)")
+    order = _OLDEST if sort == "oldest" else _NEWEST
+    select = (
+        "SELECT k.article_id AS fid, k.published_utc AS pub FROM article_search_keys k "
+        + ("JOIN articles a ON a.id = k.article_id " if joined else "")
+        + "WHERE " + " AND ".join(where) + f" ORDER BY {order}"
+    )
+    if loose == query:
+        sql = select + " LIMIT :limit"
+    else:
+        params["query"] = query
+        # a scalar subquery, checked row by row in the CTE's order (an EXISTS would become a join
+        # that checks every candidate and loses the order)
+        sql = (f"WITH c AS MATERIALIZED ({select}) SELECT c.fid, c.pub FROM c WHERE (SELECT x.keys @@ "
+               "CAST(:query AS tsquery) FROM article_search_keys x WHERE x.article_id = c.fid) LIMIT :limit")
+    rows = session.execute(text(sql), params).all()
+    return [fid for fid, _ in sorted(rows, key=_date_key(sort))]
+
+
+def _date_key(sort: str) -> Any:
+    """The sort key of (id, published) rows in ``sort`` order, undated last in both."""
+    if sort == "oldest":
+        return lambda row: (row[1] is None, row[1] or _EPOCH, row[0])
+    return lambda row: (row[1] is None, -(row[1] or _EPOCH).timestamp(), -row[0])
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _described(session: Session, ids: Sequence[int], tsq: TsQuery | None) -> dict[int, tuple[float, str | None]]:
+    """(rank, source name) of each indexed id: rank is ``-ts_rank`` of the full query (``tsq``), or 0."""
+    if not ids:
+        return {}
+    params: dict[str, Any] = {"ids": list(ids)}
+    rank = "0.0"
+    if tsq is not None:
+        params.update(full=tsq.full, weights=RANK_WEIGHTS)
+        rank = "-ts_rank(CAST(:weights AS real[]), k.keys, CAST(:full AS tsquery))"
+    # the source from the keys row's copy (revision 0013): no join to articles, whose whole index
+    # the planner would rather merge-join than look the few ids up
+    sql = (f"SELECT k.article_id AS fid, {rank} AS rank, s.name AS source FROM article_search_keys k "
+           "LEFT JOIN sources s ON s.id = k.source_id WHERE k.article_id = ANY(:ids)")
+    return {row.fid: (float(row.rank), row.source) for row in session.execute(text(sql), params)}
+
+
+def pool_page(session: Session, tsq: TsQuery, filters: Filters, limit: int, offset: int) -> list[tuple[int, float, str | None]]:
+    """A relevance page that lies within the ranked pool: (id, rank, source) of each hit.
+
+    The pool is what :func:`matching_sql` ranks: the newest :data:`RANK_POOL` exact-word matches,
+    and when there are fewer, the newest stem-only matches after them up to the pool's size.  It
+    is ordered exact ones first, then by ``ts_rank``, then by id, as there."""
+    exact = walk(session, tsq, "word", filters, sort="newest", limit=RANK_POOL)
+    pool = [(fid, True) for fid in exact]
+    if len(exact) < RANK_POOL and tsq.word != tsq.full:
+        # every exact match is in hand: the rest of the pool is stem-only
+        more = walk(session, tsq, "full", filters, sort="newest", limit=RANK_POOL - len(exact), exclude=exact)
+        pool += [(fid, False) for fid in more]
+    described = _described(session, [fid for fid, _ in pool], tsq)
+    ordered = sorted(((fid, is_exact) for fid, is_exact in pool if fid in described),
+                     key=lambda item: (not item[1], described[item[0]][0], item[0]))
+    return [(fid, described[fid][0], described[fid][1]) for fid, _ in ordered[offset:offset + limit]]
+
+
+def page(session: Session, tsq: TsQuery | None, filters: Filters, sort: str, limit: int,
+         offset: int) -> list[tuple[int, float, str | None]]:
+    """(id, rank, source) of one page of matches of ``tsq`` and the filters in ``sort`` order:
+    first pages from the keys table (:func:`pool_page`, :func:`walk`), any other through
+    :func:`matching_sql`; the same hits either way."""
+    with index_plans(session):
+        if tsq is not None and sort == "relevance" and offset + limit <= RANK_POOL:
+            return pool_page(session, tsq, filters, limit, offset)
+        if tsq is not None and sort in ("newest", "oldest") and offset + limit <= WALK_LIMIT:
+            ids = walk(session, tsq, "full", filters, sort=sort, limit=offset + limit)[offset:]
+            described = _described(session, ids, None)
+            return [(fid, 0.0, described[fid][1]) for fid in ids if fid in described]
+        sql, params = matching_sql(tsq, filters, columns="a.id, m.rank, s.name AS source", sort=sort,
+                                   limit=limit, offset=offset)
+        return [(row.id, row.rank, row.source) for row in session.execute(text(sql), params)]
 
 
 #: The key of each ``count --by`` (days and months in UTC, as SQLite stores them).
