@@ -1,0 +1,30 @@
+"""What keeps a crawl's own process light: it fetches, hands pages to the extraction workers and
+stores their results, so the extractor (trafilatura, numpy, the page rules) is never loaded in it."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from crawler.core import extract, extractor
+
+REPO = Path(__file__).resolve().parents[1]
+
+#: What a crawl's process imports to fetch, hand over and store (crawler/cli/crawl.py's path).
+CRAWL_MODULES = ("crawler.cli", "crawler.cli.crawl", "crawler.crawl", "crawler.pipelines", "crawler.middlewares",
+                 "crawler.extensions", "crawler.ingest", "crawler.extractpool", "spiders.sitemap", "spiders.feed",
+                 "storage.archive")
+EXTRACTOR = ("trafilatura", "crawler.core.extract", "crawler.core.language", "crawler.core.pagetype")
+
+
+def test_crawl_process_does_not_load_the_extractor() -> None:
+    code = (f"import importlib, json, sys\nfor m in {CRAWL_MODULES!r}: importlib.import_module(m)\n"
+            f"print(json.dumps([m for m in {EXTRACTOR!r} if m in sys.modules]))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True).stdout
+    assert json.loads(out) == []
+
+
+def test_extractor_constants_are_the_extractors() -> None:
+    assert extract.EXTRACTOR_VERSION == extractor.EXTRACTOR_VERSION
+    assert extract.MAX_PAGE_BYTES == extractor.MAX_PAGE_BYTES == 5 * 1024 * 1024
