@@ -28,3 +28,35 @@ def test_crawl_process_does_not_load_the_extractor() -> None:
 def test_extractor_constants_are_the_extractors() -> None:
     assert extract.EXTRACTOR_VERSION == extractor.EXTRACTOR_VERSION
     assert extract.MAX_PAGE_BYTES == extractor.MAX_PAGE_BYTES == 5 * 1024 * 1024
+
+
+# --- normalize remembers the keys of short texts -------------------------------------------------
+
+def test_a_remembered_key_is_the_computed_key() -> None:
+    from crawler.core.arabic import _key, _remembered_key, normalize
+
+    texts = ["الأخبار", "أخبار اليوم ـ القاهرة", "  News  TODAY ", "إ" * 400, "ة" * 401, "x"]
+    for text in texts + texts:  # the second time from the cache
+        assert normalize(text) == _key(text)
+    assert _remembered_key.cache_info().hits >= 4
+
+
+def test_normalize_keeps_no_reference_to_an_lxml_string() -> None:
+    """A string read from a tree holds its element (and so the whole page): the cache must keep a
+    plain copy of it, not the string."""
+    import gc
+    import weakref
+
+    import lxml.html
+
+    from crawler.core.arabic import normalize
+
+    root = lxml.html.fromstring("<html><body><p class='x'>خبر عاجل من الموقع</p></body></html>")
+    para = root.find(".//p")
+    text = para.xpath("text()")[0]
+    assert text.getparent() is para  # a "smart" string, tied to its element
+    gone = weakref.ref(para)
+    assert normalize(text) == "خبر عاجل من الموقع"
+    del root, para, text
+    gc.collect()
+    assert gone() is None
