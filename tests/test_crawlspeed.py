@@ -60,3 +60,22 @@ def test_normalize_keeps_no_reference_to_an_lxml_string() -> None:
     del root, para, text
     gc.collect()
     assert gone() is None
+
+
+def test_a_remembered_loose_key_is_the_computed_one_and_holds_no_page() -> None:
+    import gc
+    import weakref
+
+    import lxml.html
+
+    from crawler.core.pagetext import _loose, loose
+
+    for text in ["«الأخبار» - اليوم!", "Home | News", "،؛" * 150, "ب" * 401] * 2:
+        assert loose(text) == _loose(text)
+    root = lxml.html.fromstring("<html><body><h1>عاجل: «خبر» اليوم</h1></body></html>")
+    heading = root.find(".//h1")
+    gone = weakref.ref(heading)
+    assert loose(heading.xpath("text()")[0]) == "عاجل خبر اليوم"
+    del root, heading
+    gc.collect()
+    assert gone() is None
