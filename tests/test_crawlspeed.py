@@ -79,3 +79,85 @@ def test_a_remembered_loose_key_is_the_computed_one_and_holds_no_page() -> None:
     del root, heading
     gc.collect()
     assert gone() is None
+
+
+# --- the page-type walk, written out, reads what the straightforward walk read --------------------
+
+class _ReferenceWalk:
+    """The page-type walk as first written (crawler.core.pagetype._Walk before it was inlined)."""
+
+    def __init__(self) -> None:
+        from crawler.core.pagetype import _Walk
+
+        self.headlines: dict = {}
+        self.blocks: list = []
+        self._headline = lambda a: _Walk._headline(self, a)  # type: ignore[arg-type]
+
+    def run(self, root) -> None:
+        from lxml import etree
+
+        from crawler.core.pagetype import _BLOCKS, _SKIP
+
+        stack: list = []
+        link_depth = 0
+        walker = etree.iterwalk(root, events=("start", "end"))
+        for event, el in walker:
+            tag = el.tag if isinstance(el.tag, str) else None
+            if event == "start":
+                if tag is None or tag.lower() in _SKIP:
+                    walker.skip_subtree()
+                    self._add(stack, el.tail, link_depth)
+                    continue
+                tag = tag.lower()
+                if tag in _BLOCKS or not stack:
+                    stack.append([el, [], 0])
+                if tag == "a":
+                    link_depth += 1
+                self._add(stack, el.text, link_depth)
+                continue
+            tag = tag.lower() if tag else ""
+            if tag == "a":
+                link_depth -= 1
+                self._headline(el)
+            if stack and stack[-1][0] is el:
+                block, parts, links = stack.pop()
+                text = " ".join("".join(parts).split())
+                if text:
+                    self.blocks.append((block, text, links))
+            self._add(stack, el.tail, link_depth)
+
+    @staticmethod
+    def _add(stack, text, link_depth) -> None:
+        if text and stack:
+            stack[-1][1].append(text)
+            if link_depth:
+                stack[-1][2] += len(" ".join(text.split()))
+
+
+WALK_PAGES = sorted((REPO / "tests" / "fixtures").rglob("*.htm*"))
+
+WALK_SNIPPETS = [
+    "<html><body><div>a <a href='/x'>one two three four five</a> tail<script>x</script>after"
+    "<p>para <b>bold</b> end</p><svg><text>no</text></svg>svg tail</div></body></html>",
+    "<html><body>bare text<a>l</a><!-- gone -->t<ul><li>i <a>x y</a></li></ul></body></html>",
+    "<body><A HREF='/'>UPPER CASE LINK WITH WORDS</A><SELECT><OPTION>o</OPTION></SELECT>s</body>",
+]
+
+
+def test_the_page_type_walk_reads_what_the_reference_walk_read() -> None:
+    import lxml.html
+
+    from crawler.core.htmltree import load_html
+    from crawler.core.pagetype import _Walk
+
+    assert len(WALK_PAGES) > 10
+    trees = [load_html(p.read_bytes().decode("utf-8", "replace")) for p in WALK_PAGES]
+    trees += [lxml.html.fromstring(s) for s in WALK_SNIPPETS]
+    for tree in trees:
+        if tree is None:
+            continue
+        fast, slow = _Walk(), _ReferenceWalk()
+        fast.run(tree)
+        slow.run(tree)
+        assert fast.blocks == slow.blocks
+        assert fast.headlines == slow.headlines
