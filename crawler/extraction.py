@@ -1,21 +1,22 @@
 """The extract step of :func:`crawler.ingest.ingest`: a document's bytes -> an article, or why not.
 
 Light on purpose (the core and the document, no database, no Scrapy): a crawl runs this step in
-worker processes (:mod:`crawler.extractpool`), a replay runs it in place.  What goes to a worker
+worker processes (:mod:`crawler.extractpool`), a replay runs it in place.  The extractor itself
+(trafilatura, lxml, numpy) is imported by the first page extracted (:func:`extractor`), so that
+a crawl's reactor process, which only hands pages over, never loads it.  What goes to a worker
 is :func:`job_of` (plain, picklable values); what comes back is an :class:`Extraction`.
 """
 from __future__ import annotations
 
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from crawler.capture.document import RawDocument
 from crawler.core.article import Article
-from crawler.core.extract import ExtractionError, extract
-from crawler.core.neardup import signature
+from crawler.core.errors import ExtractionError
 
 __all__ = ["Extraction", "TIMED_OUT", "extract_document", "extract_job", "job_of", "unexpected_reason"]
 
@@ -43,6 +44,18 @@ def unexpected_reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
+#: The modules :func:`extract_job` runs (a worker pool preloads them).
+EXTRACTOR_MODULES = ("crawler.core.extract", "crawler.core.neardup")
+
+
+def extractor() -> tuple[Callable[..., Article], Callable[[str], Any]]:
+    """:func:`crawler.core.extract.extract` and :func:`crawler.core.neardup.signature`, imported here."""
+    from crawler.core.extract import extract
+    from crawler.core.neardup import signature
+
+    return extract, signature
+
+
 def job_of(doc: RawDocument, fetched_at: datetime) -> tuple[Any, ...]:
     """The arguments of :func:`extract_job` for ``doc``: what a worker process is sent."""
     return (doc.data, doc.url, dict(doc.headers), doc.kind, doc.name, fetched_at, doc.timezone, doc.locale,
@@ -53,6 +66,7 @@ def extract_job(data: bytes, url: str | None, headers: Mapping[str, str], kind: 
                 fetched_at: datetime, timezone: str | None, locale: str | None,
                 feed_date: str | None) -> Extraction:
     """Run the extractor on one page; never raises for the page's sake."""
+    extract, signature = extractor()
     try:
         article = extract(data, url, headers, kind=kind, name=name, fetched_at=fetched_at, timezone=timezone,
                           locale=locale, feed_date=feed_date)

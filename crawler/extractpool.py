@@ -23,7 +23,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
 from typing import Any
 
-from crawler.extraction import TIMED_OUT, Extraction, extract_job
+from crawler.extraction import EXTRACTOR_MODULES, TIMED_OUT, Extraction, extract_job
 
 __all__ = ["ExtractPool", "default_workers"]
 
@@ -46,7 +46,7 @@ def default_workers() -> int:
 def _context() -> BaseContext:
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["crawler.extraction"])
+        context.set_forkserver_preload(["crawler.extraction", *EXTRACTOR_MODULES])
         return context
     return multiprocessing.get_context("spawn")
 

@@ -57,7 +57,7 @@ from twisted.internet import task, threads
 from crawler.capture.warc import WarcWriter
 from crawler.core.decode import header_value
 from crawler.core.discovery import entries_since
-from crawler.core.extract import MAX_PAGE_BYTES  # the default of AKHBAR_MAX_PAGE_BYTES: the extractor's own bound
+from crawler.core.extractor import MAX_PAGE_BYTES  # the default of AKHBAR_MAX_PAGE_BYTES: the extractor's own bound
 from crawler.core.refetch import (
     FetchState,
     announced_newer,

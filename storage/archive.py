@@ -239,7 +239,7 @@ def _claim(session: Session, article_id: int) -> None:
 
 
 def _extractor_version() -> str:
-    from crawler.core.extract import EXTRACTOR_VERSION
+    from crawler.core.extractor import EXTRACTOR_VERSION
 
     return EXTRACTOR_VERSION
 

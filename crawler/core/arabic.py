@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from functools import lru_cache
 
 from crawler.core.lexicon import ARTICLE_PREFIXES, CONJUNCTION_WAW
 
@@ -53,8 +54,27 @@ def _fold_letters(s: str) -> str:
     return s
 
 
+#: Texts up to this long have their keys remembered (:func:`normalize`): one page asks for the key
+#: of its title, site name, menu entries and paragraph openings dozens of times each, and pages of
+#: one site share most of them.  Longer texts (an article's body) are rarely asked twice.
+_REMEMBERED_CHARS = 400
+_REMEMBERED = 8192  # keys, at most 400 characters each: a few MB at worst
+
+
 def normalize(text: str) -> str:
     """Return the normalised key of ``text`` (idempotent)."""
+    if len(text) <= _REMEMBERED_CHARS:
+        return _remembered_key(str(text))  # str(): an lxml string result is a str with a parent
+    return _key(text)
+
+
+@lru_cache(maxsize=_REMEMBERED)
+def _remembered_key(text: str) -> str:
+    return _key(text)
+
+
+def _key(text: str) -> str:
+    """The key of :func:`normalize`, computed."""
     if text.isascii():
         # NFKC, the Arabic folds and the mark removals leave ASCII as it is.
         return " ".join(text.lower().split())

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from importlib import metadata as _metadata
 from typing import Any
 
 import lxml.html
@@ -29,26 +28,12 @@ from crawler.core.jsonld import read_json_ld
 from crawler.core.language import detect_language
 from crawler.core.metadata import page_metadata
 from crawler.core.errors import ExtractionError, NotAnArticle
+from crawler.core.extractor import EXTRACTOR_VERSION, MAX_PAGE_BYTES
 from crawler.core.pagetype import classify_html, classify_text
 from crawler.core.title import clean_title
 
 __all__ = ["EXTRACTOR_VERSION", "ExtractionError", "MAX_PAGE_BYTES", "NotAnArticle", "extract", "extract_html", "extract_text", "sniff_kind"]
 
-def _version(package: str) -> str:
-    try:
-        return _metadata.version(package)
-    except _metadata.PackageNotFoundError:
-        return "unknown"
-
-
-EXTRACTOR_VERSION = f"akhbar-{_version('akhbar')}+trafilatura-{_version('trafilatura')}"
-"""The extractor that produced an article's stored text (recorded on every version, read by
-``akhbar reprocess`` to know what is due); a change of extraction output should bump akhbar's version."""
-
-MAX_PAGE_BYTES = 5 * 1024 * 1024
-"""The largest page (bytes as served, or characters of a decoded page) extracted: a news article
-is a few hundred kilobytes; past this the page is rejected (:class:`ExtractionError`), so the time
-one page may take stays bounded."""
 
 
 def _check_size(size: int, unit: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -39,6 +40,20 @@ def clean_text(value: Any) -> str:
 
 def loose(text: str) -> str:
     """Comparison key that also ignores punctuation and quote marks."""
+    if len(text) <= _REMEMBERED_CHARS:  # the same few texts are compared again and again on a page
+        return _remembered_loose(str(text))  # str(): never keep an lxml string (it holds its page)
+    return _loose(text)
+
+
+_REMEMBERED_CHARS = 400
+
+
+@lru_cache(maxsize=8192)
+def _remembered_loose(text: str) -> str:
+    return _loose(text)
+
+
+def _loose(text: str) -> str:
     return " ".join(_NON_WORD.sub(" ", normalize(text)).split())
 
 

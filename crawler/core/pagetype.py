@@ -93,42 +93,39 @@ class _Walk:
         self.blocks: list[tuple[etree._Element, str, int]] = []  # (element, text, link chars)
 
     def run(self, root: etree._Element) -> None:
+        # The hot loop of the page-type check: every element passes here twice, so its text
+        # bookkeeping is written out in place rather than called.
         stack: list[list[Any]] = []  # open blocks: [element, text parts, link chars]
         link_depth = 0
         walker = etree.iterwalk(root, events=("start", "end"))
         for event, el in walker:
-            tag = el.tag if isinstance(el.tag, str) else None
+            tag = el.tag
+            tag = tag.lower() if isinstance(tag, str) else None
             if event == "start":
-                if tag is None or tag.lower() in _SKIP:
+                if tag is None or tag in _SKIP:
                     walker.skip_subtree()
-                    self._tail(stack, el, link_depth)
-                    continue
-                tag = tag.lower()
-                if tag in _BLOCKS or not stack:
-                    stack.append([el, [], 0])
+                    text = el.tail
+                else:
+                    if tag in _BLOCKS or not stack:
+                        stack.append([el, [], 0])
+                    if tag == "a":
+                        link_depth += 1
+                    text = el.text
+            else:
                 if tag == "a":
-                    link_depth += 1
-                self._add(stack, el.text, link_depth)
-                continue
-            tag = tag.lower() if tag else ""
-            if tag == "a":
-                link_depth -= 1
-                self._headline(el)
-            if stack and stack[-1][0] is el:
-                block, parts, links = stack.pop()
-                text = " ".join("".join(parts).split())
-                if text:
-                    self.blocks.append((block, text, links))
-            self._tail(stack, el, link_depth)
-
-    def _add(self, stack: list[list[Any]], text: str | None, link_depth: int) -> None:
-        if text and stack:
-            stack[-1][1].append(text)
-            if link_depth:
-                stack[-1][2] += len(" ".join(text.split()))
-
-    def _tail(self, stack: list[list[Any]], el: etree._Element, link_depth: int) -> None:
-        self._add(stack, el.tail, link_depth)
+                    link_depth -= 1
+                    self._headline(el)
+                if stack and stack[-1][0] is el:
+                    block, parts, links = stack.pop()
+                    joined = " ".join("".join(parts).split())
+                    if joined:
+                        self.blocks.append((block, joined, links))
+                text = el.tail
+            if text and stack:  # the text goes to the innermost open block
+                top = stack[-1]
+                top[1].append(text)
+                if link_depth:
+                    top[2] += len(" ".join(text.split()))
 
     def _headline(self, a: etree._Element) -> None:
         words = len(a.text_content().split())
