@@ -105,7 +105,7 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
         return float(int(text))
     try:
         when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):  # OverflowError: a year past C's long
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)

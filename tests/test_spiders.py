@@ -302,6 +302,7 @@ def test_retry_delay_backs_off_and_honours_retry_after():
     assert retry_delay(1, 86_400.0, base=2.0, retry_after_cap=600.0) == 600.0
     now = datetime(2024, 5, 13, 6, 0, tzinfo=timezone.utc)
     assert parse_retry_after("120") == 120.0
+    assert parse_retry_after("Fri, 31 Dec 99999999999999999999 00:00:00 GMT") is None  # overflowed: a lost page
     assert parse_retry_after(header_value(Headers({"Retry-After": "7"}), "Retry-After")) == 7.0  # Scrapy's bytes
     assert parse_retry_after("Mon, 13 May 2024 06:01:30 GMT", now=now) == 90.0
     assert parse_retry_after("Mon, 13 May 2024 05:00:00 GMT", now=now) == 0.0

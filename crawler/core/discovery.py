@@ -530,7 +530,7 @@ def _parse_rfc822(text: str) -> tuple[datetime, bool] | None:
     for candidate, has_time in ((text, True), (text + " 00:00:00 +0000", False)):
         try:
             return parsedate_to_datetime(candidate), has_time
-        except (TypeError, ValueError, IndexError):
+        except (TypeError, ValueError, IndexError, OverflowError):  # a year past C's long, say
             continue
     return None
 
