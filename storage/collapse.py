@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from crawler.core.errors import QueryError
 from storage import search_pg
 from storage.search import (
-    _BY_SQL, BY, MARKS, RANK_WINDOW, Compiled, Filters, Hit, Marker, _filter_sql, _pg_query, _postgresql, _require_backend,
+    _BY_SQL, BY, MARKS, Compiled, Filters, Hit, Marker, _filter_sql, _pg_query, _postgresql, _require_backend,
     _texts, arrange_counts, compile_query, make_snippet, matching_sql, narrowed, page_wanted, rank_window, window_sql,
 )
 
@@ -169,7 +169,7 @@ def windowed_page(
     wrapped = (f"SELECT id, rank, source, exact, {WINDOW_GROUP} AS grp FROM ({sql}) w "
                "ORDER BY exact DESC, rank, id")
     rows = session.execute(text(wrapped), params).all()
-    full = len(rows) >= RANK_WINDOW
+    full = len(rows) >= params["window"]
     page = first_of_each(rows, offset, limit)
     if full and len(page) < limit:
         return None
@@ -213,7 +213,7 @@ def _hit(ranked: Any, row: Any, counts: tuple[int, int], marker: Marker, marks: 
         title=row.title,
         published=row.published,
         snippet=make_snippet(row.text, marker, marks=marks),
-        score=-float(ranked.rank),
+        score=-float(ranked.rank) if ranked.rank is not None else 0.0,
         source=ranked.source,
         copies=counts[0],
         outlets=counts[1],
