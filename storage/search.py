@@ -430,8 +430,10 @@ def _months(first: date, last: date) -> list[str]:
 
 
 def _dated_span(session: Session) -> tuple[date, date] | None:
-    """The first and last publication days of the archive (``None`` when no article is dated)."""
-    first, last = session.execute(text("SELECT min(published_utc), max(published_utc) FROM articles")).one()
+    """The first and last publication days of the archive (``None`` when no article is dated);
+    two look-ups in the date index (one ``min`` and one ``max`` per SELECT)."""
+    first, last = session.execute(text(
+        "SELECT (SELECT min(published_utc) FROM articles), (SELECT max(published_utc) FROM articles)")).one()
     if first is None or last is None:
         return None
     return date.fromisoformat(str(first)[:10]), date.fromisoformat(str(last)[:10])
@@ -450,7 +452,7 @@ def facet_clause(session: Session, filters: Filters) -> str | None:
                               {f"n{i}": name for i, name in enumerate(filters.sources)}).scalars()
         parts.append([f"s{i}" for i in ids] or ["s0"])  # no such source: nothing matches
     if filters.since is not None or filters.until is not None:
-        span = _dated_span(session)
+        span = (filters.since, filters.until) if filters.since and filters.until else _dated_span(session)
         months = _months(filters.since or span[0], filters.until or span[1]) if span else []
         if len(months) <= MAX_MONTHS:
             parts.append([f"m{m}" for m in months] or ["m0"])
@@ -675,6 +677,12 @@ def _stored_word() -> re.Pattern[str]:
     return re.compile(r"\w[\w" + _joiner_class() + "]*")
 
 
+@lru_cache(maxsize=1)
+def _word_splitter() -> re.Pattern[str]:
+    """:func:`_stored_word` as one group, for ``split``: the words at the odd places."""
+    return re.compile("(" + _stored_word().pattern + ")")
+
+
 def stored_words(stored: str) -> list[tuple[int, int]]:
     r"""Spans of the words of stored text: \w runs together with the marks inside and after them."""
     return [m.span() for m in _stored_word().finditer(stored)]
@@ -707,8 +715,8 @@ def make_snippet(
     matches (a title-only hit), the opening words are returned unmarked.  Each distinct spelling
     is tested once (a text of 600 words has about 400).
     """
-    pattern = _stored_word()
-    texts = pattern.findall(stored)
+    parts = _word_splitter().split(stored)  # between, word, between, word, ..., between (in C)
+    texts = parts[1::2]
     if not texts:
         return ""
     spellings = set(texts)
@@ -721,16 +729,12 @@ def make_snippet(
     start = max(0, first - lead)
     end = min(len(texts), start + words)
     start = max(0, end - words)
-    spans = [m.span() for m in islice(pattern.finditer(stored), end)][start:]
+    chosen = parts[2 * start + 1 : 2 * end]  # word, between, ..., word
     opening, closing = marks
-    pieces: list[str] = []
-    cursor = spans[0][0]
-    for (a, b), word in zip(spans, texts[start:end]):
-        if word in matching:
-            pieces.append(stored[cursor:a] + opening + stored[a:b] + closing)
-            cursor = b
-    pieces.append(stored[cursor : spans[-1][1]])
-    return "".join(pieces)
+    for i in range(0, len(chosen), 2):
+        if chosen[i] in matching:
+            chosen[i] = opening + chosen[i] + closing
+    return "".join(chosen)
 
 
 # --- counting and exporting --------------------------------------------------------------------
