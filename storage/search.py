@@ -7,7 +7,9 @@ reading and its errors are shared.  What follows describes SQLite.
 **Index.**  ``articles_fts`` (rowid = ``articles.id``) is a *contentless* FTS5 table (``content=''``):
 it keeps the inverted index only, never a second copy of the text.  Its four columns hold the word
 keys (proclitics off) of the title and of the text, one per token, and the light stems of those
-tokens whose stem differs from their key (:mod:`crawler.core.analyzer`).  A quoted phrase matches
+tokens whose stem differs from their key (:mod:`crawler.core.analyzer`); a fifth, ``facets``, holds
+the article's source and publication month as tokens (:func:`facets_sql`), which a search filtered
+by source or dates adds to its MATCH expressions (:func:`narrowed`).  A quoted phrase matches
 word keys in order; a single word matches its keys, or (second tier) its stems.  Rows are
 written by :func:`index_article` in the article's transaction; deleting an article (or changing
 its title or text) removes its row through triggers that recompute the old values with the SQL
