@@ -190,11 +190,35 @@ def _window_copies(
         f"SELECT id, source_id AS sid, cluster_id AS grp FROM articles INDEXED BY ix_articles_cluster_id "
         f"WHERE cluster_id IN ({marks}) UNION "
         f"SELECT id, source_id, id FROM articles WHERE id IN ({marks}) AND cluster_id IS NULL"), params).all()
+    older = [m.id for m in members if oldest is not None and m.id < oldest]
+    matching = matched | _older_matches(session, compiled, filters, older)
     found: dict[int, list[int | None]] = {}
     for member in members:
-        if member.id in matched or (oldest is not None and member.id < oldest and _matches(session, compiled, filters, member.id)):
+        if member.id in matching:
             found.setdefault(int(member.grp), []).append(member.sid)
     return {g: (len(sids), len({x for x in sids if x is not None})) for g, sids in found.items()}
+
+
+#: Up to this many copies older than the window are looked up one by one; more (a story copied
+#: hundreds of times) are found in one pass over the older matches.
+LOOKUPS = 8
+
+
+def _older_matches(session: Session, compiled: Compiled, filters: Filters, ids: list[int]) -> set[int]:
+    """Those of ``ids`` that match the query and the filters."""
+    if not ids:
+        return set()
+    if len(ids) <= LOOKUPS:
+        return {i for i in ids if _matches(session, compiled, filters, i)}
+    in_index = set(session.execute(text(
+        "SELECT rowid FROM articles_fts WHERE articles_fts MATCH :full AND rowid BETWEEN :lo AND :hi"),
+        {"full": compiled.full, "lo": min(ids), "hi": max(ids)}).scalars()) & set(ids)
+    if not in_index:
+        return set()
+    params: dict[str, Any] = {f"i{n}": i for n, i in enumerate(sorted(in_index))}
+    where = [f"a.id IN ({', '.join(':' + k for k in params)})", *_filter_sql(filters, params)]
+    return set(session.execute(text("SELECT a.id FROM articles a INDEXED BY ix_articles_search LEFT JOIN sources s "
+                                    "ON s.id = a.source_id WHERE " + " AND ".join(where)), params).scalars())
 
 
 def _matches(session: Session, compiled: Compiled, filters: Filters, article_id: int) -> bool:
