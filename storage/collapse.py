@@ -33,8 +33,8 @@ from sqlalchemy.orm import Session
 from crawler.core.errors import QueryError
 from storage import search_pg
 from storage.search import (
-    _BY_SQL, BY, MARKS, Compiled, Filters, Hit, Marker, _pg_query, _postgresql, _require_backend,
-    _texts, arrange_counts, compile_query, make_snippet, matching_sql, page_wanted,
+    _BY_SQL, BY, MARKS, Compiled, Filters, Hit, Marker, _filter_sql, _pg_query, _postgresql, _require_backend,
+    _texts, arrange_counts, compile_query, make_snippet, matching_sql, narrowed, page_wanted, rank_window, window_sql,
 )
 
 __all__ = ["count_stories", "search_stories"]
@@ -47,6 +47,8 @@ _ORDER = {
 }
 #: A match's story: its cluster, from the covering index (the article row is large).
 GROUP = "(SELECT coalesce(c.cluster_id, c.id) FROM articles c INDEXED BY ix_articles_cluster_of WHERE c.id = a.id)"
+#: The same for a row ``w`` of the ranked window.
+WINDOW_GROUP = "(SELECT coalesce(c.cluster_id, c.id) FROM articles c INDEXED BY ix_articles_cluster_of WHERE c.id = w.id)"
 #: The same on PostgreSQL (its planner picks the index; ``INDEXED BY`` is SQLite's).
 PG_GROUP = "coalesce(a.cluster_id, a.id)"
 
@@ -62,7 +64,7 @@ def _matching(
     PostgreSQL twin), unpaged, with ``columns``."""
     if _postgresql(session):
         return search_pg.matching_sql(_pg_query(query) if compiled else None, filters, columns=columns, sort=sort)
-    return matching_sql(compiled, filters, columns=columns, sort=sort)
+    return matching_sql(narrowed(session, compiled, filters), filters, columns=columns, sort=sort)
 
 
 def _unordered(sql: str) -> str:
@@ -119,8 +121,31 @@ def search_stories(
     compiled = compile_query(query)
     if not page_wanted(session, compiled, filters, limit, offset):
         return []
+    windowed = None
+    compiled = narrowed(session, compiled, filters)  # SQLite: the filters also asked of the index
+    if compiled is not None and sort == "relevance" and not _postgresql(session):
+        windowed = windowed_page(session, compiled, filters, offset, limit)
+    if windowed is not None:
+        page, counts = windowed
+    else:
+        page, counts = _page(session, query, compiled, filters, sort, offset, limit)
+    rows = _texts(session, [r.id for r in page])
+    marker = compiled.marker if compiled else Marker()
+    return [_hit(r, rows[r.id], counts.get(int(r.grp), (1, 1)), marker, marks) for r in page if r.id in rows]
+
+
+def _page(
+    session: Session, query: str, compiled: Compiled | None, filters: Filters, sort: str, offset: int, limit: int
+) -> tuple[list[Any], dict[int, tuple[int, int]]]:
+    """A page of stories read from every match in ``sort`` order, and their (copies, outlets)."""
     columns = f"a.id AS id, m.rank AS rank, s.name AS source, {_group(session)} AS grp"
-    sql, params = _matching(session, query, compiled, filters, columns, sort)
+    ranked_from = 0
+    if compiled is not None and sort == "relevance" and not _postgresql(session):
+        ranked_from = rank_window(session, compiled, filters)  # as search() ranks
+    if _postgresql(session):
+        sql, params = _matching(session, query, compiled, filters, columns, sort)
+    else:
+        sql, params = matching_sql(compiled, filters, columns=columns, sort=sort, ranked_from=ranked_from)
     with search_pg.index_plans(session) if _postgresql(session) else nullcontext():
         result = session.execute(text(sql), params)
         try:
@@ -128,9 +153,81 @@ def search_stories(
         finally:
             result.close()
         counts = copies_of(session, query, compiled, filters, [int(r.grp) for r in page])
-    rows = _texts(session, [r.id for r in page])
-    marker = compiled.marker if compiled else Marker()
-    return [_hit(r, rows[r.id], counts.get(int(r.grp), (1, 1)), marker, marks) for r in page if r.id in rows]
+    return page, counts
+
+
+def windowed_page(
+    session: Session, compiled: Compiled, filters: Filters, offset: int, limit: int
+) -> tuple[list[Any], dict[int, tuple[int, int]]] | None:
+    """A page of stories by relevance from the ranked window alone (SQLite, :func:`storage.search.window_sql`),
+    and their (copies, outlets); ``None`` when the window holds fewer stories than the page needs
+    and older matches exist.
+
+    Every match newer than the window's oldest is in the window, so a story's copies are counted
+    from the window's rows; only copies older than the window are looked up in the index, one by one."""
+    sql, params = window_sql(compiled, filters)
+    wrapped = (f"SELECT id, rank, source, exact, {WINDOW_GROUP} AS grp FROM ({sql}) w "
+               "ORDER BY exact DESC, rank, id")
+    rows = session.execute(text(wrapped), params).all()
+    full = len(rows) >= params["window"]
+    page = first_of_each(rows, offset, limit)
+    if full and len(page) < limit:
+        return None
+    oldest = min((r.id for r in rows), default=0) if full else None
+    return page, _window_copies(session, compiled, filters, {r.id for r in rows}, oldest, [int(r.grp) for r in page])
+
+
+def _window_copies(
+    session: Session, compiled: Compiled, filters: Filters, matched: set[int], oldest: int | None, groups: list[int]
+) -> dict[int, tuple[int, int]]:
+    """(copies, outlets) of each story of ``groups``: its members that match, known from the window's
+    ids (``matched``) down to ``oldest`` (``None``: the window holds every match), looked up below."""
+    if not groups:
+        return {}
+    marks = ", ".join(f":g{i}" for i in range(len(groups)))
+    params: dict[str, Any] = {f"g{i}": g for i, g in enumerate(groups)}
+    members = session.execute(text(
+        f"SELECT id, source_id AS sid, cluster_id AS grp FROM articles INDEXED BY ix_articles_cluster_id "
+        f"WHERE cluster_id IN ({marks}) UNION "
+        f"SELECT id, source_id, id FROM articles WHERE id IN ({marks}) AND cluster_id IS NULL"), params).all()
+    older = [m.id for m in members if oldest is not None and m.id < oldest]
+    matching = matched | _older_matches(session, compiled, filters, older)
+    found: dict[int, list[int | None]] = {}
+    for member in members:
+        if member.id in matching:
+            found.setdefault(int(member.grp), []).append(member.sid)
+    return {g: (len(sids), len({x for x in sids if x is not None})) for g, sids in found.items()}
+
+
+#: Up to this many copies older than the window are looked up one by one; more (a story copied
+#: hundreds of times) are found in one pass over the older matches.
+LOOKUPS = 8
+
+
+def _older_matches(session: Session, compiled: Compiled, filters: Filters, ids: list[int]) -> set[int]:
+    """Those of ``ids`` that match the query and the filters."""
+    if not ids:
+        return set()
+    if len(ids) <= LOOKUPS:
+        return {i for i in ids if _matches(session, compiled, filters, i)}
+    in_index = set(session.execute(text(
+        "SELECT rowid FROM articles_fts WHERE articles_fts MATCH :full AND rowid BETWEEN :lo AND :hi"),
+        {"full": compiled.full, "lo": min(ids), "hi": max(ids)}).scalars()) & set(ids)
+    if not in_index:
+        return set()
+    params: dict[str, Any] = {f"i{n}": i for n, i in enumerate(sorted(in_index))}
+    where = [f"a.id IN ({', '.join(':' + k for k in params)})", *_filter_sql(filters, params)]
+    return set(session.execute(text("SELECT a.id FROM articles a INDEXED BY ix_articles_search LEFT JOIN sources s "
+                                    "ON s.id = a.source_id WHERE " + " AND ".join(where)), params).scalars())
+
+
+def _matches(session: Session, compiled: Compiled, filters: Filters, article_id: int) -> bool:
+    """Whether one article matches the query and the filters (an index lookup by rowid)."""
+    params: dict[str, Any] = {"full": compiled.full, "one": article_id}
+    where = ["articles_fts MATCH :full", "m.rowid = :one", *_filter_sql(filters, params)]
+    sql = ("SELECT 1 FROM articles_fts m JOIN articles a INDEXED BY ix_articles_search ON a.id = m.rowid "
+           "LEFT JOIN sources s ON s.id = a.source_id WHERE " + " AND ".join(where))
+    return session.execute(text(sql), params).first() is not None
 
 
 def _hit(ranked: Any, row: Any, counts: tuple[int, int], marker: Marker, marks: tuple[str, str]) -> Hit:
@@ -140,7 +237,7 @@ def _hit(ranked: Any, row: Any, counts: tuple[int, int], marker: Marker, marks: 
         title=row.title,
         published=row.published,
         snippet=make_snippet(row.text, marker, marks=marks),
-        score=-float(ranked.rank),
+        score=-float(ranked.rank) if ranked.rank is not None else 0.0,
         source=ranked.source,
         copies=counts[0],
         outlets=counts[1],

@@ -7,7 +7,9 @@ reading and its errors are shared.  What follows describes SQLite.
 **Index.**  ``articles_fts`` (rowid = ``articles.id``) is a *contentless* FTS5 table (``content=''``):
 it keeps the inverted index only, never a second copy of the text.  Its four columns hold the word
 keys (proclitics off) of the title and of the text, one per token, and the light stems of those
-tokens whose stem differs from their key (:mod:`crawler.core.analyzer`).  A quoted phrase matches
+tokens whose stem differs from their key (:mod:`crawler.core.analyzer`); a fifth, ``facets``, holds
+the article's source and publication month as tokens (:func:`facets_sql`), which a search filtered
+by source or dates adds to its MATCH expressions (:func:`narrowed`).  A quoted phrase matches
 word keys in order; a single word matches its keys, or (second tier) its stems.  Rows are
 written by :func:`index_article` in the article's transaction; deleting an article (or changing
 its title or text) removes its row through triggers that recompute the old values with the SQL
@@ -121,9 +123,19 @@ def register_functions(dbapi_connection: Any) -> None:
     dbapi_connection.create_function("akhbar_stems", 1, lambda s: index_stems(s or ""), deterministic=True)
 
 
+def facets_sql(row: str) -> str:
+    """SQL of the facet tokens of the article row ``row``: ``s<source id>``, ``m<YYYYMM>`` (its
+    publication month) and both in one, ``s<source id>m<YYYYMM>``: what the index's ``facets``
+    column holds (:func:`facet_clause`)."""
+    month = f"substr({row}.published_utc, 1, 4) || substr({row}.published_utc, 6, 2)"
+    return (f"trim(coalesce('s' || {row}.source_id, '') || ' ' || coalesce('m' || {month}, '') || ' ' || "
+            f"coalesce('s' || {row}.source_id || 'm' || {month}, ''))")
+
+
+# the facets come from the article's row, which is written before its index row
 _INSERT = text(
-    "INSERT INTO articles_fts (rowid, title, body, title_stem, body_stem) "
-    "VALUES (:id, :title, :body, :title_stem, :body_stem)"
+    "INSERT INTO articles_fts (rowid, title, body, title_stem, body_stem, facets) "
+    f"SELECT a.id, :title, :body, :title_stem, :body_stem, {facets_sql('a')} FROM articles a WHERE a.id = :id"
 )
 
 
@@ -309,6 +321,8 @@ class Compiled:
     word: str
     full: str
     marker: Marker
+    #: Whether the source and date filters are in the expressions already (:func:`narrowed`).
+    narrowed: bool = False
 
 
 def _quote(key: str) -> str:
@@ -403,6 +417,65 @@ def _filter_sql(filters: Filters, params: dict[str, Any]) -> list[str]:
     return where + search_pg.field_filters(filters, params)
 
 
+#: Most month tokens a date filter is narrowed by in the index; a longer range is checked on the rows only.
+MAX_MONTHS = 240
+
+
+def _months(first: date, last: date) -> list[str]:
+    """``YYYYMM`` of every month from ``first`` to ``last`` (none when ``first`` is after ``last``)."""
+    months: list[str] = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month) and len(months) <= MAX_MONTHS:
+        months.append(f"{year:04d}{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def _dated_span(session: Session) -> tuple[date, date] | None:
+    """The first and last publication days of the archive (``None`` when no article is dated);
+    two look-ups in the date index (one ``min`` and one ``max`` per SELECT)."""
+    first, last = session.execute(text(
+        "SELECT (SELECT min(published_utc) FROM articles), (SELECT max(published_utc) FROM articles)")).one()
+    if first is None or last is None:
+        return None
+    return date.fromisoformat(str(first)[:10]), date.fromisoformat(str(last)[:10])
+
+
+def facet_clause(session: Session, filters: Filters) -> str | None:
+    """An FTS5 expression over the index's ``facets`` column that every article passing the source
+    and date filters matches (a superset: months, not days); ``None`` when those filters are absent.
+
+    The filters themselves are still checked on the rows: this only lets FTS5 intersect its
+    posting lists with the filters' instead of handing every match of a common word over."""
+    parts: list[list[str]] = []
+    if filters.sources:
+        marks = ", ".join(f":n{i}" for i in range(len(filters.sources)))
+        ids = session.execute(text(f"SELECT id FROM sources WHERE name IN ({marks})"),
+                              {f"n{i}": name for i, name in enumerate(filters.sources)}).scalars()
+        parts.append([f"s{i}" for i in ids] or ["s0"])  # no such source: nothing matches
+    if filters.since is not None or filters.until is not None:
+        span = (filters.since, filters.until) if filters.since and filters.until else _dated_span(session)
+        months = _months(filters.since or span[0], filters.until or span[1]) if span else []
+        if len(months) <= MAX_MONTHS:
+            parts.append([f"m{m}" for m in months] or ["m0"])
+    if len(parts) == 2 and len(parts[0]) * len(parts[1]) <= MAX_MONTHS:  # each source's months
+        parts = [[s + m for s in parts[0] for m in parts[1]]]
+    if not parts:
+        return None
+    return " AND ".join("{facets} : " + _any(tokens) for tokens in parts)
+
+
+def narrowed(session: Session, compiled: Compiled | None, filters: Filters) -> Compiled | None:
+    """``compiled`` with the source and date filters also asked of the index (SQLite;
+    :func:`facet_clause`); as it is otherwise."""
+    if compiled is None or compiled.narrowed or not _sqlite(session):
+        return compiled
+    clause = facet_clause(session, filters)
+    if clause is None:
+        return compiled
+    return Compiled(f"({compiled.word}) AND {clause}", f"({compiled.full}) AND {clause}", compiled.marker, True)
+
+
 _ORDER = {
     "relevance": "exact DESC, rank, a.id",
     "newest": "a.published_utc IS NULL, a.published_utc DESC, a.id DESC",
@@ -415,7 +488,9 @@ _WINDOWED = "m.fid < :ranked_from, exact DESC, rank, CASE WHEN m.fid < :ranked_f
 
 
 def _bm25() -> str:
-    return f"bm25(articles_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}, {TITLE_WEIGHT * STEM_WEIGHT}, {BODY_WEIGHT * STEM_WEIGHT})"
+    """bm25 with the columns' weights; the facets (filters) weigh nothing."""
+    return (f"bm25(articles_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}, {TITLE_WEIGHT * STEM_WEIGHT}, "
+            f"{BODY_WEIGHT * STEM_WEIGHT}, 0.0)")
 
 
 def matching_sql(
@@ -533,6 +608,7 @@ def search(
     if _postgresql(session):
         ranked = search_pg.page(session, _pg_query(query) if compiled else None, filters, _sort(sort), limit, offset)
     else:
+        compiled = narrowed(session, compiled, filters)
         if compiled is not None and sort == "relevance" and offset + limit <= RANK_WINDOW:
             sql, params = window_sql(compiled, filters)  # the page lies in the ranked window: one pass
         else:
@@ -599,6 +675,12 @@ def _stored_word() -> re.Pattern[str]:
     return re.compile(r"\w[\w" + _joiner_class() + "]*")
 
 
+@lru_cache(maxsize=1)
+def _word_splitter() -> re.Pattern[str]:
+    """:func:`_stored_word` as one group, for ``split``: the words at the odd places."""
+    return re.compile("(" + _stored_word().pattern + ")")
+
+
 def stored_words(stored: str) -> list[tuple[int, int]]:
     r"""Spans of the words of stored text: \w runs together with the marks inside and after them."""
     return [m.span() for m in _stored_word().finditer(stored)]
@@ -631,8 +713,8 @@ def make_snippet(
     matches (a title-only hit), the opening words are returned unmarked.  Each distinct spelling
     is tested once (a text of 600 words has about 400).
     """
-    pattern = _stored_word()
-    texts = pattern.findall(stored)
+    parts = _word_splitter().split(stored)  # between, word, between, word, ..., between (in C)
+    texts = parts[1::2]
     if not texts:
         return ""
     spellings = set(texts)
@@ -645,16 +727,12 @@ def make_snippet(
     start = max(0, first - lead)
     end = min(len(texts), start + words)
     start = max(0, end - words)
-    spans = [m.span() for m in islice(pattern.finditer(stored), end)][start:]
+    chosen = parts[2 * start + 1 : 2 * end]  # word, between, ..., word
     opening, closing = marks
-    pieces: list[str] = []
-    cursor = spans[0][0]
-    for (a, b), word in zip(spans, texts[start:end]):
-        if word in matching:
-            pieces.append(stored[cursor:a] + opening + stored[a:b] + closing)
-            cursor = b
-    pieces.append(stored[cursor : spans[-1][1]])
-    return "".join(pieces)
+    for i in range(0, len(chosen), 2):
+        if chosen[i] in matching:
+            chosen[i] = opening + chosen[i] + closing
+    return "".join(chosen)
 
 
 # --- counting and exporting --------------------------------------------------------------------
@@ -680,7 +758,8 @@ def count(session: Session, query: str, *, by: str = "month", filters: Filters |
         rows = search_pg.count_rows(session, _pg_query(query) if compiled else None, filters or Filters(), by)
     else:
         key = _BY_SQL[by]
-        sql, params = matching_sql(compiled, filters or Filters(), columns=f"{key} AS k", sort="oldest")
+        filters = filters or Filters()
+        sql, params = matching_sql(narrowed(session, compiled, filters), filters, columns=f"{key} AS k", sort="oldest")
         sql = sql.split(" ORDER BY ")[0]
         grouped = f"SELECT k, count(*) AS n FROM ({sql}) GROUP BY k"
         rows = [(row.k, int(row.n)) for row in session.execute(text(grouped), params)]
@@ -726,6 +805,7 @@ def export_rows(
         with search_pg.index_plans(session):  # the plan is made here
             result = session.execute(text(sql).execution_options(yield_per=batch), params)
     else:
+        compiled = narrowed(session, compiled, filters)
         ranked_from = rank_window(session, compiled, filters) if compiled is not None and sort == "relevance" else 0
         sql, params = matching_sql(compiled, filters, columns=_EXPORT_COLUMNS, sort=sort, ranked_from=ranked_from)
         result = session.execute(text(sql).execution_options(yield_per=batch), params)
