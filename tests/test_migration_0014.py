@@ -1,4 +1,4 @@
-"""Migration 0013 rebuilds the SQLite index with the facets column, keeping every article of an
+"""Migration 0014 rebuilds the SQLite index with the facets column, keeping every article of an
 existing archive and every search answer; downgrading gives the four-column index back."""
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def answers(s: Session) -> list[list[int]]:
     return [[h.id for h in search(s, q, limit=100)] for q in QUERIES]
 
 
-def test_0013_keeps_every_article_and_every_answer(tmp_path):
+def test_0014_keeps_every_article_and_every_answer(tmp_path):
     path = tmp_path / "old.db"
     engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)
@@ -52,7 +52,7 @@ def test_0013_keeps_every_article_and_every_answer(tmp_path):
                                    content_hash=content_hash(seed["text"]), published=f"2024-{i % 4 + 1:02d}-1{i % 10}"),
                         source=f"seed{i % 3}")
         s.commit()
-    downgrade(engine, "0012_searchperf")  # the archive as the code of 0012 left it
+    downgrade(engine, "0013_pgsearch")  # the archive as the code before the facets column left it
     with Session(engine) as s:
         assert "facets" not in columns(s)
         rows = s.execute(text("SELECT * FROM articles ORDER BY id")).all()
@@ -73,7 +73,7 @@ def test_0013_keeps_every_article_and_every_answer(tmp_path):
         s.commit()
         assert vocabulary(s) == migrated  # the migration indexed every article as a new one is indexed
         assert any(col == "facets" for _, col, _, _ in migrated)
-    downgrade(engine, "0012_searchperf")
+    downgrade(engine, "0013_pgsearch")
     with Session(engine) as s:
         assert "facets" not in columns(s) and answers(s) == before
     engine.dispose()

@@ -1,4 +1,4 @@
-"""Source and month tokens in the SQLite index (migration 0013): a filtered search asks them of
+"""Source and month tokens in the SQLite index (migration 0014): a filtered search asks them of
 FTS5 as well as of the rows, finds exactly what the row filters alone find, and follows an
 article whose source or publication date changes; one hit per story ranks the same window."""
 from __future__ import annotations

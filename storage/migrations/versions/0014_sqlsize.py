@@ -8,8 +8,8 @@ handing over every match of a common word to be checked against the filters row 
 publication date.  A contentless table cannot gain a column, so every article is indexed again
 from its stored text (a few minutes for 100,000 articles); no article row is touched.
 
-Revision ID: 0013_sqlsize
-Revises: 0012_searchperf
+Revision ID: 0014_sqlsize
+Revises: 0013_pgsearch
 Create Date: 2026-12-02
 """
 from __future__ import annotations
@@ -20,8 +20,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0013_sqlsize"
-down_revision: str | None = "0012_searchperf"
+revision: str = "0014_sqlsize"
+down_revision: str | None = "0013_pgsearch"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
