@@ -13,8 +13,10 @@ sources, a day in 2023-2024, a section and an author, stored through storage.bul
 clusters a crawl writes, a few thousand articles a transaction).  Then it prints:
 
 * median and 95th percentile latency of a fixed query set (search, 20 hits with snippets), without
-  filters and with a source + date-range filter, through the library and through the HTTP API
-  (``akhbar serve`` started on 127.0.0.1 on the same archive, ``GET /api/search`` with urllib);
+  filters and with a source + date-range filter, through the library (``library``: storage.search.search,
+  every article; ``stories``: storage.collapse.search_stories, one hit per story, the work /api/search
+  does by default) and through the HTTP API (``akhbar serve`` started on 127.0.0.1 on the same
+  archive, ``GET /api/search`` with urllib): ``http`` minus ``stories`` is the web layer's cost;
 * export rows per second (export_rows of every article of one source, written as JSONL);
 * archive bytes per article against stored text bytes (title + text, UTF-8);
 * recall and precision on the labelled set (tests/fixtures/search/labelled.json) in its own archive.
@@ -53,6 +55,7 @@ from crawler.core.arabic import content_hash  # noqa: E402
 from crawler.core.article import Article  # noqa: E402
 from storage import add_article, open_engine  # noqa: E402
 from storage.bulk import add_articles  # noqa: E402
+from storage.collapse import search_stories  # noqa: E402
 from storage.search import Filters, export_rows, search  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures" / "search"
@@ -127,14 +130,16 @@ def build(path: Path, n: int, batch: int = 5000, workers: int = 2) -> int:
     return text_bytes
 
 
-def latencies(engine, filters: Filters | None, rounds: int) -> list[float]:
+def latencies(engine, filters: Filters | None, rounds: int, find=search) -> list[float]:
+    """Milliseconds of each run of each query through ``find`` (``search``: every article;
+    ``search_stories``: one hit per story, what /api/search answers by default)."""
     times = []
     with Session(engine) as s:
         for query in QUERIES:
-            search(s, query, filters=filters)  # warm the page cache
+            find(s, query, filters=filters)  # warm the page cache
             for _ in range(rounds):
                 t = time.perf_counter()
-                search(s, query, filters=filters)
+                find(s, query, filters=filters)
                 times.append((time.perf_counter() - t) * 1000)
     return times
 
@@ -290,12 +295,13 @@ def main() -> None:
           + (f"; index {fts / n:.0f} bytes/article" if fts else ""), file=out)
     cases: tuple[tuple[str, Filters | None, list[tuple[str, str]]], ...] = (("no filters", None, []), ("source+dates", FILTERS, HTTP_FILTERS))
     library = {label: latencies(engine, filters, args.rounds) for label, filters, _ in cases}
+    stories = {label: latencies(engine, filters, args.rounds, search_stories) for label, filters, _ in cases}
     with served(path) as base:
         http = {label: http_latencies(base, params, args.rounds) for label, _, params in cases}
-    report["latency"] = {label: {"library": figures(library[label]), "http": figures(http[label])}
-                         for label, _, _ in cases}
+    report["latency"] = {label: {"library": figures(library[label]), "library_stories": figures(stories[label]),
+                                 "http": figures(http[label])} for label, _, _ in cases}
     for label, _, _ in cases:
-        for way, times in (("library", library[label]), ("http", http[label])):
+        for way, times in (("library", library[label]), ("stories", stories[label]), ("http", http[label])):
             print(f"latency {label:<13} {way:<8} median {statistics.median(times):6.1f} ms  p95 {p95(times):6.1f} ms"
                   f"  max {max(times):6.1f} ms", file=out)
     rows, speed = export_speed(engine)

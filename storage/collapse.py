@@ -24,6 +24,7 @@ those stories.  Counting uses a window function (SQLite 3.25+).
 """
 from __future__ import annotations
 
+import json
 from contextlib import nullcontext
 from typing import Any
 
@@ -210,11 +211,14 @@ def _older_matches(session: Session, compiled: Compiled, filters: Filters, ids: 
         return set()
     if len(ids) <= LOOKUPS:
         return {i for i in ids if _matches(session, compiled, filters, i)}
+    # only the asked ids leave SQLite: ``+rowid`` makes the list a test on each match (FTS5 would
+    # otherwise take it as one lookup per id), and a broad query's older matches are many
     in_index = set(session.execute(text(
-        "SELECT rowid FROM articles_fts WHERE articles_fts MATCH :full AND rowid BETWEEN :lo AND :hi"),
-        {"full": compiled.full, "lo": min(ids), "hi": max(ids)}).scalars()) & set(ids)
-    if not in_index:
-        return set()
+        "SELECT rowid FROM articles_fts WHERE articles_fts MATCH :full AND rowid BETWEEN :lo AND :hi "
+        "AND +rowid IN (SELECT value FROM json_each(:ids))"),
+        {"full": compiled.full, "lo": min(ids), "hi": max(ids), "ids": json.dumps(sorted(set(ids)))}).scalars())
+    if not in_index or not filters:
+        return in_index  # without filters, a match in the index is a match
     params: dict[str, Any] = {f"i{n}": i for n, i in enumerate(sorted(in_index))}
     where = [f"a.id IN ({', '.join(':' + k for k in params)})", *_filter_sql(filters, params)]
     return set(session.execute(text("SELECT a.id FROM articles a INDEXED BY ix_articles_search LEFT JOIN sources s "

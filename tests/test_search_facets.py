@@ -157,3 +157,21 @@ def test_stories_by_relevance_come_from_the_same_window_as_search(archive, monke
         pages = [h for p in range(3) for h in search_stories(s, query, limit=20, offset=20 * p)]
         assert [h.id for h in pages] == expected[:60] == [h.id for h in search_stories(s, query, limit=60)]
         assert [h.copies for h in pages] == [3 if group[h.id] == old else 1 for h in pages]
+
+
+@pytest.mark.parametrize("lookups", [0, 8, 10**9], ids=["one pass", "some one by one", "one by one"])
+def test_older_matches_are_the_matches_among_the_ids_asked(archive, monkeypatch, lookups):
+    """Which of a set of ids match the query and the filters (the copies older than the ranked
+    window) is the plain search's answer, whether the ids are looked up one by one or read in one
+    pass; an id that matches nothing, or is no article, is left out."""
+    engine, ids = archive
+    monkeypatch.setattr(collapse, "LOOKUPS", lookups)
+    with Session(engine) as s:
+        for query, filters in (("الحكومة", S.Filters()), ("الحكومة -القوات", S.Filters()),
+                               ("الحكومة OR لبنان", S.Filters(sources=("alpha", "beta"), until=date(2023, 6, 30)))):
+            expected = {h.id for h in S.search(s, query, limit=1000, filters=filters)}
+            asked = ids[1::3] + [max(ids) + 50]
+            compiled = S.narrowed(s, S.compile_query(query), filters)
+            assert compiled is not None
+            found = collapse._older_matches(s, compiled, filters, asked)
+            assert found == expected & set(asked) and 0 < len(found) < len(asked)
