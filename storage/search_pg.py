@@ -265,17 +265,24 @@ def _day(day: date) -> datetime:
 
 def filter_sql(filters: Filters, params: dict[str, Any]) -> list[str]:
     """WHERE conditions (over ``a`` = articles, ``s`` = sources) of the filters; fills ``params``."""
+    return _source_and_dates(filters, params, source="s.name = ANY(:sources)", published="a.published_utc") \
+        + field_filters(filters, params)
+
+
+def _source_and_dates(filters: Filters, params: dict[str, Any], *, source: str, published: str) -> list[str]:
+    """The source and publication-date conditions: ``source`` (a condition on ``:sources``) and
+    ``published`` (the column compared with the days); fills ``params``."""
     where: list[str] = []
     if filters.sources:
         params["sources"] = list(dict.fromkeys(filters.sources))
-        where.append("s.name = ANY(:sources)")
+        where.append(source)
     if filters.since is not None:
         params["since"] = _day(filters.since)
-        where.append("a.published_utc >= :since")
+        where.append(f"{published} >= :since")
     if filters.until is not None:
         params["until"] = _day(filters.until + timedelta(days=1))
-        where.append("a.published_utc < :until")
-    return where + field_filters(filters, params)
+        where.append(f"{published} < :until")
+    return where
 
 
 def field_filters(filters: Filters, params: dict[str, Any]) -> list[str]:
@@ -368,16 +375,8 @@ def key_filters(filters: Filters, params: dict[str, Any]) -> tuple[list[str], bo
     """WHERE conditions over ``k`` = article_search_keys (its copies of the source and the
     publication time, revision 0013) and, for the language, section and author, ``a`` = articles;
     whether they need ``a``.  Fills ``params``."""
-    where: list[str] = []
-    if filters.sources:
-        params["sources"] = list(dict.fromkeys(filters.sources))
-        where.append("k.source_id IN (SELECT id FROM sources WHERE name = ANY(:sources))")
-    if filters.since is not None:
-        params["since"] = _day(filters.since)
-        where.append("k.published_utc >= :since")
-    if filters.until is not None:
-        params["until"] = _day(filters.until + timedelta(days=1))
-        where.append("k.published_utc < :until")
+    where = _source_and_dates(filters, params, published="k.published_utc",
+                              source="k.source_id IN (SELECT id FROM sources WHERE name = ANY(:sources))")
     fields = field_filters(filters, params)
     return where + fields, bool(fields)
 
