@@ -153,10 +153,13 @@ def test_a_crawl_killed_outright_loses_only_what_was_in_flight_and_the_next_one_
     db, warc = f"sqlite:///{tmp_path / 'archive.db'}", tmp_path / "warc"
     slow = ["--set", "DOWNLOAD_DELAY=0.3", "--set", "AUTOTHROTTLE_ENABLED=false",
             "--set", "CONCURRENT_REQUESTS_PER_DOMAIN=1", "--set", "AKHBAR_WRITE_BATCH=3"]
-    child = subprocess.Popen(crawl_command(sources, db, warc, *slow), cwd=REPO, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL, start_new_session=True)
+    log = tmp_path / "crawl.log"
+    with open(log, "wb") as err:
+        child = subprocess.Popen(crawl_command(sources, db, warc, *slow), cwd=REPO, stdout=subprocess.DEVNULL,
+                                 stderr=err, start_new_session=True)
     try:
-        wait_until(lambda: articles(db) >= 2 or child.poll() is not None, 60, "two articles committed")
+        wait_until(lambda: articles(db) >= 2 or child.poll() is not None, 60, "two articles committed",
+                   report=lambda: f"{articles(db)} committed; the crawl's log ends: {log.read_text()[-1500:]!r}")
         assert child.poll() is None
         os.killpg(child.pid, signal.SIGKILL)  # the crawl and its workers, no goodbye
         child.wait(30)
