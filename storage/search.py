@@ -698,6 +698,11 @@ def _first(words: list[str], matching: set[str]) -> int | None:
     return next((i for i, w in enumerate(words) if w in matching), None)
 
 
+#: Characters of a text a snippet is first looked for in (a match is usually near the top); the
+#: whole text is read only when that opening holds no matching word or ends before the snippet.
+SNIPPET_OPENING = 1500
+
+
 def make_snippet(
     stored: str,
     marker: Marker,
@@ -711,21 +716,53 @@ def make_snippet(
     Words match by word key (or prefix); only when none does (a stem-only hit) are words marked
     by stem.  Removing the marks gives back an exact substring of ``stored``.  When no word
     matches (a title-only hit), the opening words are returned unmarked.  Each distinct spelling
-    is tested once (a text of 600 words has about 400).
+    is tested once (a text of 600 words has about 400).  The text's opening
+    (:data:`SNIPPET_OPENING` characters) is split first: when it holds a word-key match and the
+    whole snippet, the rest is never split (the snippet is the one the whole text gives).
     """
-    parts = _word_splitter().split(stored)  # between, word, between, word, ..., between (in C)
+    parts, cut = _split_opening(stored)
+    if cut < len(stored):
+        found = _snippet(parts, marker, words, lead, marks, whole=False)
+        if found is not None:
+            return found
+        rest = _word_splitter().split(stored[cut:])  # starts with "": the cut is at a word's start
+        parts = parts[:-1] + [parts[-1] + rest[0]] + rest[1:]
+    return _snippet(parts, marker, words, lead, marks, whole=True) or ""
+
+
+def _split_opening(stored: str) -> tuple[list[str], int]:
+    """The split (:func:`_word_splitter`) of the opening :data:`SNIPPET_OPENING` characters of
+    ``stored`` without their last word (it may be cut off), and where that word starts; the whole
+    text's split and its length when it is not longer than that."""
+    if len(stored) <= SNIPPET_OPENING:
+        return _word_splitter().split(stored), len(stored)
+    parts = _word_splitter().split(stored[:SNIPPET_OPENING])
+    if len(parts) < 3:  # no word in the opening
+        return _word_splitter().split(stored), len(stored)
+    parts = parts[:-2]  # between, word, ..., between: the last word and what follows it dropped
+    return parts, sum(map(len, parts))
+
+
+def _snippet(parts: list[str], marker: Marker, words: int, lead: int, marks: tuple[str, str], *,
+             whole: bool) -> str | None:
+    """The snippet of the text split into ``parts``; of a text's opening (``whole`` false): ``None``
+    unless it holds a word-key match and the whole snippet."""
     texts = parts[1::2]
     if not texts:
-        return ""
+        return "" if whole else None
     spellings = set(texts)
     matching = marker.matching(spellings)
     found = _first(texts, matching)
-    if found is None:  # a stem-only hit: mark the words by stem
-        matching = marker.matching(spellings, by_stem=True)
+    if found is None:
+        if not whole:  # a match further on, or a stem-only hit: the whole text decides
+            return None
+        matching = marker.matching(spellings, by_stem=True)  # a stem-only hit: mark the words by stem
         found = _first(texts, matching)
     first = found or 0
     start = max(0, first - lead)
     end = min(len(texts), start + words)
+    if not whole and start + words > len(texts):
+        return None  # the snippet runs past the opening
     start = max(0, end - words)
     chosen = parts[2 * start + 1 : 2 * end]  # word, between, ..., word
     opening, closing = marks
