@@ -323,6 +323,18 @@ class Compiled:
     marker: Marker
     #: Whether the source and date filters are in the expressions already (:func:`narrowed`).
     narrowed: bool = False
+    #: ``full`` without the words it excludes at the top (empty: the same as ``full``), for bm25
+    #: (:func:`window_sql`; :func:`_positive`).
+    positive: str = ""
+
+    @property
+    def rank(self) -> str:
+        """The expression bm25 is computed over: ``full``'s phrases but the excluded ones.
+
+        bm25 sums over the expression's phrases, and a phrase excluded at the top is never in a
+        matching row, so it adds exactly 0 to every score; but bm25 counts each phrase's rows over
+        the whole index before it scores one, and an excluded word is often a common one."""
+        return self.positive or self.full
 
 
 def _quote(key: str) -> str:
@@ -384,6 +396,16 @@ def _compile(node: q.Node, marker: Marker) -> tuple[str, str] | None:
     return word, full
 
 
+def _positive(tree: q.Node) -> str:
+    """The full expression of ``tree`` without its excluded words when they are excluded at the top
+    (``a b -c``): no row that matches then holds them; "" otherwise.  (Under an OR, ``(a -b) OR c``,
+    a row matching by ``c`` may hold ``b``, and bm25 counts it there.)"""
+    if not isinstance(tree, q.And) or not any(isinstance(i, q.Not) for i in tree.items):
+        return ""
+    kept = [p for p in (_compile(i, Marker()) for i in tree.items if not isinstance(i, q.Not)) if p]
+    return "(" + " AND ".join(p[1] for p in kept) + ")"
+
+
 def compile_query(query: str) -> Compiled | None:
     """The MATCH expressions of a user query; ``None`` when it holds no word."""
     tree = q.parse(query)
@@ -395,7 +417,7 @@ def compile_query(query: str) -> Compiled | None:
     compiled = _compile(tree, marker)
     if compiled is None:
         return None
-    return Compiled(compiled[0], compiled[1], marker)
+    return Compiled(compiled[0], compiled[1], marker, positive=_positive(tree))
 
 
 # --- selecting articles ------------------------------------------------------------------------
@@ -473,6 +495,8 @@ def narrowed(session: Session, compiled: Compiled | None, filters: Filters) -> C
     clause = facet_clause(session, filters)
     if clause is None:
         return compiled
+    # no separate ranking pass here: over the wide id range a filtered window spans, a second pass
+    # costs more than counting the excluded words' rows once
     return Compiled(f"({compiled.word}) AND {clause}", f"({compiled.full}) AND {clause}", compiled.marker, True)
 
 
@@ -545,17 +569,28 @@ def window_sql(compiled: Compiled, filters: Filters) -> tuple[str, dict[str, Any
     exact = "1"
     if compiled.word != compiled.full:
         params["word"] = compiled.word
-        exact = ("id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH :word "
+        exact = ("w.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH :word "
                  "AND rowid >= (SELECT min(id) FROM w))")
+    separate = compiled.rank != compiled.full
+    rank = "NULL" if separate else _bm25()
     sql = (
         "WITH w AS MATERIALIZED (SELECT a.id AS id, m.rank AS rank, s.name AS source "
-        f"FROM (SELECT rowid AS fid, {_bm25()} AS rank FROM articles_fts WHERE articles_fts MATCH :full) m "
+        f"FROM (SELECT rowid AS fid, {rank} AS rank FROM articles_fts WHERE articles_fts MATCH :full) m "
         "JOIN articles a INDEXED BY ix_articles_search ON a.id = m.fid LEFT JOIN sources s ON s.id = a.source_id"
         + (" WHERE " + " AND ".join(where) if where else "")
-        + f" ORDER BY m.fid DESC LIMIT :window) SELECT id, rank, source, {exact} AS exact FROM w "
-        "ORDER BY exact DESC, rank, id"
+        + " ORDER BY m.fid DESC LIMIT :window)"
     )
-    return sql, params
+    if separate:  # bm25 from a second pass over the window's id range, without the excluded phrases
+        params["rank"] = compiled.rank
+        sql += (
+            f", r AS MATERIALIZED (SELECT rowid AS id, {_bm25()} AS rank FROM articles_fts WHERE articles_fts "
+            "MATCH :rank AND rowid >= (SELECT min(id) FROM w) AND rowid <= (SELECT max(id) FROM w) "
+            "AND +rowid IN (SELECT id FROM w))"
+            f" SELECT w.id AS id, r.rank AS rank, w.source AS source, {exact} AS exact FROM w JOIN r ON r.id = w.id"
+        )
+    else:
+        sql += f" SELECT w.id AS id, w.rank AS rank, w.source AS source, {exact} AS exact FROM w"
+    return sql + " ORDER BY exact DESC, rank, id", params
 
 
 def rank_window(session: Session, compiled: Compiled, filters: Filters, window: int | None = None) -> int:
