@@ -133,17 +133,25 @@ def build(path: Path, n: int, batch: int = 5000, workers: int = 2) -> int:
     return text_bytes
 
 
-def latencies(engine, filters: Filters | None, rounds: int, find=search) -> list[float]:
+#: CPU milliseconds of each timed library search, by (way, case), filled by :func:`latencies`:
+#: on a shared machine the wall clock measures the load as well, the process's CPU time less so.
+CPU: dict[tuple[str, str], list[float]] = {}
+
+
+def latencies(engine, filters: Filters | None, rounds: int, find=search, cpu: list[float] | None = None) -> list[float]:
     """Milliseconds of each run of each query through ``find`` (``search``: every article;
-    ``search_stories``: one hit per story, what /api/search answers by default)."""
+    ``search_stories``: one hit per story, what /api/search answers by default); the CPU time of
+    each run is appended to ``cpu``."""
     times = []
     with Session(engine) as s:
         for query in QUERIES:
             find(s, query, filters=filters)  # warm the page cache
             for _ in range(rounds):
-                t = time.perf_counter()
+                t, c = time.perf_counter(), time.process_time()
                 find(s, query, filters=filters)
                 times.append((time.perf_counter() - t) * 1000)
+                if cpu is not None:
+                    cpu.append((time.process_time() - c) * 1000)
     return times
 
 
@@ -311,9 +319,12 @@ def main() -> None:
     cases: tuple[tuple[str, Filters | None, list[tuple[str, str]]], ...] = (("no filters", None, []), ("source+dates", FILTERS, HTTP_FILTERS))
     ways: dict[str, dict[str, list[float]]] = {}
     if "library" in parts:
-        ways["library"] = {label: latencies(engine, filters, args.rounds) for label, filters, _ in cases}
+        ways["library"] = {label: latencies(engine, filters, args.rounds, search, CPU.setdefault(("library", label), []))
+                           for label, filters, _ in cases}
     if "stories" in parts:
-        ways["stories"] = {label: latencies(engine, filters, args.rounds, search_stories) for label, filters, _ in cases}
+        ways["stories"] = {label: latencies(engine, filters, args.rounds, search_stories,
+                                            CPU.setdefault(("stories", label), []))
+                           for label, filters, _ in cases}
     if "http" in parts:
         with served(path) as base:
             ways["http"] = {label: http_latencies(base, params, args.rounds) for label, _, params in cases}
@@ -321,10 +332,14 @@ def main() -> None:
     if ways:
         report["latency"] = {label: {names[way]: figures(times[label]) for way, times in ways.items()}
                              for label, _, _ in cases}
+        report["cpu"] = {label: {names[way]: figures(CPU[(way, label)]) for way in ways if (way, label) in CPU}
+                         for label, _, _ in cases}
     for label, _, _ in cases:
         for way, times in ways.items():
+            cpu = CPU.get((way, label))
             print(f"latency {label:<13} {way:<8} median {statistics.median(times[label]):6.1f} ms"
-                  f"  p95 {p95(times[label]):6.1f} ms  max {max(times[label]):6.1f} ms", file=out)
+                  f"  p95 {p95(times[label]):6.1f} ms  max {max(times[label]):6.1f} ms"
+                  + (f"  (CPU median {statistics.median(cpu):5.1f} ms, p95 {p95(cpu):5.1f} ms)" if cpu else ""), file=out)
     if "export" in parts:
         rows, speed = export_speed(engine)
         report["export"] = {"rows": rows, "rows_per_s": round(speed)}
