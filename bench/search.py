@@ -2,6 +2,7 @@
 
     python bench/search.py                 # 200,000 synthetic articles
     python bench/search.py --n 20000 --keep /tmp/bench20k.db [--json]
+    python bench/search.py --keep /tmp/bench200k.db --only library,stories,http   # latency alone
 
 ``--keep PATH`` builds the archive at PATH once and reuses it on later runs (it must hold --n
 articles); without it the archive is built in a temporary directory and removed afterwards.
@@ -79,6 +80,8 @@ QUERIES = [
 FILTERS = Filters(sources=("source03", "source07"), since=date(2024, 3, 1), until=date(2024, 8, 31))
 #: The same filter as /api/search's parameters (crawler/web/app.py's Ask).
 HTTP_FILTERS = [("source", "source03"), ("source", "source07"), ("since", "2024-03-01"), ("until", "2024-08-31")]
+#: The parts of a run (--only).
+PARTS = ("size", "library", "stories", "http", "export", "labelled")
 #: urllib without any proxy from the environment: the bench talks to 127.0.0.1 only.
 LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -130,17 +133,25 @@ def build(path: Path, n: int, batch: int = 5000, workers: int = 2) -> int:
     return text_bytes
 
 
-def latencies(engine, filters: Filters | None, rounds: int, find=search) -> list[float]:
+#: CPU milliseconds of each timed library search, by (way, case), filled by :func:`latencies`:
+#: on a shared machine the wall clock measures the load as well, the process's CPU time less so.
+CPU: dict[tuple[str, str], list[float]] = {}
+
+
+def latencies(engine, filters: Filters | None, rounds: int, find=search, cpu: list[float] | None = None) -> list[float]:
     """Milliseconds of each run of each query through ``find`` (``search``: every article;
-    ``search_stories``: one hit per story, what /api/search answers by default)."""
+    ``search_stories``: one hit per story, what /api/search answers by default); the CPU time of
+    each run is appended to ``cpu``."""
     times = []
     with Session(engine) as s:
         for query in QUERIES:
             find(s, query, filters=filters)  # warm the page cache
             for _ in range(rounds):
-                t = time.perf_counter()
+                t, c = time.perf_counter(), time.process_time()
                 find(s, query, filters=filters)
                 times.append((time.perf_counter() - t) * 1000)
+                if cpu is not None:
+                    cpu.append((time.process_time() - c) * 1000)
     return times
 
 
@@ -259,6 +270,21 @@ def labelled(path: Path) -> dict[str, float]:
     return share
 
 
+def sizes(engine, path: Path, out) -> dict[str, object]:
+    """Archive bytes per article against stored text bytes (title + text, UTF-8), printed and returned."""
+    with engine.connect() as c:
+        n = c.execute(text("SELECT count(*) FROM articles")).scalar_one()
+        stored = c.execute(text("SELECT sum(length(CAST(text AS BLOB)) + coalesce(length(CAST(title AS BLOB)), 0)) "
+                                "FROM articles")).scalar_one()
+    size = path.stat().st_size
+    fts = index_bytes(engine)
+    print(f"articles: {n}", file=out)
+    print(f"archive: {size / n:.0f} bytes/article; stored text {stored / n:.0f} bytes/article; ratio {size / stored:.2f}x"
+          + (f"; index {fts / n:.0f} bytes/article" if fts else ""), file=out)
+    return {"articles": n, "archive_bytes_per_article": round(size / n), "stored_bytes_per_article": round(stored / n),
+            "archive_ratio": round(size / stored, 3), "index_bytes_per_article": round(fts / n) if fts else None}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=200_000, help="synthetic articles (default 200,000)")
@@ -267,7 +293,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="runs of each query")
     parser.add_argument("--workers", type=int, default=2, help="processes analysing articles while building")
     parser.add_argument("--json", action="store_true", help="the figures as JSON on stdout (the text on stderr)")
+    parser.add_argument("--only", default=",".join(PARTS), metavar="PARTS",
+                        help=f"run only these parts, comma-separated, of: {', '.join(PARTS)} (default: all)")
     args = parser.parse_args()
+    parts = {part.strip() for part in args.only.split(",") if part.strip()}
+    if not parts <= set(PARTS):
+        parser.error(f"--only takes {', '.join(PARTS)}, not {', '.join(sorted(parts - set(PARTS)))}")
     out = sys.stderr if args.json else sys.stdout
     report: dict[str, object] = {}
     tmp = Path(tempfile.mkdtemp(prefix="akhbar-bench-"))
@@ -283,34 +314,41 @@ def main() -> None:
         report["build_s"] = round(time.perf_counter() - t, 1)
         print(f"built {args.n} articles in {time.perf_counter() - t:.0f} s", file=out)
     engine = open_engine(f"sqlite:///{path}")
-    with engine.connect() as c:
-        n = c.execute(text("SELECT count(*) FROM articles")).scalar_one()
-        stored = c.execute(text("SELECT sum(length(CAST(text AS BLOB)) + coalesce(length(CAST(title AS BLOB)), 0)) FROM articles")).scalar_one()
-    size = path.stat().st_size
-    fts = index_bytes(engine)
-    report.update(articles=n, archive_bytes_per_article=round(size / n), stored_bytes_per_article=round(stored / n),
-                  archive_ratio=round(size / stored, 3), index_bytes_per_article=round(fts / n) if fts else None)
-    print(f"articles: {n}", file=out)
-    print(f"archive: {size / n:.0f} bytes/article; stored text {stored / n:.0f} bytes/article; ratio {size / stored:.2f}x"
-          + (f"; index {fts / n:.0f} bytes/article" if fts else ""), file=out)
+    if "size" in parts:
+        report.update(sizes(engine, path, out))
     cases: tuple[tuple[str, Filters | None, list[tuple[str, str]]], ...] = (("no filters", None, []), ("source+dates", FILTERS, HTTP_FILTERS))
-    library = {label: latencies(engine, filters, args.rounds) for label, filters, _ in cases}
-    stories = {label: latencies(engine, filters, args.rounds, search_stories) for label, filters, _ in cases}
-    with served(path) as base:
-        http = {label: http_latencies(base, params, args.rounds) for label, _, params in cases}
-    report["latency"] = {label: {"library": figures(library[label]), "library_stories": figures(stories[label]),
-                                 "http": figures(http[label])} for label, _, _ in cases}
+    ways: dict[str, dict[str, list[float]]] = {}
+    if "library" in parts:
+        ways["library"] = {label: latencies(engine, filters, args.rounds, search, CPU.setdefault(("library", label), []))
+                           for label, filters, _ in cases}
+    if "stories" in parts:
+        ways["stories"] = {label: latencies(engine, filters, args.rounds, search_stories,
+                                            CPU.setdefault(("stories", label), []))
+                           for label, filters, _ in cases}
+    if "http" in parts:
+        with served(path) as base:
+            ways["http"] = {label: http_latencies(base, params, args.rounds) for label, _, params in cases}
+    names = {"library": "library", "stories": "library_stories", "http": "http"}
+    if ways:
+        report["latency"] = {label: {names[way]: figures(times[label]) for way, times in ways.items()}
+                             for label, _, _ in cases}
+        report["cpu"] = {label: {names[way]: figures(CPU[(way, label)]) for way in ways if (way, label) in CPU}
+                         for label, _, _ in cases}
     for label, _, _ in cases:
-        for way, times in (("library", library[label]), ("stories", stories[label]), ("http", http[label])):
-            print(f"latency {label:<13} {way:<8} median {statistics.median(times):6.1f} ms  p95 {p95(times):6.1f} ms"
-                  f"  max {max(times):6.1f} ms", file=out)
-    rows, speed = export_speed(engine)
-    report["export"] = {"rows": rows, "rows_per_s": round(speed)}
-    print(f"export: {rows} rows at {speed:.0f} rows/s", file=out)
+        for way, times in ways.items():
+            cpu = CPU.get((way, label))
+            print(f"latency {label:<13} {way:<8} median {statistics.median(times[label]):6.1f} ms"
+                  f"  p95 {p95(times[label]):6.1f} ms  max {max(times[label]):6.1f} ms"
+                  + (f"  (CPU median {statistics.median(cpu):5.1f} ms, p95 {p95(cpu):5.1f} ms)" if cpu else ""), file=out)
+    if "export" in parts:
+        rows, speed = export_speed(engine)
+        report["export"] = {"rows": rows, "rows_per_s": round(speed)}
+        print(f"export: {rows} rows at {speed:.0f} rows/s", file=out)
     engine.dispose()
-    report["labelled"] = shares = labelled(tmp / "labelled.db")
-    for key, value in shares.items():
-        print(f"labelled set: {key} {value:.3f}", file=out)
+    if "labelled" in parts:
+        report["labelled"] = shares = labelled(tmp / "labelled.db")
+        for key, value in shares.items():
+            print(f"labelled set: {key} {value:.3f}", file=out)
     if args.keep is None:
         path.unlink()
     if args.json:

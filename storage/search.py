@@ -323,6 +323,18 @@ class Compiled:
     marker: Marker
     #: Whether the source and date filters are in the expressions already (:func:`narrowed`).
     narrowed: bool = False
+    #: ``full`` without the words it excludes at the top (empty: the same as ``full``), for bm25
+    #: (:func:`window_sql`; :func:`_positive`).
+    positive: str = ""
+
+    @property
+    def rank(self) -> str:
+        """The expression bm25 is computed over: ``full``'s phrases but the excluded ones.
+
+        bm25 sums over the expression's phrases, and a phrase excluded at the top is never in a
+        matching row, so it adds exactly 0 to every score; but bm25 counts each phrase's rows over
+        the whole index before it scores one, and an excluded word is often a common one."""
+        return self.positive or self.full
 
 
 def _quote(key: str) -> str:
@@ -384,6 +396,16 @@ def _compile(node: q.Node, marker: Marker) -> tuple[str, str] | None:
     return word, full
 
 
+def _positive(tree: q.Node) -> str:
+    """The full expression of ``tree`` without its excluded words when they are excluded at the top
+    (``a b -c``): no row that matches then holds them; "" otherwise.  (Under an OR, ``(a -b) OR c``,
+    a row matching by ``c`` may hold ``b``, and bm25 counts it there.)"""
+    if not isinstance(tree, q.And) or not any(isinstance(i, q.Not) for i in tree.items):
+        return ""
+    kept = [p for p in (_compile(i, Marker()) for i in tree.items if not isinstance(i, q.Not)) if p]
+    return "(" + " AND ".join(p[1] for p in kept) + ")"
+
+
 def compile_query(query: str) -> Compiled | None:
     """The MATCH expressions of a user query; ``None`` when it holds no word."""
     tree = q.parse(query)
@@ -395,7 +417,7 @@ def compile_query(query: str) -> Compiled | None:
     compiled = _compile(tree, marker)
     if compiled is None:
         return None
-    return Compiled(compiled[0], compiled[1], marker)
+    return Compiled(compiled[0], compiled[1], marker, positive=_positive(tree))
 
 
 # --- selecting articles ------------------------------------------------------------------------
@@ -473,6 +495,8 @@ def narrowed(session: Session, compiled: Compiled | None, filters: Filters) -> C
     clause = facet_clause(session, filters)
     if clause is None:
         return compiled
+    # no separate ranking pass here: over the wide id range a filtered window spans, a second pass
+    # costs more than counting the excluded words' rows once
     return Compiled(f"({compiled.word}) AND {clause}", f"({compiled.full}) AND {clause}", compiled.marker, True)
 
 
@@ -545,17 +569,28 @@ def window_sql(compiled: Compiled, filters: Filters) -> tuple[str, dict[str, Any
     exact = "1"
     if compiled.word != compiled.full:
         params["word"] = compiled.word
-        exact = ("id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH :word "
+        exact = ("w.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH :word "
                  "AND rowid >= (SELECT min(id) FROM w))")
+    separate = compiled.rank != compiled.full
+    rank = "NULL" if separate else _bm25()
     sql = (
         "WITH w AS MATERIALIZED (SELECT a.id AS id, m.rank AS rank, s.name AS source "
-        f"FROM (SELECT rowid AS fid, {_bm25()} AS rank FROM articles_fts WHERE articles_fts MATCH :full) m "
+        f"FROM (SELECT rowid AS fid, {rank} AS rank FROM articles_fts WHERE articles_fts MATCH :full) m "
         "JOIN articles a INDEXED BY ix_articles_search ON a.id = m.fid LEFT JOIN sources s ON s.id = a.source_id"
         + (" WHERE " + " AND ".join(where) if where else "")
-        + f" ORDER BY m.fid DESC LIMIT :window) SELECT id, rank, source, {exact} AS exact FROM w "
-        "ORDER BY exact DESC, rank, id"
+        + " ORDER BY m.fid DESC LIMIT :window)"
     )
-    return sql, params
+    if separate:  # bm25 from a second pass over the window's id range, without the excluded phrases
+        params["rank"] = compiled.rank
+        sql += (
+            f", r AS MATERIALIZED (SELECT rowid AS id, {_bm25()} AS rank FROM articles_fts WHERE articles_fts "
+            "MATCH :rank AND rowid >= (SELECT min(id) FROM w) AND rowid <= (SELECT max(id) FROM w) "
+            "AND +rowid IN (SELECT id FROM w))"
+            f" SELECT w.id AS id, r.rank AS rank, w.source AS source, {exact} AS exact FROM w JOIN r ON r.id = w.id"
+        )
+    else:
+        sql += f" SELECT w.id AS id, w.rank AS rank, w.source AS source, {exact} AS exact FROM w"
+    return sql + " ORDER BY exact DESC, rank, id", params
 
 
 def rank_window(session: Session, compiled: Compiled, filters: Filters, window: int | None = None) -> int:
@@ -698,6 +733,11 @@ def _first(words: list[str], matching: set[str]) -> int | None:
     return next((i for i, w in enumerate(words) if w in matching), None)
 
 
+#: Characters of a text a snippet is first looked for in (a match is usually near the top); the
+#: whole text is read only when that opening holds no matching word or ends before the snippet.
+SNIPPET_OPENING = 1500
+
+
 def make_snippet(
     stored: str,
     marker: Marker,
@@ -711,21 +751,53 @@ def make_snippet(
     Words match by word key (or prefix); only when none does (a stem-only hit) are words marked
     by stem.  Removing the marks gives back an exact substring of ``stored``.  When no word
     matches (a title-only hit), the opening words are returned unmarked.  Each distinct spelling
-    is tested once (a text of 600 words has about 400).
+    is tested once (a text of 600 words has about 400).  The text's opening
+    (:data:`SNIPPET_OPENING` characters) is split first: when it holds a word-key match and the
+    whole snippet, the rest is never split (the snippet is the one the whole text gives).
     """
-    parts = _word_splitter().split(stored)  # between, word, between, word, ..., between (in C)
+    parts, cut = _split_opening(stored)
+    if cut < len(stored):
+        found = _snippet(parts, marker, words, lead, marks, whole=False)
+        if found is not None:
+            return found
+        rest = _word_splitter().split(stored[cut:])  # starts with "": the cut is at a word's start
+        parts = parts[:-1] + [parts[-1] + rest[0]] + rest[1:]
+    return _snippet(parts, marker, words, lead, marks, whole=True) or ""
+
+
+def _split_opening(stored: str) -> tuple[list[str], int]:
+    """The split (:func:`_word_splitter`) of the opening :data:`SNIPPET_OPENING` characters of
+    ``stored`` without their last word (it may be cut off), and where that word starts; the whole
+    text's split and its length when it is not longer than that."""
+    if len(stored) <= SNIPPET_OPENING:
+        return _word_splitter().split(stored), len(stored)
+    parts = _word_splitter().split(stored[:SNIPPET_OPENING])
+    if len(parts) < 3:  # no word in the opening
+        return _word_splitter().split(stored), len(stored)
+    parts = parts[:-2]  # between, word, ..., between: the last word and what follows it dropped
+    return parts, sum(map(len, parts))
+
+
+def _snippet(parts: list[str], marker: Marker, words: int, lead: int, marks: tuple[str, str], *,
+             whole: bool) -> str | None:
+    """The snippet of the text split into ``parts``; of a text's opening (``whole`` false): ``None``
+    unless it holds a word-key match and the whole snippet."""
     texts = parts[1::2]
     if not texts:
-        return ""
+        return "" if whole else None
     spellings = set(texts)
     matching = marker.matching(spellings)
     found = _first(texts, matching)
-    if found is None:  # a stem-only hit: mark the words by stem
-        matching = marker.matching(spellings, by_stem=True)
+    if found is None:
+        if not whole:  # a match further on, or a stem-only hit: the whole text decides
+            return None
+        matching = marker.matching(spellings, by_stem=True)  # a stem-only hit: mark the words by stem
         found = _first(texts, matching)
     first = found or 0
     start = max(0, first - lead)
     end = min(len(texts), start + words)
+    if not whole and start + words > len(texts):
+        return None  # the snippet runs past the opening
     start = max(0, end - words)
     chosen = parts[2 * start + 1 : 2 * end]  # word, between, ..., word
     opening, closing = marks

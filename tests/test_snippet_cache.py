@@ -45,3 +45,42 @@ def test_cached_snippets_equal_the_definition(monkeypatch, limit):
             assert S.make_snippet(stored, shared) == expected
             assert S.make_snippet(stored, S.query_keys(query)) == expected
     assert any(S.MARKS[0] in S.make_snippet(t, S.query_keys("حكومات")) for t in texts)
+
+
+LONG = [
+    "مقدمة طويلة بلا كلمة مطلوبة " * 40 + "ثم قالت الحكومة إنها ستنظر في الأمر. " + "خاتمة " * 30,  # a match far in
+    "قالت الحكومة اليوم " + "كلام آخر " * 400 + "والحكومات",  # a match at the top
+    "كلام " * 200 + "الحكومات " + "كلام " * 5,  # a stem-only hit near the end
+    "الْحُكُومَةُ " * 3 + "نص " * 400,  # harakat
+    "…" * 2000 + " الحكومة",  # no word in the opening at all
+]
+
+
+@pytest.mark.parametrize("opening", [1, 2, 5, 17, 40, 120, 333, S.SNIPPET_OPENING])
+def test_snippets_from_the_opening_equal_the_whole_texts(monkeypatch, opening):
+    """Looking in a text's opening first gives the snippet of the whole text, wherever the opening
+    ends (inside a word, inside the marks after one, before the match or after it)."""
+    monkeypatch.setattr(S, "SNIPPET_OPENING", opening)
+    texts = [seed["text"] for seed in SEEDS] + LONG
+    for query in QUERIES:
+        marker = S.query_keys(query)
+        for stored in texts:
+            assert S.make_snippet(stored, marker) == reference(stored, S.query_keys(query)), (query, opening)
+
+
+def test_an_early_match_is_found_without_splitting_the_rest(monkeypatch):
+    """With a match in the opening, the text after the opening is never split."""
+    split_lengths: list[int] = []
+    splitter = S._word_splitter()
+
+    class Counting:
+        pattern = splitter.pattern
+
+        def split(self, text: str) -> list[str]:
+            split_lengths.append(len(text))
+            return splitter.split(text)
+
+    monkeypatch.setattr(S, "_word_splitter", lambda: Counting())
+    stored = LONG[1]
+    assert S.make_snippet(stored, S.query_keys("الحكومة")).startswith("قالت [الحكومة]")
+    assert split_lengths == [S.SNIPPET_OPENING] and len(stored) > 2 * S.SNIPPET_OPENING

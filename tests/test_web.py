@@ -172,6 +172,11 @@ def test_it_cannot_write(client, archive):
     assert (path.stat().st_mtime_ns, path.stat().st_size) == before
 
 
+def test_the_archive_is_read_through_a_memory_map(client):
+    with client.app.state.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA mmap_size")).scalar() > 0
+
+
 def test_a_missing_archive_is_refused_and_not_created(tmp_path):
     with pytest.raises(ArchiveError, match="no archive"):
         create_app(str(tmp_path / "none.db"))

