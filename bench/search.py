@@ -19,7 +19,9 @@ clusters a crawl writes, a few thousand articles a transaction).  Then it prints
   does by default) and through the HTTP API (``akhbar serve`` started on 127.0.0.1 on the same
   archive, ``GET /api/search`` with urllib): ``http`` minus ``stories`` is the web layer's cost;
 * export rows per second (export_rows of every article of one source, written as JSONL);
-* archive bytes per article against stored text bytes (title + text, UTF-8);
+* archive bytes per article against the stored text's bytes as published (title + text, UTF-8,
+  whatever SQLite holds: the text is zlib-compressed there, storage.textzip), and each table's
+  and index's bytes per article (dbstat);
 * recall and precision on the labelled set (tests/fixtures/search/labelled.json) in its own archive.
 """
 from __future__ import annotations
@@ -48,7 +50,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from crawler.cli.query import write_export  # noqa: E402
@@ -57,6 +59,7 @@ from crawler.core.article import Article  # noqa: E402
 from storage import add_article, open_engine  # noqa: E402
 from storage.bulk import add_articles  # noqa: E402
 from storage.collapse import search_stories  # noqa: E402
+from storage.models import ArticleRecord  # noqa: E402
 from storage.search import Filters, export_rows, search  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures" / "search"
@@ -237,6 +240,32 @@ def index_bytes(engine) -> int | None:
             return None
 
 
+def published_bytes(engine) -> int:
+    """UTF-8 bytes of every article's title and text as published (read through the model, so a
+    text held zlib-compressed counts at its own length: storage.textzip)."""
+    total = 0
+    with Session(engine) as s:
+        rows = s.execute(select(ArticleRecord.title, ArticleRecord.text).execution_options(yield_per=5000))
+        for chunk in rows.partitions():
+            total += sum(len(body.encode()) + len((title or "").encode()) for title, body in chunk)
+    return total
+
+
+def table_bytes(engine) -> dict[str, int]:
+    """Bytes of each table and index of the file, largest first (SQLite's dbstat; {} without it);
+    the index's shadow tables summed as ``articles_fts*``."""
+    with engine.connect() as c:
+        try:
+            rows = c.execute(text("SELECT name, sum(pgsize) FROM dbstat GROUP BY name")).all()
+        except Exception:  # dbstat not compiled in
+            return {}
+    sizes: dict[str, int] = {}
+    for name, size in rows:
+        key = "articles_fts*" if name.startswith("articles_fts") else name
+        sizes[key] = sizes.get(key, 0) + int(size)
+    return dict(sorted(sizes.items(), key=lambda kv: -kv[1]))
+
+
 def articles_in(path: Path) -> int:
     engine = open_engine(f"sqlite:///{path}")
     try:
@@ -271,18 +300,28 @@ def labelled(path: Path) -> dict[str, float]:
 
 
 def sizes(engine, path: Path, out) -> dict[str, object]:
-    """Archive bytes per article against stored text bytes (title + text, UTF-8), printed and returned."""
+    """Archive bytes per article against the text as published (title + text, UTF-8, decompressed),
+    the bytes the text is held in, and dbstat's bytes per table: printed and returned."""
     with engine.connect() as c:
         n = c.execute(text("SELECT count(*) FROM articles")).scalar_one()
-        stored = c.execute(text("SELECT sum(length(CAST(text AS BLOB)) + coalesce(length(CAST(title AS BLOB)), 0)) "
-                                "FROM articles")).scalar_one()
+        held = c.execute(text("SELECT sum(length(CAST(text AS BLOB))) FROM articles")).scalar_one()
+    stored = published_bytes(engine)
     size = path.stat().st_size
     fts = index_bytes(engine)
+    report: dict[str, object] = {
+        "articles": n, "archive_bytes_per_article": round(size / n), "stored_bytes_per_article": round(stored / n),
+        "held_text_bytes_per_article": round(held / n), "archive_ratio": round(size / stored, 3),
+        "index_bytes_per_article": round(fts / n) if fts else None}
     print(f"articles: {n}", file=out)
-    print(f"archive: {size / n:.0f} bytes/article; stored text {stored / n:.0f} bytes/article; ratio {size / stored:.2f}x"
+    print(f"archive: {size / n:.0f} bytes/article; stored text {stored / n:.0f} bytes/article as published "
+          f"(title + text, UTF-8; the text held in {held / n:.0f}); ratio {size / stored:.2f}x"
           + (f"; index {fts / n:.0f} bytes/article" if fts else ""), file=out)
-    return {"articles": n, "archive_bytes_per_article": round(size / n), "stored_bytes_per_article": round(stored / n),
-            "archive_ratio": round(size / stored, 3), "index_bytes_per_article": round(fts / n) if fts else None}
+    tables = table_bytes(engine)
+    if tables:
+        report["table_bytes_per_article"] = {name: round(b / n) for name, b in tables.items()}
+        print("dbstat, bytes/article: " + ", ".join(f"{name} {b / n:.0f}" for name, b in tables.items() if b >= n),
+              file=out)
+    return report
 
 
 def main() -> None:

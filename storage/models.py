@@ -35,6 +35,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeEngine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from storage.textzip import pack, unpack
+
 # Named constraints, so later migrations (batch mode on SQLite) can drop or alter them by name.
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -70,6 +72,23 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is not None and value.tzinfo is not None:
             return value.astimezone(timezone.utc).replace(tzinfo=None)
         return value
+
+
+class ZippedText(TypeDecorator[str]):
+    """An article's text: a ``str`` in Python; on SQLite stored zlib-compressed as a BLOB
+    (:mod:`storage.textzip`; short texts and rows written before migration 0015 stay plain TEXT,
+    and read the same), on PostgreSQL plain ``TEXT`` (TOAST compresses it on the server)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | bytes | None:
+        if value is None or dialect.name != "sqlite":
+            return value
+        return pack(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
+        return unpack(value)
 
 
 class Base(DeclarativeBase):
@@ -111,7 +130,7 @@ class ArticleRecord(Base):
     content_hash: Mapped[str] = mapped_column(String(64), unique=True)
     url: Mapped[str | None] = mapped_column(Text)
     title: Mapped[str | None] = mapped_column(Text)
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(ZippedText)  # zlib-compressed on SQLite (storage.textzip)
     published: Mapped[str | None] = mapped_column(String(40))
     published_utc: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     date_source: Mapped[str | None] = mapped_column(String(20))
@@ -164,7 +183,7 @@ class ArticleVersion(Base):
     version: Mapped[int] = mapped_column(Integer)
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
     title: Mapped[str | None] = mapped_column(Text)
-    text: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(ZippedText)
     modified: Mapped[str | None] = mapped_column(String(40))
     fetched_at: Mapped[datetime] = mapped_column(UtcDateTime)
     document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", ondelete="SET NULL"), index=True)

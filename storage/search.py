@@ -48,6 +48,7 @@ from crawler.core.analyzer import index_columns, index_stems, index_words, query
 from crawler.core.errors import QueryError, SearchUnavailable
 from storage import search_pg
 from storage.models import ArticleRecord
+from storage.textzip import unpack
 
 #: Opening and closing marks put around matching words in snippets.
 MARKS: tuple[str, str] = ("[", "]")
@@ -119,8 +120,9 @@ def parse_day(value: str | date | None, name: str) -> date | None:
 def register_functions(dbapi_connection: Any) -> None:
     """Install ``akhbar_words`` and ``akhbar_stems`` (the index columns' values) on a SQLite
     connection; the index triggers call them to remove an article's row."""
-    dbapi_connection.create_function("akhbar_words", 1, lambda s: index_words(s or ""), deterministic=True)
-    dbapi_connection.create_function("akhbar_stems", 1, lambda s: index_stems(s or ""), deterministic=True)
+    # a text column's value is a zlib blob or plain text (storage.textzip)
+    dbapi_connection.create_function("akhbar_words", 1, lambda s: index_words(unpack(s) or ""), deterministic=True)
+    dbapi_connection.create_function("akhbar_stems", 1, lambda s: index_stems(unpack(s) or ""), deterministic=True)
 
 
 def facets_sql(row: str) -> str:
@@ -890,6 +892,7 @@ def _exported(result: Any, batch: int) -> Iterator[dict[str, Any]]:
     for chunk in result.partitions(batch):
         for row in chunk:
             item = {name: getattr(row, name) for name in EXPORT_FIELDS}
+            item["text"] = unpack(item["text"])  # raw SQL: the stored blob on SQLite
             tags = item["tags"]
             item["tags"] = json.loads(tags) if isinstance(tags, str) else (tags or [])
             for stamp in ("first_seen", "last_seen"):

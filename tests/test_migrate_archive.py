@@ -21,6 +21,7 @@ from storage.refetch import record_fetch
 from storage.runs import finish_run, start_run
 from storage.scheduling import Outcome, claim_lease, ensure_states, record_outcome
 from storage.transfer import copy_archive, tables
+from storage.textzip import unpack
 from storage.validators import save_validator
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,6 +89,11 @@ def test_the_copy_from_sqlite_to_postgresql_keeps_every_row(source_url, pg_url):
         rows = _rows(source)
         assert all(rows.values()), {name: len(r) for name, r in rows.items()}  # every kind of row was there
         assert _rows(target) == rows
+        with source.connect() as c, target.connect() as t:  # SQLite's zlib blobs arrive as plain text
+            raw = c.execute(text("SELECT id, text FROM articles ORDER BY id")).all()
+            plain = t.execute(text("SELECT id, text FROM articles ORDER BY id")).all()
+        assert any(isinstance(v, bytes) for _, v in raw) and all(isinstance(v, str) for _, v in plain)
+        assert plain == [(i, unpack(v)) for i, v in raw]
         with Session(source) as s, Session(target) as t:  # indexed for search at once
             assert t.execute(text("SELECT count(*) FROM article_search_keys")).scalar_one() == len(rows["articles"])
             economy = [h.id for h in search(s, "الاقتصاد")]

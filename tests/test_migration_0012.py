@@ -11,6 +11,7 @@ from crawler.core.arabic import content_hash
 from crawler.core.article import Article
 from storage import add_article, open_engine, search
 from storage.db import alembic_config, current_revision, head_revision, make_engine, one_at_a_time, upgrade
+from storage.textzip import unpack
 
 SEEDS = json.loads((Path(__file__).parent / "fixtures" / "storage" / "seed_articles.json").read_text("utf-8"))
 DROPPED = {"ix_neardup_bands_article_id", "ix_article_versions_article_id"}
@@ -30,7 +31,9 @@ def indexes(session: Session) -> set[str]:
 
 
 def table_rows(session: Session) -> dict[str, list[tuple]]:
-    return {name: [tuple(r) for r in session.execute(text(f"SELECT * FROM {name} ORDER BY 1, 2"))]
+    # a text as it reads: the head revision keeps it zlib-compressed (storage.textzip)
+    return {name: [tuple(unpack(v) if k == "text" else v for k, v in r._mapping.items())
+                   for r in session.execute(text(f"SELECT * FROM {name} ORDER BY 1, 2"))]
             for name in ("articles", "article_versions", "article_urls", "neardup_bands", "neardup_signatures")}
 
 
