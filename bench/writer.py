@@ -4,8 +4,9 @@
 
 The shared set's pages are extracted once (not timed); each of N pages is then one of them with a
 sentence of its own added to the text (so every page is a new article), a URL of its own and a WARC
-pointer (as a crawl stores them), taken into a fresh SQLite archive and committed every 50, as
-:mod:`crawler.archivewriter` does.  Prints the CPU time per page of that process: the writer shares
+pointer (as a crawl stores them), with the near-duplicate signature and search index columns the
+extraction workers make, taken into a fresh SQLite archive with the default re-fetch policy (each
+page's fetch state recorded) and committed every 50, as :mod:`crawler.archivewriter` does.  Prints the CPU time per page of that process: the writer shares
 the crawl's process, and its GIL, with the reactor.
 """
 from __future__ import annotations
@@ -27,7 +28,8 @@ from bench.extraction import arabic_pages, english_pages  # noqa: E402
 from crawler.capture.document import RawDocument  # noqa: E402
 from crawler.core.arabic import content_hash  # noqa: E402
 from crawler.core.neardup import signature  # noqa: E402
-from crawler.extraction import Extraction, extract_document  # noqa: E402
+from crawler.core.refetch import RefetchPolicy  # noqa: E402
+from crawler.extraction import Extraction, extract_document, index_keys  # noqa: E402
 from crawler.items import PageItem  # noqa: E402
 from crawler.pipelines import take_in  # noqa: E402
 from storage import open_engine  # noqa: E402
@@ -53,7 +55,8 @@ def pages(realpages: Path, n: int) -> list[tuple[PageItem, Extraction]]:
         page = dataclasses.replace(doc, url=url, data=doc.data + f"<!-- {k} -->".encode(),
                                    warc_path="/nonexistent/bench.warc.gz", warc_offset=1000 * k, warc_length=1000)
         out.append((PageItem(doc=page, link=url),
-                    Extraction("article", article=article, signature=signature(text).to_bytes())))
+                    Extraction("article", article=article, signature=signature(text).to_bytes(),
+                               index=index_keys(article.title, text))))
     return out
 
 
@@ -73,7 +76,7 @@ def main() -> int:
         for start in range(0, len(work), 50):
             with Session(engine) as session:
                 for item, extraction in work[start:start + 50]:
-                    outcome = take_in(session, item, extraction).outcome
+                    outcome = take_in(session, item, extraction, policy=RefetchPolicy()).outcome
                     outcomes[outcome] = outcomes.get(outcome, 0) + 1
                 session.commit()
         cpu = time.process_time() - cpu

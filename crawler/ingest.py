@@ -21,7 +21,7 @@ from crawler.core.anatomy import strip_title_affix
 from crawler.core.article import Article
 from crawler.core.canonical import canonicalize_url
 from crawler.core.decode import header_value
-from crawler.extraction import Extraction, extract_document, unexpected_reason
+from crawler.extraction import Extraction, extract_document, retitled, unexpected_reason
 from storage import archive
 from storage.models import Document
 
@@ -91,13 +91,16 @@ def ingest(session: Session, doc: RawDocument, extraction: Extraction | None = N
             log.debug("extraction of %s failed unexpectedly\n%s", where, extraction.detail or "")
         archive.set_document_outcome(session, document_id, outcome, reason=extraction.reason)
         return IngestResult(outcome, document_id=document_id, reason=extraction.reason, url=fetched)
-    article = extraction.article
+    article, index = extraction.article, extraction.index
     if doc.source and article.title:  # the segment the outlet sets on every title (its name) is no headline
+        extracted = article.title
         article.title = strip_title_affix(article.title, archive.source_title_affix(session, doc.source, article.title))
+        if index is not None and article.title != extracted:
+            index = retitled(index, article.title)
     # Where it was reached: the fetch URL; for a saved file, the page's own canonical URL when it
     # names one, else the file.  The archive records the canonical URL beside it.
     url = fetched or article.canonical_url or where
     result = archive.add_article(session, article, url=url, source=doc.source, seen_at=fetched_at,
-                                 document_id=document_id, signature=extraction.signature)
+                                 document_id=document_id, signature=extraction.signature, index=index)
     archive.set_document_outcome(session, document_id, result.status, article_id=result.article_id)
     return IngestResult(result.status, article_id=result.article_id, document_id=document_id, article=article, url=url)

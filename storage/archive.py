@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import zlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -175,6 +175,7 @@ def add_article(
     document_id: int | None = None,
     extractor_version: str | None = None,
     signature: bytes | None = None,
+    index: Sequence[str] | None = None,
 ) -> AddResult:
     """Store ``article``: a sighting when its text is known, a new version when its URL is, else new.
 
@@ -190,7 +191,9 @@ def add_article(
 
     ``document_id`` (the document it was extracted from) and ``extractor_version`` (default
     :data:`crawler.core.extract.EXTRACTOR_VERSION`) are recorded on the version.  ``signature`` is
-    the text's near-duplicate signature when it was made already (:class:`crawler.extraction.Extraction`).
+    the text's near-duplicate signature when it was made already (:class:`crawler.extraction.Extraction`),
+    ``index`` its search index columns (:data:`crawler.extraction.IndexKeys`, for the title and text
+    as stored); both are computed here when not given.
     """
     seen = as_utc(seen_at)
     reached = url or article.url
@@ -209,7 +212,7 @@ def add_article(
             new_url = _record_urls(session, earlier, (reached, canonical), seen)
             return AddResult(status="stored", article_id=earlier, new_url=new_url, version=version)
     if known is None:
-        known = _insert_article(session, article, canonical, fields, origin, signature)
+        known = _insert_article(session, article, canonical, fields, origin, signature, index)
         if known is not None:
             new_url = _record_urls(session, known, (reached, canonical), seen)
             return AddResult(status="stored", article_id=known, new_url=new_url)
@@ -281,7 +284,7 @@ def _article_at_urls(session: Session, urls: Iterable[str | None]) -> int | None
 
 def _insert_article(
     session: Session, article: Article, canonical: str | None, fields: Mapping[str, Any], origin: _Origin,
-    signature: bytes | None = None,
+    signature: bytes | None = None, index: Sequence[str] | None = None,
 ) -> int | None:
     """Insert a new article and its version 1; ``None`` when its hash was taken meanwhile."""
     new_id = session.execute(_statement(session, "insert_article"), {
@@ -299,7 +302,7 @@ def _insert_article(
     if new_id is None:
         return None
     _insert_version(session, new_id, 1, article, origin)
-    index_article(session, new_id, article.title, article.text)
+    index_article(session, new_id, article.title, article.text, columns=index)
     from storage.neardup import Signature, cluster_article  # numpy: only for a command that stores
 
     cluster_article(session, new_id, article.text, None if signature is None else Signature.from_bytes(signature))

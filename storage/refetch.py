@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Table, case, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from crawler.core.refetch import FetchState, RefetchPolicy, after_fetch, naive_utc
@@ -41,6 +41,9 @@ def fetch_state(row: UrlRow) -> FetchState:
                       announced=row.announced)
 
 
+_URL_STATE: Table = UrlState.__table__  # type: ignore[assignment]
+
+
 def record_fetch(
     session: Session,
     url: str,
@@ -52,26 +55,31 @@ def record_fetch(
     announced: datetime | None = None,
     etag: str | None = None,
     last_modified: str | None = None,
-) -> UrlState:
+) -> FetchState:
     """Record that ``url`` was fetched at ``at`` and came to ``event`` (``article``,
-    ``not_modified`` or ``rejected``), and when it is due next.  An article answer's validators
-    replace the stored ones; a 304 keeps them; a rejected page keeps none (its retry asks afresh)."""
+    ``not_modified`` or ``rejected``), and when it is due next; returns that state.  An article
+    answer's validators replace the stored ones; a 304 keeps them; a rejected page keeps none (its
+    retry asks afresh).  One read and one write in SQL, no ORM object: a crawl's archive writer
+    does this for every page."""
     at = naive_utc(at)
-    row = session.get(UrlState, url)
+    table = _URL_STATE
+    row = session.execute(select(*table.columns).where(table.c.url == url)).first()
     new = after_fetch(fetch_state(row) if row is not None else None, event, at, policy,
                       naive_utc(announced) if announced is not None else None)
-    if row is None:
-        row = UrlState(url=url)
-        session.add(row)
-    row.source = source or row.source
-    row.first_seen, row.last_fetched, row.fetches = new.first_seen, new.last_fetched, new.fetches
-    row.next_due, row.rejected_tries, row.given_up = new.next_due, new.rejected_tries, new.given_up
-    row.announced = new.announced
+    values: dict[str, Any] = {
+        "source": source or (row.source if row is not None else None), "first_seen": new.first_seen,
+        "last_fetched": new.last_fetched, "fetches": new.fetches, "next_due": new.next_due,
+        "rejected_tries": new.rejected_tries, "given_up": new.given_up, "announced": new.announced,
+    }
     if event == "article":
-        row.etag, row.last_modified = etag or None, last_modified or None
+        values.update(etag=etag or None, last_modified=last_modified or None)
     elif event == "rejected":
-        row.etag = row.last_modified = None
-    return row
+        values.update(etag=None, last_modified=None)
+    if row is None:
+        session.execute(insert(table).values(url=url, **values))
+    else:
+        session.execute(update(table).where(table.c.url == url).values(**values))
+    return new
 
 
 def refetch_counts(session: Session, names: Iterable[str]) -> dict[str, dict[str, Any]]:

@@ -152,10 +152,18 @@ def _sqlite(session: Session) -> bool:
     return session.get_bind().dialect.name == "sqlite"
 
 
-def index_article(session: Session, article_id: int, title: str | None, body: str) -> None:
-    """Index one NEW article in the caller's transaction (PostgreSQL: :mod:`storage.search_pg`)."""
+_KEYS = ("title", "body", "title_stem", "body_stem")
+
+
+def index_article(
+    session: Session, article_id: int, title: str | None, body: str, *, columns: Sequence[str] | None = None
+) -> None:
+    """Index one NEW article in the caller's transaction (PostgreSQL: :mod:`storage.search_pg`).
+    ``columns``: its index columns made already (:func:`index_rows`' order: title, body, title
+    stems, body stems; a crawl's extraction workers make them), which SQLite then only inserts."""
     if _sqlite(session):
-        session.execute(_INSERT, index_values(article_id, title, body))
+        given = None if columns is None else {"id": article_id, **dict(zip(_KEYS, columns))}
+        session.execute(_INSERT, given or index_values(article_id, title, body))
     elif _postgresql(session):
         search_pg.index_article(session, article_id, title, body)
 
@@ -188,8 +196,7 @@ def index_analysed(session: Session, rows: Sequence[tuple[int, str, str, str, st
     from its stored text."""
     if _sqlite(session):
         if rows:
-            keys = ("id", "title", "body", "title_stem", "body_stem")
-            session.execute(_INSERT, [dict(zip(keys, row)) for row in rows])
+            session.execute(_INSERT, [dict(zip(("id", *_KEYS), row)) for row in rows])
         return
     for row in rows:
         stored = session.execute(select(ArticleRecord.title, ArticleRecord.text).where(ArticleRecord.id == row[0])).one()

@@ -332,3 +332,19 @@ def test_migration_gives_an_old_archives_urls_a_fetch_state(tmp_path):
         assert len(rows) == len(urls) + 1
     finally:
         engine.dispose()
+
+
+def test_recording_a_fetch_builds_no_orm_object_and_reads_what_it_wrote(db_url):
+    """A crawl's archive writer records every page's fetch: in SQL, without ORM objects for the
+    session to track and flush; a second fetch in the same transaction sees the first."""
+    engine = open_engine(db_url)
+    url = "https://a.example/orm"
+    with Session(engine) as s:
+        state = record_fetch(s, url, source="a", event="article", at=T0, policy=POLICY, etag='"1"')
+        assert not s.new and not s.identity_map
+        again = record_fetch(s, url, source=None, event="rejected", at=T0 + H, policy=POLICY)
+        assert (state.fetches, again.fetches, again.first_seen, again.rejected_tries) == (1, 2, T0, 1)
+        s.commit()
+        row = url_states(s, [url])[url]
+        assert (row.source, row.fetches, row.etag, row.last_fetched, row.rejected_tries) == ("a", 2, None, T0 + H, 1)
+    engine.dispose()
