@@ -132,11 +132,36 @@ def index_vector(title: str | None, body: str) -> str:
     return " ".join(_quote(lexeme_) + ":" + ",".join(marks[:MAX_POSITIONS]) for lexeme_, marks in lexemes.items())
 
 
-#: The row takes the article's publication time and source (revision 0013; a trigger on
-#: ``articles`` follows later changes of either).
+#: What starts a mark: an article's month (``@d202408``, ``@d`` undated) and source (``@s7``).
+MARK = "@"
+
+
+def month_mark(published: datetime | date | None) -> str:
+    """The month mark of a publication time (its UTC month), ``@d`` when there is none."""
+    if published is None:
+        return MARK + "d"
+    if isinstance(published, datetime) and published.tzinfo is not None:
+        published = published.astimezone(timezone.utc)
+    return f"{MARK}d{published.year:04d}{published.month:02d}"
+
+
+def source_mark(source_id: int) -> str:
+    return f"{MARK}s{source_id}"
+
+
+def marks(published: datetime | None, source_id: int | None) -> str:
+    """The marks of an article as a tsvector literal, lexemes without positions (revision 0015:
+    SQL's ``akhbar_search_marks`` makes the same; a bulk load appends this to :func:`index_vector`)."""
+    lexemes = [month_mark(published)] + ([] if source_id is None else [source_mark(source_id)])
+    return " ".join(map(_quote, lexemes))
+
+
+#: The row takes the article's publication time and source, and their marks (revisions 0013,
+#: 0015; a trigger on ``articles`` follows later changes of either).
 _INDEX = text(
     "INSERT INTO article_search_keys (article_id, keys, published_utc, source_id) "
-    "SELECT a.id, CAST(:keys AS tsvector), a.published_utc, a.source_id FROM articles a WHERE a.id = :id "
+    "SELECT a.id, CAST(:keys AS tsvector) || akhbar_search_marks(a.published_utc, a.source_id), a.published_utc, "
+    "a.source_id FROM articles a WHERE a.id = :id "
     "ON CONFLICT (article_id) DO UPDATE SET keys = excluded.keys, published_utc = excluded.published_utc, "
     "source_id = excluded.source_id"
 )
@@ -381,21 +406,110 @@ def key_filters(filters: Filters, params: dict[str, Any]) -> tuple[list[str], bo
     return where + fields, bool(fields)
 
 
+#: A date-ordered walk asks the newest (or oldest) month first, then the next 3, then the next 12
+#: (their month marks ANDed to the query, revision 0015), then all the rest at once.
+MONTH_BATCHES = (1, 3, 12)
+_MONTH = "date_trunc('month', k.published_utc AT TIME ZONE 'UTC')"  # article_search_keys_month's expression
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One step of a walk: the articles of ``months`` (month marks), or with ``months`` empty, all
+    those on the far side of ``edge`` and the undated (every article when ``edge`` is None)."""
+
+    months: tuple[str, ...] = ()
+    edge: datetime | None = None
+
+
+def _month_starts(session: Session, filters: Filters) -> list[datetime]:
+    """The first instants (UTC) of the months from the oldest dated article's to the newest's,
+    within the date filters, oldest first (from the month index: two index probes)."""
+    lo, hi = session.execute(text(f"SELECT min({_MONTH}), max({_MONTH}) FROM article_search_keys k")).one()
+    if lo is None or hi is None:
+        return []
+    first, last = date(lo.year, lo.month, 1), date(hi.year, hi.month, 1)
+    if filters.since is not None:
+        first = max(first, date(filters.since.year, filters.since.month, 1))
+    if filters.until is not None:
+        last = min(last, date(filters.until.year, filters.until.month, 1))
+    starts: list[datetime] = []
+    while first <= last:
+        starts.append(_day(first))
+        first = _next_month(starts[-1]).date()
+    return starts
+
+
+def batches(starts: Sequence[datetime], sort: str, undated: bool) -> Iterator[Batch]:
+    """The steps of a walk over the months beginning at ``starts`` (oldest first) in ``sort``
+    order: :data:`MONTH_BATCHES` months at a time, then the rest; ``undated``: whether undated
+    articles can match (they come last in both orders)."""
+    order = list(starts) if sort == "oldest" else list(reversed(starts))
+    taken = 0
+    for size in MONTH_BATCHES:
+        if taken >= len(order):
+            break
+        yield Batch(tuple(month_mark(m) for m in order[taken:taken + size]))
+        taken += size
+    if taken == 0 and order:
+        yield Batch()
+    elif taken < len(order):
+        yield Batch(edge=_next_month(order[taken - 1]) if sort == "oldest" else order[taken - 1])
+    elif undated:
+        yield Batch((month_mark(None),))
+
+
+def _next_month(start: datetime) -> datetime:
+    return _day(date(start.year + start.month // 12, start.month % 12 + 1, 1))
+
+
+def _source_ids(session: Session, names: Sequence[str]) -> list[int]:
+    sql = text("SELECT id FROM sources WHERE name = ANY(:names) ORDER BY id")
+    return [int(i) for i in session.execute(sql, {"names": list(dict.fromkeys(names))}).scalars()]
+
+
 def walk(session: Session, tsq: TsQuery, tier: str, filters: Filters, *, sort: str, limit: int,
          exclude: Sequence[int] = ()) -> list[int]:
     """The ids of the first ``limit`` articles matching ``tsq``'s ``tier`` (``word`` or ``full``)
     and the filters in ``sort`` order (newest, oldest), leaving out ``exclude``.
 
-    The matches of the loose form come from the GIN index with their dates (no vector read) and
-    are sorted; when the loose form is the query, that is all.  Otherwise (a phrase, a ``body:``
-    weight, a negated phrase) the sorted candidates are checked against the query in that order,
-    and the walk stops at ``limit`` matches: a vector is read for each candidate checked, not for
-    every candidate."""
+    The months are asked in that order, a few at a time (:func:`batches`): their month marks
+    (and a source filter's source marks) are ANDed to the query, so the GIN index gives only the
+    matches of those months and sources, and the walk stops once it holds ``limit`` matches.
+    Within a batch, the matches of the loose form come from the GIN index with their dates (no
+    vector read) and are sorted; when the loose form is the query, that is all.  Otherwise (a
+    phrase, a ``body:`` weight, a negated phrase) the sorted candidates are checked against the
+    query in that order until the page is full: a vector is read for each candidate checked,
+    not for every candidate."""
+    sources = ""
+    if filters.sources:
+        ids = _source_ids(session, filters.sources)
+        if not ids:
+            return []
+        sources = " & " + _any([lexeme(source_mark(i)) for i in ids])
+    starts = _month_starts(session, filters)
+    undated = filters.since is None and filters.until is None
+    found: list[tuple[int, Any]] = []
+    for batch in batches(starts, sort, undated):
+        found += _walk_batch(session, tsq, tier, filters, batch, sources, sort=sort, limit=limit - len(found),
+                             exclude=exclude)
+        if len(found) >= limit:
+            break
+    return [fid for fid, _ in sorted(found, key=_date_key(sort))][:limit]
+
+
+def _walk_batch(session: Session, tsq: TsQuery, tier: str, filters: Filters, batch: Batch, sources: str, *,
+                sort: str, limit: int, exclude: Sequence[int]) -> list[tuple[int, Any]]:
+    """(id, published) of the first ``limit`` matches within one batch, in ``sort`` order."""
     query = tsq.word if tier == "word" else tsq.full
     loose = tsq.loose(tier)
-    params: dict[str, Any] = {"loose": loose, "limit": limit}
+    restricted = f"({loose}){sources}" + (" & " + _any([lexeme(m) for m in batch.months]) if batch.months else "")
+    params: dict[str, Any] = {"loose": restricted, "limit": limit}
     where, joined = key_filters(filters, params)
     where.insert(0, "k.keys @@ CAST(:loose AS tsquery)")
+    if batch.edge is not None:
+        params["edge"] = batch.edge
+        side = ">=" if sort == "oldest" else "<"
+        where.append(f"(k.published_utc {side} :edge OR k.published_utc IS NULL)")
     if exclude:
         params["exclude"] = list(exclude)
         where.append("k.article_id <> ALL(:exclude)")
@@ -413,8 +527,7 @@ def walk(session: Session, tsq: TsQuery, tier: str, filters: Filters, *, sort: s
         # that checks every candidate and loses the order)
         sql = (f"WITH c AS MATERIALIZED ({select}) SELECT c.fid, c.pub FROM c WHERE (SELECT x.keys @@ "
                "CAST(:query AS tsquery) FROM article_search_keys x WHERE x.article_id = c.fid) LIMIT :limit")
-    rows = session.execute(text(sql), params).all()
-    return [fid for fid, _ in sorted(rows, key=_date_key(sort))]
+    return [(fid, pub) for fid, pub in session.execute(text(sql), params).all()]
 
 
 def _date_key(sort: str) -> Any:
