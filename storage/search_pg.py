@@ -467,8 +467,25 @@ def _source_ids(session: Session, names: Sequence[str]) -> list[int]:
     return [int(i) for i in session.execute(sql, {"names": list(dict.fromkeys(names))}).scalars()]
 
 
+@dataclass(frozen=True)
+class Scope:
+    """What a walk asks of the filters once: the source marks ANDed to its queries (``""``
+    without a source filter, ``None`` when no source has the names) and :func:`_month_starts`."""
+
+    sources: str | None
+    starts: tuple[datetime, ...]
+
+    @classmethod
+    def of(cls, session: Session, filters: Filters) -> Scope:
+        sources: str | None = ""
+        if filters.sources:
+            ids = _source_ids(session, filters.sources)
+            sources = " & " + _any([lexeme(source_mark(i)) for i in ids]) if ids else None
+        return cls(sources, tuple(_month_starts(session, filters)) if sources is not None else ())
+
+
 def walk(session: Session, tsq: TsQuery, tier: str, filters: Filters, *, sort: str, limit: int,
-         exclude: Sequence[int] = ()) -> list[int]:
+         exclude: Sequence[int] = (), scope: Scope | None = None) -> list[int]:
     """The ids of the first ``limit`` articles matching ``tsq``'s ``tier`` (``word`` or ``full``)
     and the filters in ``sort`` order (newest, oldest), leaving out ``exclude``.
 
@@ -479,18 +496,14 @@ def walk(session: Session, tsq: TsQuery, tier: str, filters: Filters, *, sort: s
     vector read) and are sorted; when the loose form is the query, that is all.  Otherwise (a
     phrase, a ``body:`` weight, a negated phrase) the sorted candidates are checked against the
     query in that order until the page is full: a vector is read for each candidate checked,
-    not for every candidate."""
-    sources = ""
-    if filters.sources:
-        ids = _source_ids(session, filters.sources)
-        if not ids:
-            return []
-        sources = " & " + _any([lexeme(source_mark(i)) for i in ids])
-    starts = _month_starts(session, filters)
+    not for every candidate.  ``scope``: the filters' :class:`Scope` when the caller has it."""
+    scope = scope or Scope.of(session, filters)
+    if scope.sources is None:
+        return []
     undated = filters.since is None and filters.until is None
     found: list[tuple[int, Any]] = []
-    for batch in batches(starts, sort, undated):
-        found += _walk_batch(session, tsq, tier, filters, batch, sources, sort=sort, limit=limit - len(found),
+    for batch in batches(scope.starts, sort, undated):
+        found += _walk_batch(session, tsq, tier, filters, batch, scope.sources, sort=sort, limit=limit - len(found),
                              exclude=exclude)
         if len(found) >= limit:
             break
@@ -562,11 +575,13 @@ def pool_page(session: Session, tsq: TsQuery, filters: Filters, limit: int, offs
     The pool is what :func:`matching_sql` ranks: the newest :data:`RANK_POOL` exact-word matches,
     and when there are fewer, the newest stem-only matches after them up to the pool's size.  It
     is ordered exact ones first, then by ``ts_rank``, then by id, as there."""
-    exact = walk(session, tsq, "word", filters, sort="newest", limit=RANK_POOL)
+    scope = Scope.of(session, filters)
+    exact = walk(session, tsq, "word", filters, sort="newest", limit=RANK_POOL, scope=scope)
     pool = [(fid, True) for fid in exact]
     if len(exact) < RANK_POOL and tsq.word != tsq.full:
         # every exact match is in hand: the rest of the pool is stem-only
-        more = walk(session, tsq, "full", filters, sort="newest", limit=RANK_POOL - len(exact), exclude=exact)
+        more = walk(session, tsq, "full", filters, sort="newest", limit=RANK_POOL - len(exact), exclude=exact,
+                    scope=scope)
         pool += [(fid, False) for fid in more]
     described = _described(session, [fid for fid, _ in pool], tsq)
     ordered = sorted(((fid, is_exact) for fid, is_exact in pool if fid in described),
@@ -607,8 +622,8 @@ def index_plans(session: Session) -> Iterator[None]:
     transaction, put back afterwards).  The planner does not count what ``@@`` costs on a row (its
     vector read and decompressed): for a common word it would read every vector of the table
     rather than take the matching ids from the GIN index."""
-    previous = session.execute(text("SELECT current_setting('enable_seqscan')")).scalar_one()
-    session.execute(text("SELECT set_config('enable_seqscan', 'off', true)"))
+    previous = session.execute(text("SELECT current_setting('enable_seqscan') AS was, "
+                                    "set_config('enable_seqscan', 'off', true)")).one()[0]  # one round trip
     try:
         yield
     finally:
