@@ -39,6 +39,7 @@ Pure SQL building here; :mod:`storage.search` keeps the public functions and dis
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -411,19 +412,24 @@ def key_filters(filters: Filters, params: dict[str, Any]) -> tuple[list[str], bo
     return where + fields, bool(fields)
 
 
-#: A date-ordered walk asks the newest (or oldest) month first, then the next 3, then the next 12
-#: (their month marks ANDed to the query, revision 0015), then all the rest at once.
-MONTH_BATCHES = (1, 3, 12)
+#: A date-ordered walk asks the newest (or oldest) :data:`FIRST_MONTHS` months first (their month
+#: marks ANDed to the query, revision 0015); then as many more as the rate of matches so far says
+#: the page needs, times :data:`MONTH_MARGIN`; all the rest at once when that is all of them or
+#: when nothing matched yet.
+FIRST_MONTHS = 1
+MONTH_MARGIN = 1.5
 _MONTH = "date_trunc('month', k.published_utc AT TIME ZONE 'UTC')"  # article_search_keys_month's expression
 
 
 @dataclass(frozen=True)
 class Batch:
     """One step of a walk: the articles of ``months`` (month marks), or with ``months`` empty, all
-    those on the far side of ``edge`` and the undated (every article when ``edge`` is None)."""
+    those on the far side of ``edge`` and the undated (every article when ``edge`` is None);
+    ``last``: nothing is left after it."""
 
     months: tuple[str, ...] = ()
     edge: datetime | None = None
+    last: bool = False
 
 
 def _month_starts(session: Session, filters: Filters) -> list[datetime]:
@@ -444,23 +450,28 @@ def _month_starts(session: Session, filters: Filters) -> list[datetime]:
     return starts
 
 
-def batches(starts: Sequence[datetime], sort: str, undated: bool) -> Iterator[Batch]:
-    """The steps of a walk over the months beginning at ``starts`` (oldest first) in ``sort``
-    order: :data:`MONTH_BATCHES` months at a time, then the rest; ``undated``: whether undated
-    articles can match (they come last in both orders)."""
-    order = list(starts) if sort == "oldest" else list(reversed(starts))
-    taken = 0
-    for size in MONTH_BATCHES:
-        if taken >= len(order):
-            break
-        yield Batch(tuple(month_mark(m) for m in order[taken:taken + size]))
-        taken += size
-    if taken == 0 and order:
-        yield Batch()
-    elif taken < len(order):
-        yield Batch(edge=_next_month(order[taken - 1]) if sort == "oldest" else order[taken - 1])
-    elif undated:
-        yield Batch((month_mark(None),))
+def next_size(months_asked: int, found: int, limit: int) -> int | None:
+    """How many months the next step of a walk asks, from the matches found so far in the months
+    asked; ``None``: all the rest."""
+    if months_asked == 0:
+        return FIRST_MONTHS
+    if found == 0:
+        return None
+    return max(1, math.ceil((limit - found) * months_asked / found * MONTH_MARGIN))
+
+
+def next_batch(order: Sequence[datetime], taken: int, size: int | None, sort: str, undated: bool) -> Batch | None:
+    """The step after the first ``taken`` of the months beginning at ``order`` (in ``sort``
+    order): ``size`` more months, or the rest (``None``, or when that is all that is left), or the
+    undated articles; ``None`` when nothing is left.  ``undated``: whether undated articles can
+    match (they come last in both orders)."""
+    if taken >= len(order):
+        return Batch((month_mark(None),), last=True) if undated else None
+    if size is not None and taken + size < len(order):
+        return Batch(tuple(month_mark(m) for m in order[taken:taken + size]))
+    if taken == 0:
+        return Batch(last=True)
+    return Batch(edge=_next_month(order[taken - 1]) if sort == "oldest" else order[taken - 1], last=True)
 
 
 def _next_month(start: datetime) -> datetime:
@@ -494,7 +505,7 @@ def walk(session: Session, tsq: TsQuery, tier: str, filters: Filters, *, sort: s
     """The ids of the first ``limit`` articles matching ``tsq``'s ``tier`` (``word`` or ``full``)
     and the filters in ``sort`` order (newest, oldest), leaving out ``exclude``.
 
-    The months are asked in that order, a few at a time (:func:`batches`): their month marks
+    The months are asked in that order, a few at a time (:func:`next_batch`): their month marks
     (and a source filter's source marks) are ANDed to the query, so the GIN index gives only the
     matches of those months and sources, and the walk stops once it holds ``limit`` matches.
     Within a batch, the matches of the loose form come from the GIN index with their dates (no
@@ -506,12 +517,18 @@ def walk(session: Session, tsq: TsQuery, tier: str, filters: Filters, *, sort: s
     if scope.sources is None:
         return []
     undated = filters.since is None and filters.until is None
+    order = list(scope.starts) if sort == "oldest" else list(reversed(scope.starts))
     found: list[tuple[int, Any]] = []
-    for batch in batches(scope.starts, sort, undated):
+    taken = 0
+    while len(found) < limit:
+        batch = next_batch(order, taken, next_size(taken, len(found), limit), sort, undated)
+        if batch is None:
+            break
         found += _walk_batch(session, tsq, tier, filters, batch, scope.sources, sort=sort, limit=limit - len(found),
                              exclude=exclude)
-        if len(found) >= limit:
+        if batch.last:
             break
+        taken += len(batch.months)
     return [fid for fid, _ in sorted(found, key=_date_key(sort))][:limit]
 
 

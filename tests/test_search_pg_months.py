@@ -122,10 +122,11 @@ def test_no_query_matches_a_mark(pg):
             assert [h.id for h in search(s, query, limit=200)] == [], query
 
 
-@pytest.mark.parametrize("batch_sizes", [search_pg.MONTH_BATCHES, (1, 1, 1), (100,), ()])
-def test_first_pages_walking_the_months_are_the_general_sqls_pages(pg, monkeypatch, batch_sizes):
+@pytest.mark.parametrize("first, margin", [(search_pg.FIRST_MONTHS, search_pg.MONTH_MARGIN), (1, 0.01), (3, 1.0), (100, 1.5)])
+def test_first_pages_walking_the_months_are_the_general_sqls_pages(pg, monkeypatch, first, margin):
     engine, _ = pg
-    monkeypatch.setattr(search_pg, "MONTH_BATCHES", batch_sizes)
+    monkeypatch.setattr(search_pg, "FIRST_MONTHS", first)
+    monkeypatch.setattr(search_pg, "MONTH_MARGIN", margin)  # 0.01: one month a step
     compared = found = 0
     with Session(engine) as s:
         for query in QUERIES:
@@ -160,10 +161,31 @@ def test_a_common_word_stops_after_its_first_month(pg, monkeypatch):
             assert asked == [search_pg.Batch((month,))]
             asked.clear()
         everything = search_pg.walk(s, tsq, "full", Filters(), sort="newest", limit=1000)
-        # 1, 3 and 12 months, then the other 8 and the undated below the edge (December 2022)
-        assert [len(b.months) for b in asked] == [1, 3, 12, 0]
-        assert asked[-1].edge == datetime(2022, 9, 1, tzinfo=timezone.utc)
+        # the first month's rate says the page needs more than all the months: the rest at once
+        assert asked == [search_pg.Batch(("@d202312",)),
+                         search_pg.Batch(edge=datetime(2023, 12, 1, tzinfo=timezone.utc), last=True)]
         assert len(everything) == len(set(everything)) > 70
+        asked.clear()
+        rare = search_pg.compile_tree(q.parse("معرض"))
+        search_pg.walk(s, rare, "full", Filters(), sort="oldest", limit=20)
+        assert asked[0] == search_pg.Batch(("@d202201",))
+        assert len(asked) <= 2 and asked[-1].last  # nothing in the first month: the rest at once, or a step sized by it
+
+
+def test_the_next_step_is_sized_by_the_rate_so_far():
+    assert search_pg.next_size(0, 0, 20) == search_pg.FIRST_MONTHS
+    assert search_pg.next_size(1, 0, 20) is None
+    assert search_pg.next_size(1, 10, 20) == 2  # 10 a month, 10 to go, times 1.5
+    assert search_pg.next_size(2, 1, 200) == 597
+    months = [datetime(2024, m, 1, tzinfo=timezone.utc) for m in range(1, 7)]
+    newest = list(reversed(months))
+    assert search_pg.next_batch(newest, 0, 1, "newest", True) == search_pg.Batch(("@d202406",))
+    assert search_pg.next_batch(newest, 1, 2, "newest", True) == search_pg.Batch(("@d202405", "@d202404"))
+    assert search_pg.next_batch(newest, 3, 3, "newest", True) == search_pg.Batch(edge=months[3], last=True)
+    assert search_pg.next_batch(months, 3, None, "oldest", True) == search_pg.Batch(edge=months[3], last=True)
+    assert search_pg.next_batch(months, 0, None, "oldest", False) == search_pg.Batch(last=True)
+    assert search_pg.next_batch(months, 6, 1, "oldest", True) == search_pg.Batch(("@d",), last=True)
+    assert search_pg.next_batch(months, 6, 1, "oldest", False) is None
 
 
 def test_the_trigger_moves_the_marks(pg_url):
