@@ -27,8 +27,9 @@ article's publication time and source (revision 0013), so a word's matches are t
 index, filtered and sorted on those small rows (:func:`walk`) without a join, and only the pool's
 vectors are read, for ``ts_rank``.  Each vector also holds its article's month and source as
 marks (``@d202408``, ``@s7``: revision 0015, :func:`marks`); a walk asks the newest (or oldest)
-month first, then 3, then 12 more, with their month marks (and a source filter's source marks)
-ANDed to the query, and stops once the page is full: the GIN index skips through a common word's
+month first, then as many more as the matches so far say it needs (:func:`next_size`), with
+their month marks (and a source filter's source marks) ANDed to the query, and stops once the
+page is full: the GIN index skips through a common word's
 posting list to the rows of those months, so a word in a third of the archive costs the rows of
 one month, not all of its matches.  A phrase, a ``body:`` weight or a negated phrase is checked
 on the sorted candidates of its *loose* form one by one until the page is full, instead of on
