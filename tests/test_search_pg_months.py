@@ -242,3 +242,14 @@ def test_migration_0015_adds_the_marks_and_takes_them_away(pg_url):
             assert {"article_search_keys_gin", "article_search_keys_month"} <= set(indexes)
     finally:
         engine.dispose()
+
+
+def test_a_search_puts_the_plan_setting_back(pg):
+    engine, _ = pg
+    tsq = search_pg.compile_tree(q.parse("الحكومة"))
+    with Session(engine) as s:
+        with search_pg.index_plans(s):
+            assert s.execute(text("SHOW enable_seqscan")).scalar_one() == "off"
+            search_pg.page(s, tsq, Filters(), "relevance", 5, 0)  # nested: put back to off, not on
+            assert s.execute(text("SHOW enable_seqscan")).scalar_one() == "off"
+        assert s.execute(text("SHOW enable_seqscan")).scalar_one() == "on"
