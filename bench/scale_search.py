@@ -9,7 +9,8 @@ starts on 127.0.0.1 from the Debian packages (tests/pgserver.py), or ``--pg-url`
 bulk load, not a crawl, each engine filled by a process of its own (:func:`fill`; the generator is
 seeded, so both get the same articles): SQLite by multi-row inserts, :data:`BATCH` per transaction,
 with the index columns of :func:`storage.search.index_rows`; PostgreSQL by ``COPY`` in one
-transaction, with the vectors of :func:`storage.search_pg.index_vector` and the GIN index built
+transaction, with the vectors of :func:`storage.search_pg.index_vector` (and their
+:func:`storage.search_pg.marks`) and the GIN index built
 after the rows; then PostgreSQL is ``VACUUM ANALYZE``d and SQLite's index optimised.  A database
 that already holds the N articles is reused as it is (one holding another number is refused).
 Then it runs bench/search.py's query set (12 queries, 20 hits with snippets, through
@@ -45,7 +46,7 @@ from bench import search as search_bench  # noqa: E402  (the generator, the quer
 from storage import open_engine  # noqa: E402
 from storage.models import ArticleRecord, Source  # noqa: E402
 from storage.search import Filters, index_analysed, index_rows, search  # noqa: E402
-from storage.search_pg import GIN_INDEX, index_vector  # noqa: E402
+from storage.search_pg import GIN_INDEX, index_vector, marks  # noqa: E402
 
 #: Articles per transaction of the bulk load, and per task of the analysing processes.
 BATCH = 5000
@@ -157,7 +158,8 @@ class PgLoad:
             "COPY article_search_keys (article_id, keys, published_utc, source_id) FROM STDIN"
         ) as copy:
             for row, vector in zip(rows, vectors):
-                copy.write_row((row["id"], vector, row["published_utc"], row["source_id"]))
+                keys = vector + " " + marks(row["published_utc"], row["source_id"])  # as revision 0015's rows
+                copy.write_row((row["id"], keys, row["published_utc"], row["source_id"]))
 
     def finish(self) -> None:
         self.conn.execute("SET maintenance_work_mem = '512MB'")

@@ -25,7 +25,13 @@ Sorted by date nothing is ranked.  Statements run under :func:`index_plans`.
 **First pages** (:func:`page`) come from the keys table alone: each row holds a copy of its
 article's publication time and source (revision 0013), so a word's matches are taken from the GIN
 index, filtered and sorted on those small rows (:func:`walk`) without a join, and only the pool's
-vectors are read, for ``ts_rank``.  A phrase, a ``body:`` weight or a negated phrase is checked
+vectors are read, for ``ts_rank``.  Each vector also holds its article's month and source as
+marks (``@d202408``, ``@s7``: revision 0015, :func:`marks`); a walk asks the newest (or oldest)
+month first, then as many more as the matches so far say it needs (:func:`next_size`), with
+their month marks (and a source filter's source marks) ANDed to the query, and stops once the
+page is full: the GIN index skips through a common word's
+posting list to the rows of those months, so a word in a third of the archive costs the rows of
+one month, not all of its matches.  A phrase, a ``body:`` weight or a negated phrase is checked
 on the sorted candidates of its *loose* form one by one until the page is full, instead of on
 every candidate.  Deeper pages, counts and exports take :func:`matching_sql`; both give the
 same hits in the same order (``tests/test_search_pg_pages.py``).
@@ -34,6 +40,7 @@ Pure SQL building here; :mod:`storage.search` keeps the public functions and dis
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -132,11 +139,36 @@ def index_vector(title: str | None, body: str) -> str:
     return " ".join(_quote(lexeme_) + ":" + ",".join(marks[:MAX_POSITIONS]) for lexeme_, marks in lexemes.items())
 
 
-#: The row takes the article's publication time and source (revision 0013; a trigger on
-#: ``articles`` follows later changes of either).
+#: What starts a mark: an article's month (``@d202408``, ``@d`` undated) and source (``@s7``).
+MARK = "@"
+
+
+def month_mark(published: datetime | date | None) -> str:
+    """The month mark of a publication time (its UTC month), ``@d`` when there is none."""
+    if published is None:
+        return MARK + "d"
+    if isinstance(published, datetime) and published.tzinfo is not None:
+        published = published.astimezone(timezone.utc)
+    return f"{MARK}d{published.year:04d}{published.month:02d}"
+
+
+def source_mark(source_id: int) -> str:
+    return f"{MARK}s{source_id}"
+
+
+def marks(published: datetime | None, source_id: int | None) -> str:
+    """The marks of an article as a tsvector literal, lexemes without positions (revision 0015:
+    SQL's ``akhbar_search_marks`` makes the same; a bulk load appends this to :func:`index_vector`)."""
+    lexemes = [month_mark(published)] + ([] if source_id is None else [source_mark(source_id)])
+    return " ".join(map(_quote, lexemes))
+
+
+#: The row takes the article's publication time and source, and their marks (revisions 0013,
+#: 0015; a trigger on ``articles`` follows later changes of either).
 _INDEX = text(
     "INSERT INTO article_search_keys (article_id, keys, published_utc, source_id) "
-    "SELECT a.id, CAST(:keys AS tsvector), a.published_utc, a.source_id FROM articles a WHERE a.id = :id "
+    "SELECT a.id, CAST(:keys AS tsvector) || akhbar_search_marks(a.published_utc, a.source_id), a.published_utc, "
+    "a.source_id FROM articles a WHERE a.id = :id "
     "ON CONFLICT (article_id) DO UPDATE SET keys = excluded.keys, published_utc = excluded.published_utc, "
     "source_id = excluded.source_id"
 )
@@ -381,21 +413,139 @@ def key_filters(filters: Filters, params: dict[str, Any]) -> tuple[list[str], bo
     return where + fields, bool(fields)
 
 
+#: A date-ordered walk asks the newest (or oldest) :data:`FIRST_MONTHS` months first (their month
+#: marks ANDed to the query, revision 0015); then as many more as the rate of matches so far says
+#: the page needs, times :data:`MONTH_MARGIN`; all the rest at once when that is all of them or
+#: when nothing matched yet.
+FIRST_MONTHS = 1
+MONTH_MARGIN = 1.5
+_MONTH = "date_trunc('month', k.published_utc AT TIME ZONE 'UTC')"  # article_search_keys_month's expression
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One step of a walk: the articles of ``months`` (month marks), or with ``months`` empty, all
+    those on the far side of ``edge`` and the undated (every article when ``edge`` is None);
+    ``last``: nothing is left after it."""
+
+    months: tuple[str, ...] = ()
+    edge: datetime | None = None
+    last: bool = False
+
+
+def _month_starts(session: Session, filters: Filters) -> list[datetime]:
+    """The first instants (UTC) of the months from the oldest dated article's to the newest's,
+    within the date filters, oldest first (from the month index: two index probes)."""
+    lo, hi = session.execute(text(f"SELECT min({_MONTH}), max({_MONTH}) FROM article_search_keys k")).one()
+    if lo is None or hi is None:
+        return []
+    first, last = date(lo.year, lo.month, 1), date(hi.year, hi.month, 1)
+    if filters.since is not None:
+        first = max(first, date(filters.since.year, filters.since.month, 1))
+    if filters.until is not None:
+        last = min(last, date(filters.until.year, filters.until.month, 1))
+    starts: list[datetime] = []
+    while first <= last:
+        starts.append(_day(first))
+        first = _next_month(starts[-1]).date()
+    return starts
+
+
+def next_size(months_asked: int, found: int, limit: int) -> int | None:
+    """How many months the next step of a walk asks, from the matches found so far in the months
+    asked; ``None``: all the rest."""
+    if months_asked == 0:
+        return FIRST_MONTHS
+    if found == 0:
+        return None
+    return max(1, math.ceil((limit - found) * months_asked / found * MONTH_MARGIN))
+
+
+def next_batch(order: Sequence[datetime], taken: int, size: int | None, sort: str, undated: bool) -> Batch | None:
+    """The step after the first ``taken`` of the months beginning at ``order`` (in ``sort``
+    order): ``size`` more months, or the rest (``None``, or when that is all that is left), or the
+    undated articles; ``None`` when nothing is left.  ``undated``: whether undated articles can
+    match (they come last in both orders)."""
+    if taken >= len(order):
+        return Batch((month_mark(None),), last=True) if undated else None
+    if size is not None and taken + size < len(order):
+        return Batch(tuple(month_mark(m) for m in order[taken:taken + size]))
+    if taken == 0:
+        return Batch(last=True)
+    return Batch(edge=_next_month(order[taken - 1]) if sort == "oldest" else order[taken - 1], last=True)
+
+
+def _next_month(start: datetime) -> datetime:
+    return _day(date(start.year + start.month // 12, start.month % 12 + 1, 1))
+
+
+def _source_ids(session: Session, names: Sequence[str]) -> list[int]:
+    sql = text("SELECT id FROM sources WHERE name = ANY(:names) ORDER BY id")
+    return [int(i) for i in session.execute(sql, {"names": list(dict.fromkeys(names))}).scalars()]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a walk asks of the filters once: the source marks ANDed to its queries (``""``
+    without a source filter, ``None`` when no source has the names) and :func:`_month_starts`."""
+
+    sources: str | None
+    starts: tuple[datetime, ...]
+
+    @classmethod
+    def of(cls, session: Session, filters: Filters) -> Scope:
+        sources: str | None = ""
+        if filters.sources:
+            ids = _source_ids(session, filters.sources)
+            sources = " & " + _any([lexeme(source_mark(i)) for i in ids]) if ids else None
+        return cls(sources, tuple(_month_starts(session, filters)) if sources is not None else ())
+
+
 def walk(session: Session, tsq: TsQuery, tier: str, filters: Filters, *, sort: str, limit: int,
-         exclude: Sequence[int] = ()) -> list[int]:
+         exclude: Sequence[int] = (), scope: Scope | None = None) -> list[int]:
     """The ids of the first ``limit`` articles matching ``tsq``'s ``tier`` (``word`` or ``full``)
     and the filters in ``sort`` order (newest, oldest), leaving out ``exclude``.
 
-    The matches of the loose form come from the GIN index with their dates (no vector read) and
-    are sorted; when the loose form is the query, that is all.  Otherwise (a phrase, a ``body:``
-    weight, a negated phrase) the sorted candidates are checked against the query in that order,
-    and the walk stops at ``limit`` matches: a vector is read for each candidate checked, not for
-    every candidate."""
+    The months are asked in that order, a few at a time (:func:`next_batch`): their month marks
+    (and a source filter's source marks) are ANDed to the query, so the GIN index gives only the
+    matches of those months and sources, and the walk stops once it holds ``limit`` matches.
+    Within a batch, the matches of the loose form come from the GIN index with their dates (no
+    vector read) and are sorted; when the loose form is the query, that is all.  Otherwise (a
+    phrase, a ``body:`` weight, a negated phrase) the sorted candidates are checked against the
+    query in that order until the page is full: a vector is read for each candidate checked,
+    not for every candidate.  ``scope``: the filters' :class:`Scope` when the caller has it."""
+    scope = scope or Scope.of(session, filters)
+    if scope.sources is None:
+        return []
+    undated = filters.since is None and filters.until is None
+    order = list(scope.starts) if sort == "oldest" else list(reversed(scope.starts))
+    found: list[tuple[int, Any]] = []
+    taken = 0
+    while len(found) < limit:
+        batch = next_batch(order, taken, next_size(taken, len(found), limit), sort, undated)
+        if batch is None:
+            break
+        found += _walk_batch(session, tsq, tier, filters, batch, scope.sources, sort=sort, limit=limit - len(found),
+                             exclude=exclude)
+        if batch.last:
+            break
+        taken += len(batch.months)
+    return [fid for fid, _ in sorted(found, key=_date_key(sort))][:limit]
+
+
+def _walk_batch(session: Session, tsq: TsQuery, tier: str, filters: Filters, batch: Batch, sources: str, *,
+                sort: str, limit: int, exclude: Sequence[int]) -> list[tuple[int, Any]]:
+    """(id, published) of the first ``limit`` matches within one batch, in ``sort`` order."""
     query = tsq.word if tier == "word" else tsq.full
     loose = tsq.loose(tier)
-    params: dict[str, Any] = {"loose": loose, "limit": limit}
+    restricted = f"({loose}){sources}" + (" & " + _any([lexeme(m) for m in batch.months]) if batch.months else "")
+    params: dict[str, Any] = {"loose": restricted, "limit": limit}
     where, joined = key_filters(filters, params)
     where.insert(0, "k.keys @@ CAST(:loose AS tsquery)")
+    if batch.edge is not None:
+        params["edge"] = batch.edge
+        side = ">=" if sort == "oldest" else "<"
+        where.append(f"(k.published_utc {side} :edge OR k.published_utc IS NULL)")
     if exclude:
         params["exclude"] = list(exclude)
         where.append("k.article_id <> ALL(:exclude)")
@@ -413,8 +563,7 @@ def walk(session: Session, tsq: TsQuery, tier: str, filters: Filters, *, sort: s
         # that checks every candidate and loses the order)
         sql = (f"WITH c AS MATERIALIZED ({select}) SELECT c.fid, c.pub FROM c WHERE (SELECT x.keys @@ "
                "CAST(:query AS tsquery) FROM article_search_keys x WHERE x.article_id = c.fid) LIMIT :limit")
-    rows = session.execute(text(sql), params).all()
-    return [fid for fid, _ in sorted(rows, key=_date_key(sort))]
+    return [(fid, pub) for fid, pub in session.execute(text(sql), params).all()]
 
 
 def _date_key(sort: str) -> Any:
@@ -449,11 +598,13 @@ def pool_page(session: Session, tsq: TsQuery, filters: Filters, limit: int, offs
     The pool is what :func:`matching_sql` ranks: the newest :data:`RANK_POOL` exact-word matches,
     and when there are fewer, the newest stem-only matches after them up to the pool's size.  It
     is ordered exact ones first, then by ``ts_rank``, then by id, as there."""
-    exact = walk(session, tsq, "word", filters, sort="newest", limit=RANK_POOL)
+    scope = Scope.of(session, filters)
+    exact = walk(session, tsq, "word", filters, sort="newest", limit=RANK_POOL, scope=scope)
     pool = [(fid, True) for fid in exact]
     if len(exact) < RANK_POOL and tsq.word != tsq.full:
         # every exact match is in hand: the rest of the pool is stem-only
-        more = walk(session, tsq, "full", filters, sort="newest", limit=RANK_POOL - len(exact), exclude=exact)
+        more = walk(session, tsq, "full", filters, sort="newest", limit=RANK_POOL - len(exact), exclude=exact,
+                    scope=scope)
         pool += [(fid, False) for fid in more]
     described = _described(session, [fid for fid, _ in pool], tsq)
     ordered = sorted(((fid, is_exact) for fid, is_exact in pool if fid in described),
@@ -494,8 +645,8 @@ def index_plans(session: Session) -> Iterator[None]:
     transaction, put back afterwards).  The planner does not count what ``@@`` costs on a row (its
     vector read and decompressed): for a common word it would read every vector of the table
     rather than take the matching ids from the GIN index."""
-    previous = session.execute(text("SELECT current_setting('enable_seqscan')")).scalar_one()
-    session.execute(text("SELECT set_config('enable_seqscan', 'off', true)"))
+    previous = session.execute(text("SELECT current_setting('enable_seqscan') AS was, "
+                                    "set_config('enable_seqscan', 'off', true)")).one()[0]  # one round trip
     try:
         yield
     finally:
