@@ -158,7 +158,7 @@ class PgLoad:
             "COPY article_search_keys (article_id, keys, published_utc, source_id) FROM STDIN"
         ) as copy:
             for row, vector in zip(rows, vectors):
-                keys = vector + " " + marks(row["published_utc"], row["source_id"])  # as revision 0015's rows
+                keys = vector + " " + marks(row["published_utc"], row["source_id"])  # as revision 0016's rows
                 copy.write_row((row["id"], keys, row["published_utc"], row["source_id"]))
 
     def finish(self) -> None:

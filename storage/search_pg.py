@@ -26,7 +26,7 @@ Sorted by date nothing is ranked.  Statements run under :func:`index_plans`.
 article's publication time and source (revision 0013), so a word's matches are taken from the GIN
 index, filtered and sorted on those small rows (:func:`walk`) without a join, and only the pool's
 vectors are read, for ``ts_rank``.  Each vector also holds its article's month and source as
-marks (``@d202408``, ``@s7``: revision 0015, :func:`marks`); a walk asks the newest (or oldest)
+marks (``@d202408``, ``@s7``: revision 0016, :func:`marks`); a walk asks the newest (or oldest)
 month first, then as many more as the matches so far say it needs (:func:`next_size`), with
 their month marks (and a source filter's source marks) ANDed to the query, and stops once the
 page is full: the GIN index skips through a common word's
@@ -157,14 +157,14 @@ def source_mark(source_id: int) -> str:
 
 
 def marks(published: datetime | None, source_id: int | None) -> str:
-    """The marks of an article as a tsvector literal, lexemes without positions (revision 0015:
+    """The marks of an article as a tsvector literal, lexemes without positions (revision 0016:
     SQL's ``akhbar_search_marks`` makes the same; a bulk load appends this to :func:`index_vector`)."""
     lexemes = [month_mark(published)] + ([] if source_id is None else [source_mark(source_id)])
     return " ".join(map(_quote, lexemes))
 
 
 #: The row takes the article's publication time and source, and their marks (revisions 0013,
-#: 0015; a trigger on ``articles`` follows later changes of either).
+#: 0016; a trigger on ``articles`` follows later changes of either).
 _INDEX = text(
     "INSERT INTO article_search_keys (article_id, keys, published_utc, source_id) "
     "SELECT a.id, CAST(:keys AS tsvector) || akhbar_search_marks(a.published_utc, a.source_id), a.published_utc, "
@@ -414,7 +414,7 @@ def key_filters(filters: Filters, params: dict[str, Any]) -> tuple[list[str], bo
 
 
 #: A date-ordered walk asks the newest (or oldest) :data:`FIRST_MONTHS` months first (their month
-#: marks ANDed to the query, revision 0015); then as many more as the rate of matches so far says
+#: marks ANDed to the query, revision 0016); then as many more as the rate of matches so far says
 #: the page needs, times :data:`MONTH_MARGIN`; all the rest at once when that is all of them or
 #: when nothing matched yet.
 FIRST_MONTHS = 1

@@ -1,4 +1,4 @@
-"""PostgreSQL's month and source marks (revision 0015, storage.search_pg.marks): every vector
+"""PostgreSQL's month and source marks (revision 0016, storage.search_pg.marks): every vector
 holds the marks of its article's month and source, written alike by Python and SQL, moved by the
 trigger when the article's date or source changes; the first pages walk the months a few at a
 time (newest or oldest first) and give the same hits as the general SQL, and a common word
@@ -211,7 +211,7 @@ def test_the_trigger_moves_the_marks(pg_url):
         engine.dispose()
 
 
-def test_migration_0015_adds_the_marks_and_takes_them_away(pg_url):
+def test_migration_0016_adds_the_marks_and_takes_them_away(pg_url):
     ids = fill(pg_url)
     engine = make_engine(pg_url)
     try:
@@ -220,7 +220,7 @@ def test_migration_0015_adds_the_marks_and_takes_them_away(pg_url):
         with one_at_a_time(engine) as connection:  # down to the revision before
             config = alembic_config()
             config.attributes["connection"] = connection
-            command.downgrade(config, "0014_sqlsize")
+            command.downgrade(config, "0015_textzip")
         with engine.connect() as c:
             assert c.execute(text("SELECT count(*) FROM article_search_keys")).scalar_one() == len(ids)
             assert c.execute(text("SELECT count(*) FROM article_search_keys k, unnest(k.keys) u "

@@ -184,7 +184,7 @@ def test_compressed_and_plain_archives_answer_alike_and_0015_does_not_reindex(tm
         s.commit()
 
     _migrate(engine, "head", down=False)
-    assert current_revision(engine) == head_revision() == "0015_textzip"
+    assert current_revision(engine) == head_revision()
     with Session(engine) as s:
         kinds = _kinds(s)
         assert len(kinds) == len(SEEDS) + 1 and {k for _, k in kinds} == {"blob"}

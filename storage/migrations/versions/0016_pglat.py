@@ -18,8 +18,8 @@ where the server has it (faster to read for ``ts_rank``; the rewrite below recom
 vector), and the GIN index is built again after the rewrite (faster than following 1 row at a
 time).  No article row is touched.
 
-Revision ID: 0015_pglat
-Revises: 0014_sqlsize
+Revision ID: 0016_pglat
+Revises: 0015_textzip
 Create Date: 2026-12-02
 """
 from __future__ import annotations
@@ -28,8 +28,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0015_pglat"
-down_revision: str | None = "0014_sqlsize"
+revision: str = "0016_pglat"
+down_revision: str | None = "0015_textzip"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
