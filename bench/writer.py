@@ -29,7 +29,8 @@ from crawler.capture.document import RawDocument  # noqa: E402
 from crawler.core.arabic import content_hash  # noqa: E402
 from crawler.core.neardup import signature  # noqa: E402
 from crawler.core.refetch import RefetchPolicy  # noqa: E402
-from crawler.extraction import Extraction, extract_document, index_keys  # noqa: E402
+from crawler.core.analyzer import article_columns  # noqa: E402
+from crawler.extraction import Extraction, extract_document  # noqa: E402
 from crawler.items import PageItem  # noqa: E402
 from crawler.pipelines import take_in  # noqa: E402
 from storage import open_engine  # noqa: E402
@@ -56,7 +57,7 @@ def pages(realpages: Path, n: int) -> list[tuple[PageItem, Extraction]]:
                                    warc_path="/nonexistent/bench.warc.gz", warc_offset=1000 * k, warc_length=1000)
         out.append((PageItem(doc=page, link=url),
                     Extraction("article", article=article, signature=signature(text).to_bytes(),
-                               index=index_keys(article.title, text))))
+                               index=article_columns(article.title, text))))
     return out
 
 

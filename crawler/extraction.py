@@ -15,20 +15,14 @@ from datetime import datetime
 from typing import Any
 
 from crawler.capture.document import RawDocument
-from crawler.core.analyzer import index_columns
+from crawler.core.analyzer import ArticleColumns, article_columns, index_columns
 from crawler.core.article import Article
 from crawler.core.errors import ExtractionError
 
-__all__ = ["Extraction", "IndexKeys", "TIMED_OUT", "extract_document", "extract_job", "index_keys", "job_of",
-           "retitled", "unexpected_reason"]
+__all__ = ["Extraction", "TIMED_OUT", "extract_document", "extract_job", "job_of", "retitled", "unexpected_reason"]
 
 #: The reason a page that took longer than ``AKHBAR_EXTRACT_TIMEOUT`` is rejected with.
 TIMED_OUT = "extraction timed out"
-
-
-#: The search index columns of an article, in :func:`storage.search.index_rows`' order: the word
-#: keys of the title, of the text, then their stems (:func:`crawler.core.analyzer.index_columns`).
-IndexKeys = tuple[str, str, str, str]
 
 
 @dataclass(frozen=True)
@@ -43,18 +37,12 @@ class Extraction:
     #: The article text's near-duplicate signature (:func:`crawler.core.neardup.signature`, as
     #: bytes), made here so that a crawl's worker, not its archive writer, pays for it.
     signature: bytes | None = None
-    #: The article's search index columns (:func:`index_keys`), made here for the same reason.
-    index: IndexKeys | None = None
+    #: The article's search index columns (:func:`crawler.core.analyzer.article_columns`), made
+    #: here for the same reason.
+    index: ArticleColumns | None = None
 
 
-def index_keys(title: str | None, text: str) -> IndexKeys:
-    """The search index columns of an article with ``title`` and ``text``."""
-    title_words, title_stems = index_columns(title or "")
-    body_words, body_stems = index_columns(text)
-    return title_words, body_words, title_stems, body_stems
-
-
-def retitled(keys: IndexKeys, title: str | None) -> IndexKeys:
+def retitled(keys: ArticleColumns, title: str | None) -> ArticleColumns:
     """``keys`` of an article whose title became ``title`` (its text unchanged)."""
     title_words, title_stems = index_columns(title or "")
     return title_words, keys[1], title_stems, keys[3]
@@ -97,7 +85,7 @@ def extract_job(data: bytes, url: str | None, headers: Mapping[str, str], kind: 
     except Exception as exc:  # noqa: BLE001 - a defect of the extractor: the caller keeps the raw document
         return Extraction("error", reason=unexpected_reason(exc), detail=traceback.format_exc())
     return Extraction("article", article=article, signature=signature(article.text).to_bytes(),
-                      index=index_keys(article.title, article.text))
+                      index=article_columns(article.title, article.text))
 
 
 def extract_document(doc: RawDocument, fetched_at: datetime) -> Extraction:

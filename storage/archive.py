@@ -192,7 +192,7 @@ def add_article(
     ``document_id`` (the document it was extracted from) and ``extractor_version`` (default
     :data:`crawler.core.extract.EXTRACTOR_VERSION`) are recorded on the version.  ``signature`` is
     the text's near-duplicate signature when it was made already (:class:`crawler.extraction.Extraction`),
-    ``index`` its search index columns (:data:`crawler.extraction.IndexKeys`, for the title and text
+    ``index`` its search index columns (:func:`crawler.core.analyzer.article_columns`, for the title and text
     as stored); both are computed here when not given.
     """
     seen = as_utc(seen_at)

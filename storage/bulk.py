@@ -25,6 +25,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from crawler.core.analyzer import article_columns
 from crawler.core.article import Article
 from storage.archive import (
     AddResult,
@@ -36,7 +37,7 @@ from storage.archive import (
     utcnow,
 )
 from storage.models import ArticleRecord, ArticleUrl, ArticleVersion
-from storage.search import index_analysed, index_rows
+from storage.search import index_analysed
 
 __all__ = ["add_articles", "analyse", "CHUNK"]
 
@@ -71,8 +72,7 @@ def analyse(title_and_text: tuple[str | None, str]) -> tuple[tuple[str, str, str
     from crawler.core.neardup import signature
 
     title, body = title_and_text
-    row = index_rows([(0, title, body)])[0]
-    return (row["title"], row["body"], row["title_stem"], row["body_stem"]), signature(body).to_bytes()
+    return article_columns(title, body), signature(body).to_bytes()
 
 
 def _add_chunk(

@@ -44,7 +44,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from crawler.core import query as q
-from crawler.core.analyzer import index_columns, index_stems, index_words, query_word_keys, stem, tokens, word_key
+from crawler.core.analyzer import article_columns, index_stems, index_words, query_word_keys, stem, tokens, word_key
 from crawler.core.errors import QueryError, SearchUnavailable
 from storage import search_pg
 from storage.models import ArticleRecord
@@ -141,26 +141,26 @@ _INSERT = text(
 )
 
 
+#: The index columns, in :func:`crawler.core.analyzer.article_columns` order.
+_KEYS = ("title", "body", "title_stem", "body_stem")
+
+
 def index_values(article_id: int, title: str | None, body: str) -> dict[str, Any]:
     """The index row of one article."""
-    title_words, title_stems = index_columns(title or "")
-    body_words, body_stems = index_columns(body)
-    return {"id": article_id, "title": title_words, "body": body_words, "title_stem": title_stems, "body_stem": body_stems}
+    return {"id": article_id, **dict(zip(_KEYS, article_columns(title, body)))}
 
 
 def _sqlite(session: Session) -> bool:
     return session.get_bind().dialect.name == "sqlite"
 
 
-_KEYS = ("title", "body", "title_stem", "body_stem")
-
 
 def index_article(
     session: Session, article_id: int, title: str | None, body: str, *, columns: Sequence[str] | None = None
 ) -> None:
     """Index one NEW article in the caller's transaction (PostgreSQL: :mod:`storage.search_pg`).
-    ``columns``: its index columns made already (:func:`index_rows`' order: title, body, title
-    stems, body stems; a crawl's extraction workers make them), which SQLite then only inserts."""
+    ``columns``: its index columns made already (:func:`crawler.core.analyzer.article_columns`; a
+    crawl's extraction workers make them), which SQLite then only inserts."""
     if _sqlite(session):
         given = None if columns is None else {"id": article_id, **dict(zip(_KEYS, columns))}
         session.execute(_INSERT, given or index_values(article_id, title, body))

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from crawler.capture.document import RawDocument
 from crawler.core.arabic import content_hash
 from crawler.core.article import Article
-from crawler.extraction import Extraction, extract_document, index_keys
+from crawler.core.analyzer import article_columns
+from crawler.extraction import Extraction, extract_document
 from crawler.ingest import ingest
 from storage import add_article, open_engine
 from storage.search import index_rows
@@ -66,7 +67,7 @@ def test_the_extract_step_gives_the_columns_the_archive_would_compute() -> None:
         assert extraction.article is not None
         row = index_rows([(0, extraction.article.title, extraction.article.text)])[0]
         assert extraction.index == (row["title"], row["body"], row["title_stem"], row["body_stem"])
-        assert extraction.index == index_keys(extraction.article.title, extraction.article.text)
+        assert extraction.index == article_columns(extraction.article.title, extraction.article.text)
 
 
 def test_ingest_stores_the_same_index_rows_with_and_without_precomputed_columns(tmp_path: Path) -> None:
@@ -89,7 +90,7 @@ def shortened(path: Path, keys_given: bool) -> tuple[str, list[tuple]]:
             add_article(session, article, url=f"https://masaa.example/{n}", source="masaa")
         body = SEEDS[2]["text"]
         article = Article(url=None, title=f"{SITE} | {SEEDS[2]['title']}", text=body, content_hash=content_hash(body))
-        keys = index_keys(article.title, body) if keys_given else None
+        keys = article_columns(article.title, body) if keys_given else None
         doc = RawDocument(data=b"<html></html>", url="https://masaa.example/2", fetched_at=FETCHED, source="masaa")
         result = ingest(session, doc, Extraction("article", article=article, index=keys))
         session.commit()

@@ -21,6 +21,7 @@ from storage import add_article, open_engine, search, search_pg
 from storage.db import alembic_config, make_engine, one_at_a_time, upgrade
 from storage.models import ArticleRecord
 from storage.search import Filters
+from test_search_pg_pages import general  # the page the general SQL gives
 
 WORDS = {  # a word and the share of articles holding it
     "الحكومة": 0.9, "طرابلس": 0.3, "معرض": 0.05,
@@ -72,13 +73,6 @@ def pg(pg_server):
     yield engine, ids
     engine.dispose()
     pg_server.drop_database(url)
-
-
-def general(session: Session, tsq, filters: Filters, sort: str, limit: int, offset: int):
-    sql, params = search_pg.matching_sql(tsq, filters, columns="a.id, m.rank, s.name AS source", sort=sort,
-                                         limit=limit, offset=offset)
-    with search_pg.index_plans(session):
-        return [(row.id, float(row.rank), row.source) for row in session.execute(text(sql), params)]
 
 
 def marks_held(session: Session) -> list[tuple[list[str], str]]:

@@ -125,6 +125,17 @@ def index_columns(text: str) -> tuple[str, str]:
     return " ".join(keys), " ".join(s for k in keys if (s := stem(k)) != k)
 
 
+#: An article's search index columns: the word keys of its title, of its text, then their stems.
+ArticleColumns = tuple[str, str, str, str]
+
+
+def article_columns(title: str | None, text: str) -> ArticleColumns:
+    """The index columns of an article (:data:`ArticleColumns`), from one pass over each part."""
+    title_words, title_stems = index_columns(title or "")
+    body_words, body_stems = index_columns(text)
+    return title_words, body_words, title_stems, body_stems
+
+
 def index_words(text: str) -> str:
     """The word keys of ``text``, space-separated (what the index's word columns hold)."""
     return " ".join(word_key(t) for t in tokens(text))
