@@ -9,6 +9,7 @@ scheduler runs ``akhbar crawl`` as a subprocess for that reason.
 """
 from __future__ import annotations
 
+import gc
 import logging
 from collections import deque
 from collections.abc import Mapping, Sequence
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 from crawler.core.errors import NotFound
 from crawler.core.sources import Source
 from crawler.extensions import counters
+from crawler.extractpool import start_server
 from crawler.extraction import unexpected_reason
 from crawler.middlewares import default_warc_dir
 from crawler.settings import user_agent
@@ -103,6 +105,9 @@ def crawl(
     """
     url = resolve_url(db_url)
     warc = warc_dir or default_warc_dir(url)
+    options = scrapy_settings(db_url=url, warc_dir=warc, overrides=settings, log_level=log_level)
+    if str(options.get("AKHBAR_EXTRACT_WORKERS")).strip() != "0":  # 0: extraction in this process
+        start_server()  # the extraction workers' server loads the extractor while the rest starts
     engine = open_engine(url)
     given = dict(run_ids or {})
     with Session(engine) as session:
@@ -111,7 +116,6 @@ def crawl(
             if get_run(session, wanted) is None:
                 raise NotFound(f"no crawl run {wanted} in the archive (--run-id takes the id of an existing run)")
 
-    options = scrapy_settings(db_url=url, warc_dir=warc, overrides=settings, log_level=log_level)
     process = _Process(options)
     if logging.getLevelName(log_level) >= logging.WARNING:
         quiet_scrapy()
@@ -132,6 +136,11 @@ def crawl(
 
     for _ in range(max(1, options.getint("AKHBAR_CONCURRENT_SOURCES", 8))):
         start_next()
+    # What the imports and the setup made lives as long as the process: out of the collector's
+    # sight (after one collection, so that no garbage is kept), each of the crawl's full collections
+    # walks only what the crawl itself holds.
+    gc.collect()
+    gc.freeze()
     process.start()
 
     report = CrawlReport(signal=process.received)

@@ -19,7 +19,8 @@ from crawler.core.analyzer import ArticleColumns, article_columns, index_columns
 from crawler.core.article import Article
 from crawler.core.errors import ExtractionError
 
-__all__ = ["Extraction", "TIMED_OUT", "extract_document", "extract_job", "job_of", "retitled", "unexpected_reason"]
+__all__ = ["Extraction", "TIMED_OUT", "extract_document", "extract_job", "job_of", "retitled", "unexpected_reason",
+           "warm"]
 
 #: The reason a page that took longer than ``AKHBAR_EXTRACT_TIMEOUT`` is rejected with.
 TIMED_OUT = "extraction timed out"
@@ -64,6 +65,15 @@ def extractor() -> tuple[Callable[..., Article], Callable[[str], Any]]:
     from crawler.core.neardup import signature
 
     return extract, signature
+
+
+def warm() -> None:
+    """Load now what the extractor otherwise loads on the first page: its modules and langdetect's
+    language profiles (a worker pool's forkserver does this once, before the workers are forked)."""
+    from crawler.core.language import load_profiles
+
+    extractor()
+    load_profiles()
 
 
 def job_of(doc: RawDocument, fetched_at: datetime) -> tuple[Any, ...]:

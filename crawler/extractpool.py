@@ -25,13 +25,17 @@ from typing import Any
 
 from crawler.extraction import EXTRACTOR_MODULES, TIMED_OUT, Extraction, extract_job
 
-__all__ = ["ExtractPool", "default_workers"]
+__all__ = ["ExtractPool", "default_workers", "start_server"]
 
 log = logging.getLogger(__name__)
 
 #: How long a new worker may take to be ready (import the extractor) before it counts as dead.
 STARTUP_SECONDS = 120.0
 _READY = "ready"
+#: Imported last by the forkserver: loads the rest of what the extractor needs (language profiles).
+WARM_MODULE = "crawler.extractwarm"
+#: What the forkserver imports, in order, before it forks the first worker.
+PRELOAD = ("crawler.extraction", *EXTRACTOR_MODULES, WARM_MODULE)
 _STOP = None
 
 
@@ -46,9 +50,19 @@ def default_workers() -> int:
 def _context() -> BaseContext:
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["crawler.extraction", *EXTRACTOR_MODULES])
+        context.set_forkserver_preload(list(PRELOAD))
         return context
     return multiprocessing.get_context("spawn")
+
+
+def start_server() -> None:
+    """Start the forkserver the workers will come from, now: it imports the extractor in a process
+    of its own while the caller goes on (a crawl sets up Scrapy and its archive meanwhile), so the
+    first workers are ready sooner.  Nothing to do where workers are spawned instead."""
+    if _context().get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
 
 
 def _serve(conn: Connection) -> None:

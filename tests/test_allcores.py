@@ -187,3 +187,18 @@ def test_a_crawl_rejects_the_pages_over_its_extraction_time_limit(fixture_site, 
     with closing(sqlite3.connect(db.removeprefix("sqlite:///"))) as conn:
         reasons = {r for (r,) in conn.execute("SELECT reason FROM documents WHERE outcome = 'rejected'")}
     assert reasons == {TIMED_OUT}
+
+
+def test_the_workers_forkserver_loads_the_language_profiles_before_forking_them():
+    """The forkserver imports the warm-up module last; importing it loads langdetect's profiles, so
+    no worker loads them again on its first page (the workers are forked from that process)."""
+    from crawler import extractpool
+
+    code = ("from crawler.core import language\n"
+            "assert language._profiles.cache_info().currsize == 0\n"
+            f"import {extractpool.WARM_MODULE}\n"
+            "assert language._profiles.cache_info().currsize == 1\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    assert done.returncode == 0, done.stderr
+    assert extractpool.PRELOAD[-1] == extractpool.WARM_MODULE

@@ -81,6 +81,11 @@ def _profiles() -> DetectorFactory:
     return factory
 
 
+def load_profiles() -> None:
+    """Load langdetect's language profiles now (else the first text detected loads them)."""
+    _profiles()
+
+
 @lru_cache(maxsize=4096)
 def _ngram_char(ch: str) -> str:
     """langdetect's per-character normalisation (:meth:`NGram.normalize`), remembered."""
