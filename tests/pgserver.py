@@ -40,6 +40,11 @@ def find_bindir() -> Path | None:
     return None
 
 
+def _runuser() -> str:
+    """util-linux's runuser: on $PATH, else in /usr/sbin or /sbin (a root shell's PATH may leave them out)."""
+    return shutil.which("runuser") or shutil.which("runuser", path="/usr/sbin:/sbin") or "runuser"
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -59,7 +64,7 @@ class PgServer:
     def _run(self, *args: str) -> None:
         command = [str(self.bindir / args[0]), *args[1:]]
         if self._as_user:
-            command = ["runuser", "-u", self._as_user, "--", *command]
+            command = [_runuser(), "-u", self._as_user, "--", *command]
         done = subprocess.run(command, capture_output=True, text=True, timeout=120)
         if done.returncode != 0:
             raise RuntimeError(f"{args[0]} failed ({done.returncode}): {(done.stderr or done.stdout).strip()[-800:]}")

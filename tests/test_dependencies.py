@@ -28,7 +28,7 @@ def _lock() -> dict[str, str]:
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
-        match = re.fullmatch(r"([A-Za-z0-9._-]+)==([^\s;]+)", line)
+        match = re.fullmatch(r"([A-Za-z0-9._-]+)==([^\s;]+)(?:\s*;\s*\S.*)?", line)  # a marker may follow
         assert match, f"requirements.lock: not an exact pin: {line!r}"
         pins[canonicalize_name(match[1])] = match[2]
     return pins

@@ -7,6 +7,7 @@ import re
 import shlex
 import shutil
 import signal
+import site
 import socket
 import subprocess
 import sys
@@ -72,7 +73,11 @@ def test_make_run_works_with_a_venv_python_and_no_akhbar_on_path(tmp_path):
     steps are only checked (they need the package index); replay, search and schedule really run
     (the schedule on one unreachable source of 127.0.0.1, stopped by SIGINT once it has started)."""
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    # The new venv sees what this interpreter has installed (a venv's --system-site-packages would
+    # give the base Python's packages instead, when this interpreter is itself a venv's).
+    (site_packages,) = venv.glob("lib/python3*/site-packages")
+    (site_packages / "installed.pth").write_text("\n".join(site.getsitepackages()) + "\n", encoding="utf-8")
     python = str(venv / "bin" / "python")
     work = tmp_path / "work"
     shutil.copytree(ROOT / "seeds", work / "seeds")
