@@ -15,7 +15,10 @@ all its processes (sampled from ``/proc``: akhbar's extraction workers), and
 what it stored against the site's truth: articles stored, distinct texts among them, duplicates
 let through (stored - distinct), near-duplicates and English pages stored, texts missed.
 
-    python bench/crawl.py [--pages 1000] [--concurrency 16] [--delay 0] [--json]
+    python bench/crawl.py [--pages 1000] [--concurrency 16] [--delay 0] [--rounds 1] [--json]
+
+With ``--rounds N`` both crawl N times, the first alternating, and each round's ratio is printed with
+their median: on a shared machine one pair of runs moves by a tenth or more from the next.
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ import argparse
 import json
 import os
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -219,27 +223,53 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=16)
     ap.add_argument("--order", default="akhbar,plain", help="which crawler runs first (default akhbar,plain)")
     ap.add_argument("--realpages", type=Path, default=REALPAGES)
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="run both crawlers this many times, the first one alternating from round to round, and "
+                         "give each round's ratio and their median (default 1)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     order = args.order.split(",")
     if sorted(order) != ["akhbar", "plain"]:
         ap.error("--order takes akhbar,plain or plain,akhbar")
+    if args.rounds < 1:
+        ap.error("--rounds takes a number of rounds, 1 or more")
     try:
         site = GeneratedSite(pages=args.pages, delay=args.delay, seed=args.seed, realpages=args.realpages)
     except SiteDataMissing as exc:
         print(f"crawl bench: {exc}", file=sys.stderr)
         return 2
-    results: dict[str, dict] = {}
+    rounds: list[dict[str, dict]] = []
     with site, tempfile.TemporaryDirectory(prefix="akhbar-bench-") as tmp:
-        for name in order:
-            (Path(tmp) / name).mkdir()
-            results[name] = measure(name, site, Path(tmp) / name, args.concurrency)
-    results = {"akhbar": results["akhbar"], "plain": results["plain"]}
+        for number in range(args.rounds):
+            results: dict[str, dict] = {}
+            for name in order if number % 2 == 0 else order[::-1]:
+                folder = Path(tmp) / f"{number}-{name}"
+                folder.mkdir()
+                results[name] = measure(name, site, folder, args.concurrency)
+            results["first"] = {"crawler": order[number % 2]}
+            rounds.append(results)
+    ratios = [r["akhbar"]["pages_per_s"] / r["plain"]["pages_per_s"] for r in rounds]
+    last = {"akhbar": rounds[-1]["akhbar"], "plain": rounds[-1]["plain"]}
     if args.json:
-        print(json.dumps({"site": site.counts, "concurrency": args.concurrency, **results}, indent=1))
+        extra = {"rounds": rounds, "ratios": ratios, "median_ratio": statistics.median(ratios)} if args.rounds > 1 else {}
+        print(json.dumps({"site": site.counts, "concurrency": args.concurrency, **last, **extra}, indent=1))
     else:
-        print(table(results, site.counts, args.concurrency))
-    return 0 if all(r["exit"] == 0 for r in results.values()) else 1
+        print(table(last, site.counts, args.concurrency))
+        if args.rounds > 1:
+            print(rounds_table(rounds, ratios))
+    return 0 if all(r[name]["exit"] == 0 for r in rounds for name in ("akhbar", "plain")) else 1
+
+
+def rounds_table(rounds: list[dict[str, dict]], ratios: list[float]) -> str:
+    """One line per round (which crawler went first, entries/s of each, the ratio), then the median;
+    the table above is the last round's."""
+    lines = ["", f"{'round':<7}{'first':<8}{'akhbar/s':>10}{'plain/s':>10}{'akhbar/plain':>14}"]
+    for number, (result, ratio) in enumerate(zip(rounds, ratios), 1):
+        lines.append(f"{number:<7}{result['first']['crawler']:<8}{result['akhbar']['pages_per_s']:>10.1f}"
+                     f"{result['plain']['pages_per_s']:>10.1f}{ratio:>13.2f}x")
+    lines.append(f"median of {len(ratios)} rounds: {statistics.median(ratios):.2f}x "
+                 f"(lowest {min(ratios):.2f}x, highest {max(ratios):.2f}x)")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
