@@ -3,7 +3,7 @@
 #                then run the scheduler on the shipped sources.toml (Ctrl-C stops it)
 #   make test  - install akhbar with its test tools and run the whole test suite
 #   make bench - every benchmark of bench/: extraction quality and speed, dates, article parts, page
-#                type, near-duplicates and search (20,000 articles each), crawl speed, CPU, memory and
+#                type, near-duplicates and search (20,000 articles each), crawl speed (3 rounds), CPU, memory and
 #                duplicates against a plain Scrapy + trafilatura spider (1,000 pages), a memory soak
 #                (SOAK_PAGES, 20,000 pages: about 20 minutes on 2 cores), 1, 2 and 4 distributed workers
 #                on redis and PostgreSQL, and the archive writer's CPU per page (all on 127.0.0.1)
@@ -48,7 +48,7 @@ bench: install-test
 	$(PYTHON) bench/neardup.py --n $(BENCH_ARTICLES)
 	$(PYTHON) bench/search.py --n $(BENCH_ARTICLES) --rounds 3
 	$(PYTHON) bench/collapse.py --n $(BENCH_ARTICLES) --rounds 3
-	$(PYTHON) bench/crawl.py
+	$(PYTHON) bench/crawl.py --rounds 3
 	$(PYTHON) bench/soak.py --pages $(SOAK_PAGES)
 	$(PYTHON) bench/scale.py --search-n $(BENCH_ARTICLES)
 	$(PYTHON) bench/writer.py
