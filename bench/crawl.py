@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -238,15 +239,15 @@ def main(argv: list[str] | None = None) -> int:
     except SiteDataMissing as exc:
         print(f"crawl bench: {exc}", file=sys.stderr)
         return 2
-    rounds: list[dict[str, dict]] = []
+    rounds: list[dict[str, Any]] = []  # each: which crawler went first, and each crawler's results
     with site, tempfile.TemporaryDirectory(prefix="akhbar-bench-") as tmp:
         for number in range(args.rounds):
-            results: dict[str, dict] = {}
-            for name in order if number % 2 == 0 else order[::-1]:
+            turn = order if number % 2 == 0 else order[::-1]
+            results: dict[str, Any] = {"first": turn[0]}
+            for name in turn:
                 folder = Path(tmp) / f"{number}-{name}"
                 folder.mkdir()
                 results[name] = measure(name, site, folder, args.concurrency)
-            results["first"] = {"crawler": order[number % 2]}
             rounds.append(results)
     ratios = [r["akhbar"]["pages_per_s"] / r["plain"]["pages_per_s"] for r in rounds]
     last = {"akhbar": rounds[-1]["akhbar"], "plain": rounds[-1]["plain"]}
@@ -260,12 +261,12 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if all(r[name]["exit"] == 0 for r in rounds for name in ("akhbar", "plain")) else 1
 
 
-def rounds_table(rounds: list[dict[str, dict]], ratios: list[float]) -> str:
+def rounds_table(rounds: list[dict[str, Any]], ratios: list[float]) -> str:
     """One line per round (which crawler went first, entries/s of each, the ratio), then the median;
     the table above is the last round's."""
     lines = ["", f"{'round':<7}{'first':<8}{'akhbar/s':>10}{'plain/s':>10}{'akhbar/plain':>14}"]
     for number, (result, ratio) in enumerate(zip(rounds, ratios), 1):
-        lines.append(f"{number:<7}{result['first']['crawler']:<8}{result['akhbar']['pages_per_s']:>10.1f}"
+        lines.append(f"{number:<7}{result['first']:<8}{result['akhbar']['pages_per_s']:>10.1f}"
                      f"{result['plain']['pages_per_s']:>10.1f}{ratio:>13.2f}x")
     lines.append(f"median of {len(ratios)} rounds: {statistics.median(ratios):.2f}x "
                  f"(lowest {min(ratios):.2f}x, highest {max(ratios):.2f}x)")

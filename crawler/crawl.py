@@ -13,6 +13,7 @@ import gc
 import logging
 from collections import deque
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +24,7 @@ from sqlalchemy.orm import Session
 from crawler.core.errors import NotFound
 from crawler.core.sources import Source
 from crawler.extensions import counters
-from crawler.extractpool import start_server
+from crawler.extractpool import configured_workers, start_server
 from crawler.extraction import unexpected_reason
 from crawler.middlewares import default_warc_dir
 from crawler.settings import user_agent
@@ -106,8 +107,9 @@ def crawl(
     url = resolve_url(db_url)
     warc = warc_dir or default_warc_dir(url)
     options = scrapy_settings(db_url=url, warc_dir=warc, overrides=settings, log_level=log_level)
-    if str(options.get("AKHBAR_EXTRACT_WORKERS")).strip() != "0":  # 0: extraction in this process
-        start_server()  # the extraction workers' server loads the extractor while the rest starts
+    with suppress(ValueError):  # a setting that is no number is the pipeline's to report
+        if configured_workers(options.get("AKHBAR_EXTRACT_WORKERS")) > 0:
+            start_server()  # the extraction workers' server loads the extractor while the rest starts
     engine = open_engine(url)
     given = dict(run_ids or {})
     with Session(engine) as session:

@@ -25,7 +25,7 @@ from typing import Any
 
 from crawler.extraction import EXTRACTOR_MODULES, TIMED_OUT, Extraction, extract_job
 
-__all__ = ["ExtractPool", "default_workers", "start_server"]
+__all__ = ["ExtractPool", "configured_workers", "default_workers", "start_server"]
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,12 @@ def default_workers() -> int:
         return len(os.sched_getaffinity(0)) or 1
     except AttributeError:  # not Linux
         return os.cpu_count() or 1
+
+
+def configured_workers(setting: Any) -> int:
+    """The number of workers ``AKHBAR_EXTRACT_WORKERS`` asks for: one per core when it is unset
+    (0: extraction in the crawl's own process); ``ValueError`` when it is no number."""
+    return default_workers() if setting is None else int(setting)
 
 
 def _context() -> BaseContext:

@@ -40,7 +40,7 @@ from crawler.core.decode import header_value
 from crawler.counters import LOST, UNFETCHED, count, counted, lose
 from crawler.extensions import archive_engine, crawl_now, require_archive
 from crawler.extraction import Extraction, job_of
-from crawler.extractpool import ExtractPool, default_workers
+from crawler.extractpool import ExtractPool, configured_workers
 from crawler.ingest import IngestResult, fetched_url, ingest, unexpected_reason
 from crawler.core.refetch import RefetchPolicy, parse_announced
 from crawler.items import NotModifiedItem, PageItem, RefusedPage, ValidatorItem
@@ -145,8 +145,7 @@ class IngestPipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         settings = crawler.settings
-        workers = settings.get("AKHBAR_EXTRACT_WORKERS")
-        self.workers = default_workers() if workers is None else int(workers)
+        self.workers = configured_workers(settings.get("AKHBAR_EXTRACT_WORKERS"))
         self.timeout = settings.getfloat("AKHBAR_EXTRACT_TIMEOUT", 30.0)
         self.pool: ExtractPool | None = None
         self.writer: ArchiveWriter | None = None

@@ -145,14 +145,15 @@ _INSERT = text(
 _KEYS = ("title", "body", "title_stem", "body_stem")
 
 
-def index_values(article_id: int, title: str | None, body: str) -> dict[str, Any]:
-    """The index row of one article."""
-    return {"id": article_id, **dict(zip(_KEYS, article_columns(title, body)))}
+def index_values(article_id: int, title: str | None, body: str,
+                 columns: Sequence[str] | None = None) -> dict[str, Any]:
+    """The index row of one article; ``columns``: its :func:`crawler.core.analyzer.article_columns`
+    when they were made already."""
+    return {"id": article_id, **dict(zip(_KEYS, columns or article_columns(title, body)))}
 
 
 def _sqlite(session: Session) -> bool:
     return session.get_bind().dialect.name == "sqlite"
-
 
 
 def index_article(
@@ -162,8 +163,7 @@ def index_article(
     ``columns``: its index columns made already (:func:`crawler.core.analyzer.article_columns`; a
     crawl's extraction workers make them), which SQLite then only inserts."""
     if _sqlite(session):
-        given = None if columns is None else {"id": article_id, **dict(zip(_KEYS, columns))}
-        session.execute(_INSERT, given or index_values(article_id, title, body))
+        session.execute(_INSERT, index_values(article_id, title, body, columns))
     elif _postgresql(session):
         search_pg.index_article(session, article_id, title, body)
 

@@ -21,7 +21,7 @@ from storage import add_article, open_engine, search, search_pg
 from storage.db import alembic_config, make_engine, one_at_a_time, upgrade
 from storage.models import ArticleRecord
 from storage.search import Filters
-from test_search_pg_pages import general  # the page the general SQL gives
+from test_search_pg_pages import filled, general  # the page the general SQL gives
 
 WORDS = {  # a word and the share of articles holding it
     "الحكومة": 0.9, "طرابلس": 0.3, "معرض": 0.05,
@@ -67,12 +67,7 @@ def fill(url: str) -> list[int]:
 
 @pytest.fixture(scope="module")
 def pg(pg_server):
-    url = pg_server.create_database()
-    ids = fill(url)
-    engine = open_engine(url)
-    yield engine, ids
-    engine.dispose()
-    pg_server.drop_database(url)
+    yield from filled(pg_server, fill)
 
 
 def marks_held(session: Session) -> list[tuple[list[str], str]]:

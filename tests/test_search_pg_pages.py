@@ -23,14 +23,19 @@ FILTERS = [Filters(), Filters(sources=("alpha",)), Filters(sources=("beta", "gam
            Filters(until=date(2024, 2, 10)), Filters(lang="ar"), Filters(sources=("alpha",), since=date(2024, 1, 1))]
 
 
-@pytest.fixture(scope="module")
-def pg(pg_server):
+def filled(pg_server, fill):
+    """A module's database (its engine, and what ``fill`` returns for its URL); dropped after."""
     url = pg_server.create_database()
     ids = fill(url)
     engine = open_engine(url)
     yield engine, ids
     engine.dispose()
     pg_server.drop_database(url)
+
+
+@pytest.fixture(scope="module")
+def pg(pg_server):
+    yield from filled(pg_server, fill)
 
 
 def general(session: Session, tsq, filters: Filters, sort: str, limit: int, offset: int):
